@@ -53,6 +53,8 @@ pub enum Anomaly {
     NameServerMismatch,
     /// The file name has an escape sequence outside the known table.
     NameUnknownEscape,
+    /// The file changed size between opening and reading it.
+    ChangedWhileReading,
     /// The path on disk is not valid UTF-8; `path` is a lossy rendering.
     NonUtf8Path,
 }

@@ -94,7 +94,10 @@ fn find_open(text: &str, from: usize) -> Option<usize> {
     while let Some(i) = text.get(at..)?.find(OPEN) {
         let start = at + i;
         let next = text.as_bytes().get(start + OPEN.len());
-        if matches!(next, None | Some(b' ' | b'\t' | b'\r' | b'\n' | b'>' | b'/')) {
+        if matches!(
+            next,
+            None | Some(b' ' | b'\t' | b'\r' | b'\n' | b'>' | b'/')
+        ) {
             return Some(start);
         }
         at = start + OPEN.len();
@@ -177,7 +180,10 @@ mod tests {
     #[test]
     fn splits_back_to_back_and_crlf_separated() {
         let s = split_chain("<XrML a=\"1\"></XrML><XrML></XrML>\r\n<XrML></XrML>");
-        assert_eq!(s.docs, vec!["<XrML a=\"1\"></XrML>", "<XrML></XrML>", "<XrML></XrML>"]);
+        assert_eq!(
+            s.docs,
+            vec!["<XrML a=\"1\"></XrML>", "<XrML></XrML>", "<XrML></XrML>"]
+        );
         assert!(!s.truncated && !s.between && !s.leading && !s.trailing);
     }
 

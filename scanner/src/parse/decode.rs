@@ -182,14 +182,20 @@ mod tests {
         le.extend(utf16le("<a/>"));
         assert_eq!(decode(&le).encoding, TextEncoding::Utf16leBom);
         assert_eq!(decode(&le).text, "<a/>");
-        let be: Vec<u8> = "<a/>".encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        let be: Vec<u8> = "<a/>"
+            .encode_utf16()
+            .flat_map(|u| u.to_be_bytes())
+            .collect();
         assert_eq!(decode(&be).encoding, TextEncoding::Utf16be);
         assert_eq!(decode(&be).text, "<a/>");
     }
 
     #[test]
     fn utf8_variants() {
-        assert_eq!(decode(b"<?xml version=\"1.0\"?><a/>").encoding, TextEncoding::Utf8);
+        assert_eq!(
+            decode(b"<?xml version=\"1.0\"?><a/>").encoding,
+            TextEncoding::Utf8
+        );
         assert_eq!(decode(b"\xEF\xBB\xBF<a/>").encoding, TextEncoding::Utf8Bom);
         assert_eq!(decode(b"\xEF\xBB\xBF<a/>").text, "<a/>");
     }
@@ -211,6 +217,9 @@ mod tests {
         let d = decode(&b);
         assert_eq!(d.encoding, TextEncoding::Utf8);
         assert_eq!(d.text, "<XrML></XrML>");
-        assert_eq!(d.anomalies, vec![Anomaly::LeadingBytes, Anomaly::TrailingBytes]);
+        assert_eq!(
+            d.anomalies,
+            vec![Anomaly::LeadingBytes, Anomaly::TrailingBytes]
+        );
     }
 }

@@ -49,7 +49,11 @@ pub fn fill_leaf(c: &mut Content, doc: &RawDoc) {
     if c.kind == Kind::Other && doc.descriptor.otype.as_deref() != Some("DRM-CA-Certificate") {
         c.add_anomaly(Anomaly::UnknownDocumentType);
     }
-    c.doc_type = doc.descriptor.otype.clone().or_else(|| doc.body_type.clone());
+    c.doc_type = doc
+        .descriptor
+        .otype
+        .clone()
+        .or_else(|| doc.body_type.clone());
     c.doc_id = norm_guid(c, doc.descriptor.id.as_deref());
     c.issued = time(c, doc.issued.as_deref());
     let (from, until) = validity(doc);
@@ -153,10 +157,22 @@ pub fn chain_entry(doc: &RawDoc) -> ChainEntry {
     let t = |s: Option<&str>| s.and_then(parse_xrml_time);
     ChainEntry {
         kind: kind_of(doc),
-        doc_type: doc.descriptor.otype.clone().or_else(|| doc.body_type.clone()),
-        doc_id: doc.descriptor.id.as_deref().map(|g| guid::normalize_or_raw(g).0),
+        doc_type: doc
+            .descriptor
+            .otype
+            .clone()
+            .or_else(|| doc.body_type.clone()),
+        doc_id: doc
+            .descriptor
+            .id
+            .as_deref()
+            .map(|g| guid::normalize_or_raw(g).0),
         subject_name: doc.principals.first().and_then(|p| p.object.name.clone()),
-        issuer_id: doc.issuer.id.as_deref().map(|g| guid::normalize_or_raw(g).0),
+        issuer_id: doc
+            .issuer
+            .id
+            .as_deref()
+            .map(|g| guid::normalize_or_raw(g).0),
         issuer_name: doc.issuer.name.clone(),
         issued: t(doc.issued.as_deref()),
         valid_from: t(from),

@@ -210,7 +210,10 @@ mod tests {
             ]
         );
         assert_eq!(n.user_hash.as_deref(), Some("ONZFKQGeVibD53okHMiCNuBl8ps="));
-        assert_eq!(n.server_hash.as_deref(), Some("N/qk4EBPIds2SCC2mmZJa0ZMVjM="));
+        assert_eq!(
+            n.server_hash.as_deref(),
+            Some("N/qk4EBPIds2SCC2mmZJa0ZMVjM=")
+        );
     }
 
     #[test]
@@ -229,7 +232,10 @@ mod tests {
     fn machine_and_template_names() {
         let (n, _) = decode_file_name("CERT-Machine-2048.drm", NameTable::Msipc).unwrap();
         assert_eq!(n.other, vec!["Machine", "2048"]);
-        assert_eq!(decode_file_name("Contoso-Confidential.xml", NameTable::Msipc), None);
+        assert_eq!(
+            decode_file_name("Contoso-Confidential.xml", NameTable::Msipc),
+            None
+        );
         let (_, unknown) = decode_file_name("GIC-{a;zb}.drm", NameTable::Msipc).unwrap();
         assert!(unknown);
     }

@@ -116,9 +116,15 @@ mod tests {
 
     #[test]
     fn hosts() {
-        assert_eq!(url_host("HTTP://dc1.aip.com/_wmcs").as_deref(), Some("dc1.aip.com"));
+        assert_eq!(
+            url_host("HTTP://dc1.aip.com/_wmcs").as_deref(),
+            Some("dc1.aip.com")
+        );
         assert_eq!(url_host("http://rms:80/_wmcs").as_deref(), Some("rms"));
-        assert_eq!(url_host("https://u:p@Rms.Contoso.com:443").as_deref(), Some("rms.contoso.com"));
+        assert_eq!(
+            url_host("https://u:p@Rms.Contoso.com:443").as_deref(),
+            Some("rms.contoso.com")
+        );
         assert_eq!(url_host("file:///ipcactivate.exe"), None);
         assert_eq!(url_host("mailto:x@y"), None);
     }
@@ -127,11 +133,17 @@ mod tests {
     fn clouds() {
         let c = classify_host("d527de2a-b7c1-4a64-9900-1433176c4a84.rms.eu.aadrm.com");
         assert_eq!(c.kind, IssuerKind::AzureRms);
-        assert_eq!(c.rms_service_id.as_deref(), Some("d527de2a-b7c1-4a64-9900-1433176c4a84"));
+        assert_eq!(
+            c.rms_service_id.as_deref(),
+            Some("d527de2a-b7c1-4a64-9900-1433176c4a84")
+        );
         assert_eq!(c.region.as_deref(), Some("eu"));
         let g = classify_host("d527de2a-b7c1-4a64-9900-1433176c4a84.rms.aadrm.us");
         assert_eq!((g.kind, g.region), (IssuerKind::AzureRmsGov, None));
-        assert_eq!(classify_host("x.rms.aadrm.cn").kind, IssuerKind::AzureRmsChina);
+        assert_eq!(
+            classify_host("x.rms.aadrm.cn").kind,
+            IssuerKind::AzureRmsChina
+        );
         assert_eq!(classify_host("rms.contoso.com").kind, IssuerKind::Adrms);
     }
 }

@@ -27,8 +27,16 @@ pub fn parse_jclc(text: &str) -> Option<Content> {
     c.issued = found.issued;
     c.valid_until = found.expires;
     for (url_type, url, scope) in [
-        ("License-Acquisition-URL", found.intranet_url, UrlScope::Intranet),
-        ("Extranet-License-Acquisition-URL", found.extranet_url, UrlScope::Extranet),
+        (
+            "License-Acquisition-URL",
+            found.intranet_url,
+            UrlScope::Intranet,
+        ),
+        (
+            "Extranet-License-Acquisition-URL",
+            found.extranet_url,
+            UrlScope::Extranet,
+        ),
     ] {
         if let Some(url) = url {
             let host = issuer::url_host(&url);
@@ -76,15 +84,11 @@ fn walk(v: &Value, depth: usize, found: &mut Found) {
                     "pld" | "pub" | "pri" | "sig" | "iss" | "issto" => found.any = true,
                     "issd" => found.issued = found.issued.or_else(|| time(v)),
                     "exp" => found.expires = found.expires.or_else(|| time(v)),
-                    "iurl" => {
-                        if found.intranet_url.is_none() {
-                            found.intranet_url = v.as_str().map(str::to_string);
-                        }
+                    "iurl" if found.intranet_url.is_none() => {
+                        found.intranet_url = v.as_str().map(str::to_string);
                     }
-                    "eurl" => {
-                        if found.extranet_url.is_none() {
-                            found.extranet_url = v.as_str().map(str::to_string);
-                        }
+                    "eurl" if found.extranet_url.is_none() => {
+                        found.extranet_url = v.as_str().map(str::to_string);
                     }
                     _ => {}
                 }
@@ -134,8 +138,14 @@ mod tests {
         let text = serde_json::json!({"pld": pld, "sig": {"alg": "RS256"}}).to_string();
         let c = parse_jclc(&text).unwrap();
         assert_eq!(c.kind, Kind::Jclc);
-        assert_eq!(c.issued.map(|t| t.to_rfc3339()).as_deref(), Some("2021-06-24T16:14:00+00:00"));
-        assert_eq!(c.valid_until.map(|t| t.to_rfc3339()).as_deref(), Some("2022-06-24T16:14:00+00:00"));
+        assert_eq!(
+            c.issued.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2021-06-24T16:14:00+00:00")
+        );
+        assert_eq!(
+            c.valid_until.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2022-06-24T16:14:00+00:00")
+        );
         assert_eq!(c.licensing_urls.len(), 2);
         assert_eq!(c.issuer_host.as_deref(), Some("dc1.aip.com"));
         let json = serde_json::to_string(&c).unwrap();

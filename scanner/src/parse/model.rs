@@ -101,7 +101,9 @@ pub enum ContentExpiry {
         date: DateTime<Utc>,
     },
     /// N days after the content is protected.
-    Days { days: u32 },
+    Days {
+        days: u32,
+    },
 }
 
 /// One (right, principal) grant.

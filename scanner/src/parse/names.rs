@@ -112,8 +112,16 @@ mod tests {
         assert_eq!(
             n,
             vec![
-                TemplateName { lcid: Some(1033), name: "CONTOSO Template".into(), description: Some("Template for CONTOSO".into()) },
-                TemplateName { lcid: Some(1031), name: "Vertraulich".into(), description: None },
+                TemplateName {
+                    lcid: Some(1033),
+                    name: "CONTOSO Template".into(),
+                    description: Some("Template for CONTOSO".into())
+                },
+                TemplateName {
+                    lcid: Some(1031),
+                    name: "Vertraulich".into(),
+                    description: None
+                },
             ]
         );
     }
@@ -122,6 +130,13 @@ mod tests {
     fn outside_grammar() {
         let (n, bad) = parse_lcid_names("Just a name");
         assert!(bad);
-        assert_eq!(n[0], TemplateName { lcid: None, name: "Just a name".into(), description: None });
+        assert_eq!(
+            n[0],
+            TemplateName {
+                lcid: None,
+                name: "Just a name".into(),
+                description: None
+            }
+        );
     }
 }

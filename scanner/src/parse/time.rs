@@ -9,7 +9,10 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, Utc};
 /// Parses an XrML time. `None` when it is not a valid time.
 pub fn parse_xrml_time(raw: &str) -> Option<DateTime<Utc>> {
     let s = raw.trim();
-    let s = s.strip_suffix('Z').or_else(|| s.strip_suffix('z')).unwrap_or(s);
+    let s = s
+        .strip_suffix('Z')
+        .or_else(|| s.strip_suffix('z'))
+        .unwrap_or(s);
     let (date, time) = s.split_once(['T', 't', ' '])?;
     let mut d = date.splitn(3, '-');
     let year: i32 = digits(d.next()?, 4)?;
@@ -66,7 +69,10 @@ pub mod serde_rfc3339 {
         use chrono::{DateTime, Utc};
         use serde::Serializer;
 
-        pub fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+        pub fn serialize<S: Serializer>(
+            t: &Option<DateTime<Utc>>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
             match t {
                 Some(t) => s.serialize_str(&crate::parse::time::rfc3339(t)),
                 None => s.serialize_none(),
@@ -85,16 +91,40 @@ mod tests {
 
     #[test]
     fn accepted_forms() {
-        assert_eq!(f("2022-06-24T16:14").as_deref(), Some("2022-06-24T16:14:00Z"));
-        assert_eq!(f(" 2022-06-24T16:14:05Z\n").as_deref(), Some("2022-06-24T16:14:05Z"));
-        assert_eq!(f("2022-06-24T16:14:05.25Z").as_deref(), Some("2022-06-24T16:14:05.250Z"));
-        assert_eq!(f("2258-03-03T21:33").as_deref(), Some("2258-03-03T21:33:00Z"));
-        assert_eq!(f("9999-12-31T23:59").as_deref(), Some("9999-12-31T23:59:00Z"));
+        assert_eq!(
+            f("2022-06-24T16:14").as_deref(),
+            Some("2022-06-24T16:14:00Z")
+        );
+        assert_eq!(
+            f(" 2022-06-24T16:14:05Z\n").as_deref(),
+            Some("2022-06-24T16:14:05Z")
+        );
+        assert_eq!(
+            f("2022-06-24T16:14:05.25Z").as_deref(),
+            Some("2022-06-24T16:14:05.250Z")
+        );
+        assert_eq!(
+            f("2258-03-03T21:33").as_deref(),
+            Some("2258-03-03T21:33:00Z")
+        );
+        assert_eq!(
+            f("9999-12-31T23:59").as_deref(),
+            Some("9999-12-31T23:59:00Z")
+        );
     }
 
     #[test]
     fn rejected_forms() {
-        for bad in ["", "2022-06-24", "2022-13-01T00:00", "2022-02-30T00:00", "22-06-24T16:14", "2022-06-24T25:00", "2022-06-24T16:14:05.x", "x"] {
+        for bad in [
+            "",
+            "2022-06-24",
+            "2022-13-01T00:00",
+            "2022-02-30T00:00",
+            "22-06-24T16:14",
+            "2022-06-24T25:00",
+            "2022-06-24T16:14:05.x",
+            "x",
+        ] {
             assert_eq!(f(bad), None, "{bad:?}");
         }
     }

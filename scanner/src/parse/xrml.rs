@@ -515,15 +515,22 @@ impl Parser {
                     ..RawRight::default()
                 });
             }
-            [El::Xrml, El::Body, El::Work, El::RightsGroup, El::RightsList, El::Right, El::ConditionList, rest @ ..] => {
+            [El::Xrml, El::Body, El::Work, El::RightsGroup, El::RightsList, El::Right, El::ConditionList, rest @ ..] =>
+            {
                 match rest {
                     [El::Time, El::IntervalTime] => {
-                        if let (Some(days), Some(r)) = (attr(e, b"days"), self.doc.rights.last_mut()) {
+                        if let (Some(days), Some(r)) =
+                            (attr(e, b"days"), self.doc.rights.last_mut())
+                        {
                             r.days = Some(days);
                         }
                     }
-                    [El::Time, El::RangeTime, El::From] => self.begin_capture(Capture::RightFrom, depth),
-                    [El::Time, El::RangeTime, El::Until] => self.begin_capture(Capture::RightUntil, depth),
+                    [El::Time, El::RangeTime, El::From] => {
+                        self.begin_capture(Capture::RightFrom, depth)
+                    }
+                    [El::Time, El::RangeTime, El::Until] => {
+                        self.begin_capture(Capture::RightUntil, depth)
+                    }
                     [El::Access, El::Principal] => self.right_principal = Some((None, None)),
                     [El::Access, El::Principal, El::Object] => {
                         self.obj = Some(ObjTarget::RightPrincipal)
@@ -772,7 +779,10 @@ mod tests {
             "<!DOCTYPE x [<!ENTITY a \"AAAA\">]><XrML><BODY type=\"LICENSE\"><ISSUEDTIME>&a;</ISSUEDTIME></BODY></XrML>",
         );
         assert_eq!(d.issued.as_deref(), Some("&a;"));
-        assert_eq!(d.anomalies, vec![Anomaly::DtdIgnored, Anomaly::UnresolvedEntity]);
+        assert_eq!(
+            d.anomalies,
+            vec![Anomaly::DtdIgnored, Anomaly::UnresolvedEntity]
+        );
     }
 
     #[test]
@@ -783,6 +793,9 @@ mod tests {
         }
         let d = parse_document(&s);
         assert_eq!(d.body_type.as_deref(), Some("LICENSE"));
-        assert_eq!(d.anomalies, vec![Anomaly::UnknownElement, Anomaly::NestingTooDeep]);
+        assert_eq!(
+            d.anomalies,
+            vec![Anomaly::UnknownElement, Anomaly::NestingTooDeep]
+        );
     }
 }

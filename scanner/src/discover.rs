@@ -1,0 +1,505 @@
+//! Finding the stores under a root, without walking what is not a store.
+//!
+//! A real profile holds tens of thousands of folders; its store is four levels
+//! down. Targeted discovery resolves the known relative paths one component
+//! at a time, listing only the folders on the way (`AppData`, `Local`,
+//! `Microsoft`) and matching names case-insensitively (mounted NTFS and SMB
+//! shares return names as stored: `appdata/local/microsoft/msipc`).
+//! Every component must be a real directory: symbolic links and junctions are
+//! never followed, so discovery cannot leave the evidence.
+//!
+//! `--deep` is the fallback for unusual layouts: a parallel walk of the whole
+//! tree that treats every `Microsoft/MSIPC` and `Microsoft/DRM` folder as a store.
+
+use std::ffi::OsStr;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::store::{is_sid, RmsClient, Store, StoreArea, StoreMode};
+
+/// What a root turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RootKind {
+    /// A mounted volume (`Users/`, `ProgramData/`, `Windows.old/Users/`).
+    Volume,
+    /// A folder of profiles (`Users/` itself, a file server's profile share).
+    ProfileFolder,
+    /// One profile folder (has `AppData/`).
+    Profile,
+    /// A store folder itself (`…/Microsoft/MSIPC`, `…/DRM`, `…/Server/<SID>`).
+    StoreFolder,
+    /// Walked in full (`--deep`).
+    Deep,
+}
+
+/// Stores found under one root, and what could not be looked at.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    pub stores: Vec<Store>,
+    /// Profiles examined (with or without a store).
+    pub profiles: usize,
+    /// Folders that could not be listed, with the reason.
+    pub errors: Vec<(PathBuf, String)>,
+}
+
+/// Why a root cannot be scanned.
+#[derive(Debug, thiserror::Error)]
+pub enum RootError {
+    #[error("{path}: cannot read the root folder: {source}")]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "{0}: not a recognised root. Looked for a mounted volume (Users/, ProgramData/, Windows.old/Users/), \
+         a folder of profiles (sub-folders with AppData/), a profile (AppData/), or a store folder \
+         (Microsoft/MSIPC, Microsoft/DRM, MSIPC/Server/<SID>). Pass --deep to walk the whole tree for \
+         Microsoft/MSIPC and Microsoft/DRM folders."
+    )]
+    Unrecognised(PathBuf),
+}
+
+/// Finds the children of `dir` named `name` in any case that are real
+/// directories (never symlinks or junctions). Returns every match: a
+/// case-sensitive copy of an NTFS volume can hold `AppData` and `appdata`
+/// side by side, so the parent is always listed rather than probed.
+pub fn child_dirs(dir: &Path, name: &str) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| eq_ic(&e.file_name(), name))
+        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+        .map(|e| e.path())
+        .collect();
+    found.sort();
+    found
+}
+
+/// Resolves a relative path of several components, case-insensitively.
+pub fn resolve(dir: &Path, components: &[&str]) -> Vec<PathBuf> {
+    let mut current = vec![dir.to_path_buf()];
+    for c in components {
+        current = current.iter().flat_map(|d| child_dirs(d, c)).collect();
+        if current.is_empty() {
+            break;
+        }
+    }
+    current
+}
+
+fn eq_ic(name: &OsStr, want: &str) -> bool {
+    name.to_str().is_some_and(|n| n.eq_ignore_ascii_case(want))
+}
+
+fn name_of(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn real_subdirs(dir: &Path, errors: &mut Vec<(PathBuf, String)>) -> Vec<PathBuf> {
+    match fs::read_dir(dir) {
+        Ok(entries) => {
+            let mut v: Vec<PathBuf> = entries
+                .flatten()
+                .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+                .map(|e| e.path())
+                .collect();
+            v.sort();
+            v
+        }
+        Err(e) => {
+            errors.push((dir.to_path_buf(), e.to_string()));
+            Vec::new()
+        }
+    }
+}
+
+fn has_child_dir(dir: &Path, name: &str) -> bool {
+    !child_dirs(dir, name).is_empty()
+}
+
+/// Decides what `root` is.
+pub fn classify_root(root: &Path, deep: bool) -> Result<RootKind, RootError> {
+    let meta = fs::metadata(root).map_err(|source| RootError::Unreadable {
+        path: root.to_path_buf(),
+        source,
+    })?;
+    if !meta.is_dir() {
+        return Err(RootError::Unrecognised(root.to_path_buf()));
+    }
+    if deep {
+        return Ok(RootKind::Deep);
+    }
+    if is_store_folder(root) {
+        return Ok(RootKind::StoreFolder);
+    }
+    if has_child_dir(root, "Users")
+        || has_child_dir(root, "ProgramData")
+        || !resolve(root, &["Windows.old", "Users"]).is_empty()
+        || has_child_dir(root, "Documents and Settings")
+    {
+        return Ok(RootKind::Volume);
+    }
+    if has_child_dir(root, "AppData") || has_child_dir(root, "Local Settings") {
+        return Ok(RootKind::Profile);
+    }
+    let mut errors = Vec::new();
+    if real_subdirs(root, &mut errors)
+        .iter()
+        .any(|d| has_child_dir(d, "AppData"))
+    {
+        return Ok(RootKind::ProfileFolder);
+    }
+    Err(RootError::Unrecognised(root.to_path_buf()))
+}
+
+fn is_store_folder(dir: &Path) -> bool {
+    let name = name_of(dir);
+    let parent = dir.parent().map(name_of).unwrap_or_default();
+    name.eq_ignore_ascii_case("MSIPC")
+        || name.eq_ignore_ascii_case("DRM")
+        || (is_sid(&name)
+            && (parent.eq_ignore_ascii_case("Server")
+                || parent.eq_ignore_ascii_case("Templates")
+                || parent.eq_ignore_ascii_case("UnmanagedTemplates")))
+}
+
+/// Finds the stores under `root`.
+pub fn discover(root: &Path, kind: RootKind) -> Discovery {
+    let mut d = Discovery::default();
+    match kind {
+        RootKind::Volume => {
+            for users in [
+                &["Users"][..],
+                &["Windows.old", "Users"],
+                &["Documents and Settings"],
+            ] {
+                for dir in resolve(root, users) {
+                    profiles_in(&dir, &mut d);
+                }
+            }
+            for pd in child_dirs(root, "ProgramData") {
+                for ms in child_dirs(&pd, "Microsoft") {
+                    server_stores(&ms, &mut d);
+                }
+            }
+        }
+        RootKind::ProfileFolder => profiles_in(root, &mut d),
+        RootKind::Profile => {
+            d.profiles += 1;
+            profile_stores(root, &mut d);
+        }
+        RootKind::StoreFolder => store_folder(root, &mut d),
+        RootKind::Deep => deep(root, &mut d),
+    }
+    d.stores.sort();
+    d.stores.dedup();
+    d
+}
+
+fn profiles_in(dir: &Path, d: &mut Discovery) {
+    let mut errors = Vec::new();
+    for profile in real_subdirs(dir, &mut errors) {
+        d.profiles += 1;
+        profile_stores(&profile, d);
+    }
+    d.errors.extend(errors);
+}
+
+/// The client-mode stores of one profile.
+fn profile_stores(profile: &Path, d: &mut Discovery) {
+    let name = name_of(profile);
+    for local in resolve(profile, &["AppData", "Local", "Microsoft"])
+        .into_iter()
+        .chain(resolve(
+            profile,
+            &["Local Settings", "Application Data", "Microsoft"],
+        ))
+    {
+        for msipc in child_dirs(&local, "MSIPC") {
+            client_msipc(&msipc, Some(&name), d);
+        }
+        for drm in child_dirs(&local, "DRM") {
+            client_msdrm(&drm, Some(&name), d);
+        }
+    }
+    for roaming in resolve(
+        profile,
+        &["AppData", "Roaming", "Microsoft", "DRM", "Templates"],
+    )
+    .into_iter()
+    .chain(resolve(
+        profile,
+        &["Application Data", "Microsoft", "DRM", "Templates"],
+    )) {
+        d.stores.push(store(
+            roaming,
+            StoreMode::Client,
+            StoreArea::Templates,
+            RmsClient::Msdrm,
+            Some(&name),
+            None,
+        ));
+    }
+}
+
+fn store(
+    dir: PathBuf,
+    mode: StoreMode,
+    area: StoreArea,
+    client: RmsClient,
+    profile: Option<&str>,
+    sid: Option<&str>,
+) -> Store {
+    Store {
+        recursive: area != StoreArea::Licenses,
+        dir,
+        mode,
+        area,
+        client,
+        profile: profile.map(str::to_string),
+        sid: sid.map(str::to_string),
+    }
+}
+
+fn client_msipc(msipc: &Path, profile: Option<&str>, d: &mut Discovery) {
+    d.stores.push(store(
+        msipc.to_path_buf(),
+        StoreMode::Client,
+        StoreArea::Licenses,
+        RmsClient::Msipc,
+        profile,
+        None,
+    ));
+    for t in child_dirs(msipc, "Templates") {
+        d.stores.push(store(
+            t,
+            StoreMode::Client,
+            StoreArea::Templates,
+            RmsClient::Msipc,
+            profile,
+            None,
+        ));
+    }
+    for t in child_dirs(msipc, "UnmanagedTemplates") {
+        d.stores.push(store(
+            t,
+            StoreMode::Client,
+            StoreArea::UnmanagedTemplates,
+            RmsClient::Msipc,
+            profile,
+            None,
+        ));
+    }
+}
+
+fn client_msdrm(drm: &Path, profile: Option<&str>, d: &mut Discovery) {
+    d.stores.push(store(
+        drm.to_path_buf(),
+        StoreMode::Client,
+        StoreArea::Licenses,
+        RmsClient::Msdrm,
+        profile,
+        None,
+    ));
+    for t in child_dirs(drm, "Templates") {
+        d.stores.push(store(
+            t,
+            StoreMode::Client,
+            StoreArea::Templates,
+            RmsClient::Msdrm,
+            profile,
+            None,
+        ));
+    }
+}
+
+/// Server-mode stores under a `ProgramData/Microsoft` folder.
+fn server_stores(microsoft: &Path, d: &mut Discovery) {
+    for msipc in child_dirs(microsoft, "MSIPC") {
+        msipc_server(&msipc, d);
+    }
+    for drm in child_dirs(microsoft, "DRM") {
+        for server in child_dirs(&drm, "Server") {
+            sid_stores(&server, StoreArea::Licenses, RmsClient::Msdrm, d);
+        }
+    }
+}
+
+fn msipc_server(msipc: &Path, d: &mut Discovery) {
+    for server in child_dirs(msipc, "Server") {
+        sid_stores(&server, StoreArea::Licenses, RmsClient::Msipc, d);
+        for t in child_dirs(&server, "Templates") {
+            sid_stores(&t, StoreArea::Templates, RmsClient::Msipc, d);
+        }
+        for t in child_dirs(&server, "UnmanagedTemplates") {
+            sid_stores(&t, StoreArea::UnmanagedTemplates, RmsClient::Msipc, d);
+        }
+    }
+}
+
+/// Every `<SID>` folder of `dir` is a store; other folders are not.
+fn sid_stores(dir: &Path, area: StoreArea, client: RmsClient, d: &mut Discovery) {
+    let mut errors = Vec::new();
+    for sub in real_subdirs(dir, &mut errors) {
+        let name = name_of(&sub);
+        if is_sid(&name) {
+            d.stores.push(store(
+                sub,
+                StoreMode::Server,
+                area,
+                client,
+                None,
+                Some(&name),
+            ));
+        }
+    }
+    d.errors.extend(errors);
+}
+
+/// A root that is itself a store folder.
+fn store_folder(dir: &Path, d: &mut Discovery) {
+    let name = name_of(dir);
+    let parent = dir.parent();
+    let parent_name = parent.map(name_of).unwrap_or_default();
+    if is_sid(&name) {
+        let area = if parent_name.eq_ignore_ascii_case("Templates") {
+            StoreArea::Templates
+        } else if parent_name.eq_ignore_ascii_case("UnmanagedTemplates") {
+            StoreArea::UnmanagedTemplates
+        } else {
+            StoreArea::Licenses
+        };
+        let msdrm = dir
+            .ancestors()
+            .any(|a| name_of(a).eq_ignore_ascii_case("DRM"));
+        let client = if msdrm {
+            RmsClient::Msdrm
+        } else {
+            RmsClient::Msipc
+        };
+        d.stores.push(store(
+            dir.to_path_buf(),
+            StoreMode::Server,
+            area,
+            client,
+            None,
+            Some(&name),
+        ));
+        return;
+    }
+    let profile = profile_of(dir);
+    if name.eq_ignore_ascii_case("MSIPC") {
+        if has_child_dir(dir, "Server") {
+            msipc_server(dir, d);
+        } else {
+            client_msipc(dir, profile.as_deref(), d);
+        }
+    } else if name.eq_ignore_ascii_case("DRM") {
+        if has_child_dir(dir, "Server") {
+            for server in child_dirs(dir, "Server") {
+                sid_stores(&server, StoreArea::Licenses, RmsClient::Msdrm, d);
+            }
+        } else {
+            client_msdrm(dir, profile.as_deref(), d);
+        }
+    }
+}
+
+/// The profile a client store belongs to: the folder above `AppData` (or
+/// `Local Settings` / `Application Data` on XP).
+fn profile_of(store_dir: &Path) -> Option<String> {
+    let comps: Vec<String> = store_dir
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let at = comps.iter().rposition(|c| {
+        c.eq_ignore_ascii_case("AppData")
+            || c.eq_ignore_ascii_case("Local Settings")
+            || c.eq_ignore_ascii_case("Application Data")
+    })?;
+    let at = if at > 0
+        && comps[at].eq_ignore_ascii_case("Application Data")
+        && comps[at - 1].eq_ignore_ascii_case("Local Settings")
+    {
+        at - 1
+    } else {
+        at
+    };
+    comps.get(at.checked_sub(1)?).cloned()
+}
+
+/// Walks the whole tree in parallel; every `Microsoft/MSIPC` or `Microsoft/DRM`
+/// folder becomes a store folder and is not descended into by the walker.
+fn deep(root: &Path, d: &mut Discovery) {
+    let found: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+    let errors: Mutex<Vec<(PathBuf, String)>> = Mutex::new(Vec::new());
+    let walker = ignore::WalkBuilder::new(root)
+        .standard_filters(false)
+        .follow_links(false)
+        .same_file_system(true)
+        .threads(
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
+        )
+        .build_parallel();
+    walker.run(|| {
+        let found = &found;
+        let errors = &errors;
+        Box::new(move |entry| {
+            use ignore::WalkState;
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    let path = match &e {
+                        ignore::Error::WithPath { path, .. } => path.clone(),
+                        _ => PathBuf::new(),
+                    };
+                    errors
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push((path, e.to_string()));
+                    return WalkState::Continue;
+                }
+            };
+            if !entry.file_type().is_some_and(|t| t.is_dir()) {
+                return WalkState::Continue;
+            }
+            let p = entry.path();
+            let name = name_of(p);
+            if (name.eq_ignore_ascii_case("MSIPC") || name.eq_ignore_ascii_case("DRM"))
+                && p.parent()
+                    .map(name_of)
+                    .is_some_and(|n| n.eq_ignore_ascii_case("Microsoft"))
+            {
+                found
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(p.to_path_buf());
+                return WalkState::Skip;
+            }
+            WalkState::Continue
+        })
+    });
+    let mut found = found.into_inner().unwrap_or_else(|p| p.into_inner());
+    found.sort();
+    let mut profiles = std::collections::BTreeSet::new();
+    for dir in found {
+        if let Some(p) = profile_of(&dir) {
+            profiles.insert(
+                dir.ancestors()
+                    .find(|a| name_of(a) == p)
+                    .map(Path::to_path_buf),
+            );
+        }
+        store_folder(&dir, d);
+    }
+    d.profiles += profiles.len();
+    d.errors
+        .extend(errors.into_inner().unwrap_or_else(|p| p.into_inner()));
+}

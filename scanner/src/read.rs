@@ -1,0 +1,166 @@
+//! Reading evidence without touching it.
+//!
+//! Files are opened read-only with `O_NOFOLLOW` (a symlink is never followed),
+//! `O_NONBLOCK` (a FIFO named `x.drm` cannot hang the scan), and `O_NOATIME`
+//! where the kernel permits it (the access time stays as the suspect left it;
+//! retried without when the caller does not own the file). Type and size are
+//! checked on the open descriptor, so a file swapped for a FIFO after listing
+//! is still refused. Small files are read into a reused buffer; files at or
+//! above the mmap threshold are mapped (see `benches/benches/read.rs`).
+
+use std::fs::{File, Metadata, OpenOptions};
+use std::io::{self, Read};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::path::Path;
+
+/// Refuse to read files larger than this unless told otherwise (64 MiB:
+/// real store files are 3–60 KB).
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
+
+/// Files of at least this size are memory-mapped instead of read. Measured by
+/// `cargo bench -p rmsweep-benches --bench read` on the 2-core reference
+/// machine: for 4 KB and 64 KB files a plain read into a reused buffer was
+/// faster than mapping (mapping costs an mmap/munmap pair and page faults and
+/// scales worse across threads); from 1 MB up mapping avoided the copy and won.
+pub const MMAP_THRESHOLD: u64 = 1024 * 1024;
+
+/// How files are read.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadOptions {
+    pub max_file_size: u64,
+    /// `None`: never map (`--no-mmap`, for network shares where a file
+    /// truncated under a mapping would kill the process with SIGBUS).
+    pub mmap_threshold: Option<u64>,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            mmap_threshold: Some(MMAP_THRESHOLD),
+        }
+    }
+}
+
+/// A file's bytes: in the caller's buffer, or mapped.
+pub enum Bytes<'a> {
+    Buffer(&'a [u8]),
+    Mapped(memmap2::Mmap),
+}
+
+impl std::ops::Deref for Bytes<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Buffer(b) => b,
+            Bytes::Mapped(m) => m,
+        }
+    }
+}
+
+/// Why a file was not read. The message names what to do where there is
+/// something to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("not a regular file ({0}): not opened")]
+    NotRegular(&'static str),
+    #[error("the file vanished between listing and reading")]
+    Vanished,
+    #[error("permission denied: rerun as a user who can read it (e.g. root), or scan an image of the volume")]
+    PermissionDenied,
+    #[error("file is {size} bytes, over the {max}-byte cap: rerun with --max-file-size {size} to read it")]
+    TooLarge { size: u64, max: u64 },
+    #[error("the file grew past the {max}-byte cap while being read")]
+    GrewPastCap { max: u64 },
+    #[error("read error: {0}")]
+    Io(io::Error),
+}
+
+impl From<io::Error> for ReadError {
+    fn from(e: io::Error) -> Self {
+        match e.kind() {
+            io::ErrorKind::NotFound => ReadError::Vanished,
+            io::ErrorKind::PermissionDenied => ReadError::PermissionDenied,
+            _ => match e.raw_os_error() {
+                // O_NOFOLLOW on a symbolic link.
+                Some(libc::ELOOP) => ReadError::NotRegular("symbolic link"),
+                _ => ReadError::Io(e),
+            },
+        }
+    }
+}
+
+/// Describes a non-regular file type.
+pub fn type_name(ft: &std::fs::FileType) -> &'static str {
+    if ft.is_symlink() {
+        "symbolic link"
+    } else if ft.is_dir() {
+        "directory"
+    } else if ft.is_fifo() {
+        "FIFO"
+    } else if ft.is_socket() {
+        "socket"
+    } else if ft.is_block_device() {
+        "block device"
+    } else if ft.is_char_device() {
+        "character device"
+    } else {
+        "special file"
+    }
+}
+
+/// Opens a file of the evidence read-only, without following a final
+/// symlink, without blocking, and without updating its access time when the
+/// kernel allows that.
+pub fn open_evidence(path: &Path) -> io::Result<File> {
+    let flags = libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
+    match OpenOptions::new()
+        .read(true)
+        .custom_flags(flags | libc::O_NOATIME)
+        .open(path)
+    {
+        // O_NOATIME needs ownership or CAP_FOWNER.
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
+            OpenOptions::new().read(true).custom_flags(flags).open(path)
+        }
+        other => other,
+    }
+}
+
+/// Reads a file of the evidence. `buf` is reused between calls.
+pub fn read_file<'b>(
+    path: &Path,
+    opts: &ReadOptions,
+    buf: &'b mut Vec<u8>,
+) -> Result<(Metadata, Bytes<'b>), ReadError> {
+    let file = open_evidence(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(ReadError::NotRegular(type_name(&meta.file_type())));
+    }
+    let size = meta.len();
+    if size > opts.max_file_size {
+        return Err(ReadError::TooLarge {
+            size,
+            max: opts.max_file_size,
+        });
+    }
+    if let Some(threshold) = opts.mmap_threshold {
+        if size >= threshold && size > 0 {
+            // SAFETY: the map is read-only and private to this process. A file
+            // truncated by another process while mapped raises SIGBUS on
+            // access; --no-mmap exists for shares where that can happen.
+            let map = unsafe { memmap2::MmapOptions::new().len(size as usize).map(&file)? };
+            return Ok((meta, Bytes::Mapped(map)));
+        }
+    }
+    buf.clear();
+    buf.reserve(size as usize);
+    file.take(opts.max_file_size + 1).read_to_end(buf)?;
+    if buf.len() as u64 > opts.max_file_size {
+        return Err(ReadError::GrewPastCap {
+            max: opts.max_file_size,
+        });
+    }
+    Ok((meta, Bytes::Buffer(buf)))
+}

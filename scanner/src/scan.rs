@@ -1,0 +1,342 @@
+//! The scan: roots → stores → files → records, in parallel, in a stable order.
+//!
+//! ```text
+//!  plan (this thread)             workers (N threads)            sink (this thread)
+//!  classify roots, discover  ──▶  open · read · hash · parse ──▶  reorder by sequence,
+//!  stores, list and sort files    (bounded channel)               hand each record on
+//! ```
+//! Files are sorted by (label, path) before dispatch and numbered; the sink
+//! emits them in that order whatever the thread count. A window of permits
+//! bounds how far ahead workers may run, so memory stays flat however large
+//! the volume: nothing holds more than the window's records.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::bounded;
+use sha2::{Digest, Sha256};
+
+use crate::discover::{self, RootError, RootKind};
+use crate::parse::{self, ChainCache, Content, Kind, NameTable};
+use crate::read::{self, ReadOptions};
+use crate::record::Record;
+use crate::store::{RmsClient, Store, StoreArea, StoreMode};
+
+/// One root to scan and the label its records carry.
+#[derive(Debug, Clone)]
+pub struct Root {
+    pub path: PathBuf,
+    pub label: String,
+}
+
+impl Root {
+    /// A root labelled with its folder name (the host or case name).
+    pub fn new(path: impl Into<PathBuf>) -> Root {
+        let path = path.into();
+        let label = fs::canonicalize(&path)
+            .ok()
+            .as_deref()
+            .and_then(Path::file_name)
+            .or_else(|| path.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        Root { path, label }
+    }
+}
+
+/// What to scan and how (the CLI's arguments, as plain data).
+#[derive(Debug, Clone)]
+pub struct ScanConfig {
+    pub roots: Vec<Root>,
+    pub deep: bool,
+    /// Reader/parser threads; may exceed the core count for slow disks and shares.
+    pub threads: usize,
+    pub read: ReadOptions,
+}
+
+/// One file to read.
+#[derive(Debug)]
+struct Job {
+    label: usize,
+    store: usize,
+    path: PathBuf,
+    /// Set when the entry must not or cannot be opened (not a regular file,
+    /// an unlistable folder): the record carries this error.
+    error: Option<String>,
+}
+
+/// Roots classified, stores found, files listed and sorted.
+#[derive(Debug, Default)]
+pub struct Plan {
+    labels: Vec<String>,
+    stores: Vec<Store>,
+    jobs: Vec<Job>,
+    /// Per root: its path, label and what it was recognised as.
+    pub roots: Vec<(PathBuf, String, RootKind)>,
+    pub profiles: usize,
+    pub logs_skipped: usize,
+    /// Folders that could not be listed: each also becomes an error record.
+    pub listing_errors: Vec<(PathBuf, String)>,
+}
+
+impl Plan {
+    pub fn stores(&self) -> &[Store] {
+        &self.stores
+    }
+    pub fn files(&self) -> usize {
+        self.jobs.len()
+    }
+}
+
+/// Counts for the summary.
+#[derive(Debug, Default, Clone)]
+pub struct ScanSummary {
+    pub roots: usize,
+    pub profiles: usize,
+    /// Stores by (mode, area, client).
+    pub stores: BTreeMap<(StoreMode, StoreArea, RmsClient), usize>,
+    pub files_by_kind: BTreeMap<Kind, usize>,
+    /// Records with an error (unreadable or not read).
+    pub errors: usize,
+    /// Folders that could not be listed.
+    pub listing_errors: usize,
+    pub logs_skipped: usize,
+    pub bytes: u64,
+    pub records: usize,
+    pub distinct_chain_documents: usize,
+    pub elapsed: Duration,
+}
+
+/// Classifies the roots and lists every store file, sorted by (label, path).
+pub fn plan(config: &ScanConfig) -> Result<Plan, RootError> {
+    let mut plan = Plan::default();
+    let mut kinds = Vec::new();
+    for root in &config.roots {
+        kinds.push(discover::classify_root(&root.path, config.deep)?);
+    }
+    let mut labels: Vec<String> = config
+        .roots
+        .iter()
+        .map(|r| r.label.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    labels.sort();
+    for (root, kind) in config.roots.iter().zip(kinds) {
+        let label = labels.binary_search(&root.label).unwrap_or(0);
+        let d = discover::discover(&root.path, kind);
+        plan.profiles += d.profiles;
+        plan.listing_errors.extend(d.errors);
+        plan.roots
+            .push((root.path.clone(), root.label.clone(), kind));
+        for store in d.stores {
+            let idx = plan.stores.len();
+            list_store(&store.dir.clone(), &store, idx, label, 0, &mut plan);
+            plan.stores.push(store);
+        }
+    }
+    plan.labels = labels;
+    plan.jobs.sort_by(|a, b| {
+        (a.label, a.path.as_os_str().as_bytes()).cmp(&(b.label, b.path.as_os_str().as_bytes()))
+    });
+    // The same file reached twice (overlapping roots) is one record.
+    plan.jobs
+        .dedup_by(|a, b| a.label == b.label && a.path == b.path);
+    Ok(plan)
+}
+
+/// Template stores may hold per-server sub-folders; not deeper than this.
+const MAX_STORE_DEPTH: usize = 4;
+
+fn list_store(dir: &Path, store: &Store, idx: usize, label: usize, depth: usize, plan: &mut Plan) {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            // An unlistable store folder is a record: nothing is dropped silently.
+            let error = Some(format!("cannot list this store folder: {e}"));
+            plan.jobs.push(Job {
+                label,
+                store: idx,
+                path: dir.to_path_buf(),
+                error,
+            });
+            plan.listing_errors.push((dir.to_path_buf(), e.to_string()));
+            return;
+        }
+    };
+    for entry in entries {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                plan.listing_errors.push((dir.to_path_buf(), e.to_string()));
+                continue;
+            }
+        };
+        let path = entry.path();
+        let ft = match entry.file_type() {
+            Ok(t) => t,
+            Err(e) => {
+                plan.listing_errors.push((path, e.to_string()));
+                continue;
+            }
+        };
+        if ft.is_dir() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if depth == 0 && store.area == StoreArea::Licenses && name.eq_ignore_ascii_case("Logs")
+            {
+                plan.logs_skipped += fs::read_dir(&path).map(|d| d.count()).unwrap_or(0);
+            } else if store.recursive && depth < MAX_STORE_DEPTH {
+                list_store(&path, store, idx, label, depth + 1, plan);
+            }
+            continue;
+        }
+        let error = (!ft.is_file())
+            .then(|| format!("not a regular file ({}): not opened", read::type_name(&ft)));
+        plan.jobs.push(Job {
+            label,
+            store: idx,
+            path,
+            error,
+        });
+    }
+}
+
+/// Reads, hashes and parses every planned file on `config.threads` threads and
+/// hands the records to `sink` in plan order. A sink error stops the scan.
+pub fn run<E>(
+    plan: &Plan,
+    config: &ScanConfig,
+    mut sink: impl FnMut(Record) -> Result<(), E>,
+) -> Result<ScanSummary, E> {
+    let started = Instant::now();
+    let threads = config.threads.max(1);
+    let cache = Arc::new(ChainCache::new());
+    let mut summary = ScanSummary {
+        roots: plan.roots.len(),
+        profiles: plan.profiles,
+        logs_skipped: plan.logs_skipped,
+        listing_errors: plan.listing_errors.len(),
+        ..ScanSummary::default()
+    };
+    for s in &plan.stores {
+        *summary
+            .stores
+            .entry((s.mode, s.area, s.client))
+            .or_default() += 1;
+    }
+    let window = threads * 64;
+    let (job_tx, job_rx) = bounded::<(usize, &Job)>(threads * 4);
+    let (out_tx, out_rx) = bounded::<(usize, Record)>(threads * 4);
+    let (permit_tx, permit_rx) = bounded::<()>(window);
+    let result = std::thread::scope(|s| {
+        // Owned by this closure: dropped when it returns, so that an early
+        // return (a sink error) unblocks the workers and the dispatcher.
+        let (out_rx, permit_rx) = (out_rx, permit_rx);
+        s.spawn(move || {
+            for (seq, job) in plan.jobs.iter().enumerate() {
+                if permit_tx.send(()).is_err() || job_tx.send((seq, job)).is_err() {
+                    return; // the sink stopped
+                }
+            }
+        });
+        for _ in 0..threads {
+            let job_rx = job_rx.clone();
+            let out_tx = out_tx.clone();
+            let cache = Arc::clone(&cache);
+            s.spawn(move || {
+                let mut buf = Vec::with_capacity(64 * 1024);
+                for (seq, job) in job_rx {
+                    let record = process(job, plan, &config.read, &cache, &mut buf);
+                    if out_tx.send((seq, record)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(out_tx);
+        drop(job_rx);
+        let mut pending: BTreeMap<usize, Record> = BTreeMap::new();
+        let mut next = 0;
+        for (seq, record) in out_rx.iter() {
+            pending.insert(seq, record);
+            while let Some(r) = pending.remove(&next) {
+                next += 1;
+                summary.records += 1;
+                *summary.files_by_kind.entry(r.content.kind).or_default() += 1;
+                if r.content.error.is_some() {
+                    summary.errors += 1;
+                }
+                summary.bytes += r.size.unwrap_or(0);
+                sink(r)?;
+                let _ = permit_rx.recv();
+            }
+        }
+        Ok(())
+    });
+    result?;
+    summary.distinct_chain_documents = cache.len();
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+fn process(
+    job: &Job,
+    plan: &Plan,
+    opts: &ReadOptions,
+    cache: &ChainCache,
+    buf: &mut Vec<u8>,
+) -> Record {
+    let store = &plan.stores[job.store];
+    let label = &plan.labels[job.label];
+    if let Some(error) = &job.error {
+        let mut r = Record::new(&job.path, label, store, Content::unreadable(error.clone()));
+        if let Ok(m) = fs::symlink_metadata(&job.path) {
+            r.set_metadata(&m);
+            r.size = None;
+        }
+        return r;
+    }
+    match read::read_file(&job.path, opts, buf) {
+        Ok((meta, bytes)) => {
+            let table = match store.client {
+                RmsClient::Msipc => NameTable::Msipc,
+                RmsClient::Msdrm => NameTable::Msdrm,
+            };
+            let name = job.path.file_name().and_then(|n| n.to_str());
+            let content = parse::parse_store_file(&bytes, cache, name, table);
+            let mut r = Record::new(&job.path, label, store, content);
+            r.set_metadata(&meta);
+            if bytes.len() as u64 != meta.len() {
+                r.content
+                    .anomalies
+                    .push(parse::Anomaly::ChangedWhileReading);
+                r.content.anomalies.sort();
+            }
+            r.sha256 = Some(hex(&Sha256::digest(&bytes[..])));
+            r
+        }
+        Err(e) => {
+            let mut r = Record::new(&job.path, label, store, Content::unreadable(e.to_string()));
+            if let Ok(m) = fs::symlink_metadata(&job.path) {
+                r.set_metadata(&m);
+            }
+            r
+        }
+    }
+}
+
+/// Lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
