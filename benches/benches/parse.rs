@@ -25,7 +25,10 @@ fn parse(c: &mut Criterion) {
 
 fn decode_utf16(c: &mut Criterion) {
     let inputs = rmsweep_benches::parse_inputs();
-    let (_, bytes) = inputs.iter().find(|(n, _)| n.contains("utf16le_rac")).unwrap();
+    let (_, bytes) = inputs
+        .iter()
+        .find(|(n, _)| n.contains("utf16le_rac"))
+        .unwrap();
     let mut g = c.benchmark_group("decode");
     g.throughput(Throughput::Bytes(bytes.len() as u64));
     g.bench_function("utf16le_to_utf8_30kb", |b| b.iter(|| decode::decode(bytes)));

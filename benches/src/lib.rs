@@ -23,7 +23,11 @@ pub fn file_starting(dir: &Path, prefix: &str) -> Option<PathBuf> {
         .ok()?
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(prefix)))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(prefix))
+        })
         .collect();
     v.sort();
     v.into_iter().next()
@@ -34,20 +38,38 @@ pub fn file_starting(dir: &Path, prefix: &str) -> Option<PathBuf> {
 pub fn parse_inputs() -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     let (dir, origin) = match corpus() {
-        Some(c) => (c.join("kaedo-ms-aip-attacks/adrms-onprem-dc1.aip.com"), "real"),
+        Some(c) => (
+            c.join("kaedo-ms-aip-attacks/adrms-onprem-dc1.aip.com"),
+            "real",
+        ),
         None => {
             eprintln!("benches: real corpus not found; using the sample volume's generated chains");
-            (sample_volume().join("Users/bob.V6/AppData/Local/Microsoft/MSIPC"), "generated")
+            (
+                sample_volume().join("Users/bob.V6/AppData/Local/Microsoft/MSIPC"),
+                "generated",
+            )
         }
     };
-    for (label, prefix) in [("rac", "GIC-"), ("clc", "CLC-"), ("eul", "EUL-"), ("machine_cert", "CERT-Machine-2048")] {
+    for (label, prefix) in [
+        ("rac", "GIC-"),
+        ("clc", "CLC-"),
+        ("eul", "EUL-"),
+        ("machine_cert", "CERT-Machine-2048"),
+    ] {
         if let Some(p) = file_starting(&dir, prefix) {
-            out.push((format!("{origin}_utf16le_{label}"), std::fs::read(p).unwrap()));
+            out.push((
+                format!("{origin}_utf16le_{label}"),
+                std::fs::read(p).unwrap(),
+            ));
         }
     }
     out.push((
         "real_utf8_template".to_string(),
-        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/real/MS-RMPR_4.5.7_rights-policy-template.xml")).unwrap(),
+        std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../fixtures/real/MS-RMPR_4.5.7_rights-policy-template.xml"),
+        )
+        .unwrap(),
     ));
     let lcid40 = match corpus() {
         Some(c) => std::fs::read(c.join("azuread-rms-sdk-for-cpp/android_template_01.ptxt")).ok(),

@@ -1,15 +1,16 @@
-//! Command-line arguments (clap derive). Nothing here does work: `main`
-//! turns these into the libraries' plain config structs.
+//! Command-line arguments (clap derive). Nothing here does work: the command
+//! modules turn these into the libraries' plain config structs.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
     name = "rmsweep",
     version,
-    about = "Sweep Microsoft Rights Management (MSIPC/MSDRM) license and template stores on mounted Windows volumes"
+    about = "Sweep Microsoft Rights Management (MSIPC/MSDRM) license and template stores on mounted Windows volumes",
+    after_help = "Exit status: 0 all read; 2 finished, but some files had errors (each is a record); 1 nothing could be done."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -18,10 +19,49 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Find and parse every MSIPC/MSDRM store file under the roots.
+    /// Find and parse every MSIPC/MSDRM store file under the roots, into the index.
     Scan(ScanArgs),
-    /// Parse single files (carved or exported) and print their records as JSON lines.
+    /// Query the index (tantivy query syntax), e.g. `issuer_host:rms.contoso.com AND kind:template`.
+    Search(SearchArgs),
+    /// Template inventory: one row per template ID, where it is and how many revisions.
+    Templates(QueryArgs),
+    /// One row per issuer (AD RMS cluster, Azure RMS tenant, Microsoft CA).
+    Issuers(QueryArgs),
+    /// Records that are stale: templates not refreshed or superseded, expired certificates and content.
+    Stale(StaleArgs),
+    /// Records issued by an RMS server or tenant that matches none of the trusted patterns.
+    Foreign(ForeignArgs),
+    /// Every record in the index.
+    Export(QueryArgs),
+    /// Merge indexes made on different machines into one.
+    Merge(MergeArgs),
+    /// Parse single files (carved or exported) and print their records.
     Parse(ParseArgs),
+}
+
+/// Output formats, the same flag on every command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Jsonl,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct IndexArg {
+    /// The index folder.
+    #[arg(long, value_name = "DIR", default_value = "rmsweep-index")]
+    pub index: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    #[command(flatten)]
+    pub index: IndexArg,
+    /// Output format (default: table on a terminal, jsonl otherwise).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
 }
 
 #[derive(Debug, Args)]
@@ -29,7 +69,10 @@ pub struct ScanArgs {
     /// Mounted volumes, profile shares, profiles, store folders (or anything with --deep).
     #[arg(required = true, value_name = "ROOT")]
     pub roots: Vec<PathBuf>,
-    /// Write one JSON object per store file to FILE (`-` for standard output).
+    /// The index to write (created if missing). Default ./rmsweep-index unless only --jsonl is given.
+    #[arg(long, value_name = "DIR")]
+    pub index: Option<PathBuf>,
+    /// Also (or only) write one JSON object per store file to FILE (`-` for standard output).
     #[arg(long, value_name = "FILE")]
     pub jsonl: Option<PathBuf>,
     /// Host or case name carried by every record (default: each root's folder name).
@@ -47,9 +90,63 @@ pub struct ScanArgs {
     /// Larger files become an unreadable record instead of being read.
     #[arg(long, value_name = "BYTES", default_value_t = rmsweep_scanner::read::DEFAULT_MAX_FILE_SIZE)]
     pub max_file_size: u64,
+    /// Documents between index commits: a scan killed midway keeps what was committed.
+    #[arg(long, value_name = "N", default_value_t = rmsweep_index::writer::COMMIT_EVERY)]
+    pub commit_every: usize,
+    /// Re-read every file even when the index holds it unchanged.
+    #[arg(long)]
+    pub full: bool,
     /// No summary on standard error.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// A tantivy query over the index fields.
+    pub query: String,
+    #[command(flatten)]
+    pub out: QueryArgs,
+    /// At most N records.
+    #[arg(long, value_name = "N", default_value_t = 100, conflicts_with = "all")]
+    pub limit: usize,
+    /// Every matching record.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StaleArgs {
+    #[command(flatten)]
+    pub out: QueryArgs,
+    /// A managed template file untouched this long is not refreshed (e.g. 30d, 12h, 2w).
+    #[arg(long, value_name = "DURATION", default_value = "30d")]
+    pub older_than: String,
+    /// Judge as of this date (RFC 3339 or YYYY-MM-DD; for a disk image, the acquisition date). Default: now.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ForeignArgs {
+    #[command(flatten)]
+    pub out: QueryArgs,
+    /// Trusted: a host or domain suffix, an issuer ID, an RMS service ID, a tenant ID, or an exact issuer name.
+    #[arg(long, value_name = "PATTERN", num_args = 1..)]
+    pub trust: Vec<String>,
+    /// A file of trusted patterns, one per line (# starts a comment).
+    #[arg(long, value_name = "FILE")]
+    pub trust_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The merged index (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub index: PathBuf,
+    /// Indexes to merge into it.
+    #[arg(required = true, value_name = "IDX")]
+    pub sources: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -60,4 +157,7 @@ pub struct ParseArgs {
     /// File names use the MSDRM (RMS client 1) escape table.
     #[arg(long)]
     pub msdrm: bool,
+    /// Output format (default: table on a terminal, jsonl otherwise).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
 }

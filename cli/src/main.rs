@@ -2,9 +2,11 @@
 //!
 //! Exit status: 0 everything was read; 2 the run finished but some files had
 //! errors (each is a record); 1 nothing could be done (bad arguments, an
-//! unrecognised root, an output that cannot be written).
+//! unrecognised root, an index that cannot be opened or written).
 
 mod args;
+mod output;
+mod query_cmd;
 mod scan_cmd;
 
 use std::io::Write;
@@ -18,6 +20,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(a) => scan_cmd::run(a),
+        Command::Search(a) => query_cmd::search(a),
+        Command::Templates(a) => query_cmd::templates(a),
+        Command::Issuers(a) => query_cmd::issuers(a),
+        Command::Stale(a) => query_cmd::stale(a),
+        Command::Foreign(a) => query_cmd::foreign(a),
+        Command::Export(a) => query_cmd::export(a),
+        Command::Merge(a) => query_cmd::merge(a),
         Command::Parse(a) => parse_files(a),
     };
     match result {
@@ -38,26 +47,42 @@ fn parse_files(a: args::ParseArgs) -> Result<ExitCode, String> {
     } else {
         NameTable::Msipc
     };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut rows = Vec::new();
     let mut errors = 0;
     let mut buf = Vec::new();
     for path in &a.files {
         let content = match read::read_file(path, &read::ReadOptions::default(), &mut buf) {
-            Ok((_, bytes)) => {
-                let name = path.file_name().and_then(|n| n.to_str());
-                parse_store_file(&bytes, &cache, name, table)
-            }
+            Ok((_, bytes)) => parse_store_file(
+                &bytes,
+                &cache,
+                path.file_name().and_then(|n| n.to_str()),
+                table,
+            ),
             Err(e) => Content::unreadable(e.to_string()),
         };
         if content.error.is_some() {
             errors += 1;
         }
-        let line = serde_json::json!({ "path": path.display().to_string(), "record": content });
-        writeln!(out, "{line}").map_err(|e| format!("cannot write to standard output: {e}"))?;
+        let mut v = serde_json::to_value(&content).unwrap_or_default();
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("path".into(), path.display().to_string().into());
+        }
+        rows.push(v);
     }
-    out.flush()
-        .map_err(|e| format!("cannot write to standard output: {e}"))?;
+    output::emit(
+        &rows,
+        output::pick(a.format),
+        &[
+            "kind",
+            "name",
+            "issuer_name",
+            "issuer_host",
+            "issued",
+            "valid_until",
+            "error",
+            "path",
+        ],
+    )?;
     Ok(if errors > 0 {
         ExitCode::from(2)
     } else {

@@ -1,10 +1,21 @@
-//! `rmsweep scan`: plan, run, write records, print the summary.
+//! `rmsweep scan`: plan, run, write records to the index and/or JSON lines,
+//! print the summary.
+//!
+//! Incremental: when writing only to the index, files whose size and
+//! modification time match what the index holds for the same label are not
+//! read again, and records of files gone from the scanned roots are removed.
 
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use rmsweep_index::incremental::{known_files, Known};
+use rmsweep_index::{IndexSession, RmsIndex};
 use rmsweep_scanner::read::{ReadOptions, MMAP_THRESHOLD};
+use rmsweep_scanner::scan::Plan;
 use rmsweep_scanner::{Root, ScanConfig, ScanSummary};
 
 use crate::args::ScanArgs;
@@ -36,32 +47,109 @@ pub fn config(a: &ScanArgs) -> ScanConfig {
     }
 }
 
+/// Where records go.
+struct Outputs {
+    index: Option<(PathBuf, IndexSession)>,
+    jsonl: Option<(PathBuf, Box<dyn Write>)>,
+}
+
 pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
     let config = config(&a);
-    let Some(target) = &a.jsonl else {
-        return Err(
-            "nowhere to write records: pass --jsonl FILE (or - for standard output)".into(),
-        );
+    let index_dir = match (&a.index, &a.jsonl) {
+        (Some(dir), _) => Some(dir.clone()),
+        (None, None) => Some(PathBuf::from("rmsweep-index")),
+        (None, Some(_)) => None,
+    };
+    // Take the index lock first: a second scan on the same index fails at once.
+    let index = match &index_dir {
+        Some(dir) => {
+            let idx = RmsIndex::open_or_create(dir).map_err(|e| e.to_string())?;
+            let session =
+                IndexSession::start_with(&idx, 2, a.commit_every).map_err(|e| e.to_string())?;
+            Some((idx, session))
+        }
+        None => None,
     };
     let plan = rmsweep_scanner::plan(&config).map_err(|e| e.to_string())?;
-    let mut out: Box<dyn Write> = if target.as_os_str() == "-" {
-        Box::new(BufWriter::new(io::stdout().lock()))
-    } else {
-        let f = File::create(target)
-            .map_err(|e| format!("{}: cannot create the output file: {e}", target.display()))?;
-        Box::new(BufWriter::new(f))
+    let jsonl = match &a.jsonl {
+        Some(target) if target.as_os_str() == "-" => Some((
+            target.clone(),
+            Box::new(BufWriter::new(io::stdout())) as Box<dyn Write>,
+        )),
+        Some(target) => {
+            let f = File::create(target)
+                .map_err(|e| format!("{}: cannot create the output file: {e}", target.display()))?;
+            Some((
+                target.clone(),
+                Box::new(BufWriter::new(f)) as Box<dyn Write>,
+            ))
+        }
+        None => None,
     };
-    let summary = rmsweep_scanner::run(&plan, &config, |record| {
-        serde_json::to_writer(&mut out, &record).map_err(io::Error::from)?;
-        out.write_all(b"\n")
-    })
-    .and_then(|s| out.flush().map(|_| s))
-    .map_err(|e| format!("{}: cannot write records: {e}", target.display()))?;
+    // Skipping unchanged files only makes sense when the index is the sole output.
+    let incremental = index.is_some() && jsonl.is_none() && !a.full;
+    let known: HashMap<String, HashMap<String, Known>> = match (&index, incremental) {
+        (Some((idx, _)), true) => plan
+            .labels()
+            .iter()
+            .map(|l| known_files(idx, l).map(|k| (l.clone(), k)))
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?,
+        _ => HashMap::new(),
+    };
+    let mut outputs = Outputs {
+        index: index.map(|(idx, s)| (idx.dir, s)),
+        jsonl,
+    };
+    let unchanged = |label: &str, path: &Path, m: &std::fs::Metadata| {
+        let Some(k) = known
+            .get(label)
+            .and_then(|files| path.to_str().and_then(|p| files.get(p)))
+        else {
+            return false;
+        };
+        let mtime = m
+            .mtime()
+            .checked_mul(1_000_000_000)
+            .and_then(|s| s.checked_add(m.mtime_nsec()));
+        k.size == Some(m.len()) && k.mtime_ns == mtime
+    };
+    let check: Option<&rmsweep_scanner::scan::UnchangedCheck> =
+        if incremental { Some(&unchanged) } else { None };
+    let summary = rmsweep_scanner::run_incremental(&plan, &config, check, |record| {
+        if let Some((path, out)) = &mut outputs.jsonl {
+            serde_json::to_writer(&mut *out, &record)
+                .map_err(io::Error::from)
+                .and_then(|_| out.write_all(b"\n"))
+                .map_err(|e| format!("{}: cannot write records: {e}", path.display()))?;
+        }
+        if let Some((_, session)) = &mut outputs.index {
+            session.upsert(&record).map_err(|e| e.to_string())?;
+        }
+        Ok::<(), String>(())
+    })?;
+    let deleted = match (&mut outputs.index, incremental) {
+        (Some((_, session)), true) => remove_gone(&plan, &known, session)?,
+        _ => 0,
+    };
+    if let Some((path, out)) = &mut outputs.jsonl {
+        out.flush()
+            .map_err(|e| format!("{}: cannot write records: {e}", path.display()))?;
+    }
+    let written = match outputs.index.take() {
+        Some((dir, session)) => Some((dir, session.finish().map_err(|e| e.to_string())?)),
+        None => None,
+    };
     for (path, why) in &plan.listing_errors {
         eprintln!("rmsweep: {}: cannot list: {why}", path.display());
     }
     if !a.quiet {
-        print_summary(&plan, &summary);
+        print_summary(
+            &plan,
+            &summary,
+            deleted,
+            written.as_ref().map(|(d, _)| d.as_path()),
+        );
     }
     Ok(if summary.errors > 0 || summary.listing_errors > 0 {
         ExitCode::from(2)
@@ -70,13 +158,47 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
     })
 }
 
-fn print_summary(plan: &rmsweep_scanner::scan::Plan, s: &ScanSummary) {
+/// Deletes the records of files that were indexed under a scanned root and
+/// are no longer there.
+fn remove_gone(
+    plan: &Plan,
+    known: &HashMap<String, HashMap<String, Known>>,
+    session: &mut IndexSession,
+) -> Result<usize, String> {
+    let present: HashSet<(&str, &str)> = plan
+        .file_paths()
+        .filter_map(|(l, p)| Some((l, p.to_str()?)))
+        .collect();
+    let mut deleted = 0;
+    for (root, label, _) in &plan.roots {
+        let Some(files) = known.get(label) else {
+            continue;
+        };
+        let prefix = format!("{}/", root.display());
+        let mut gone: Vec<&String> = files
+            .keys()
+            .filter(|p| p.starts_with(&prefix) && !present.contains(&(label.as_str(), p.as_str())))
+            .collect();
+        gone.sort();
+        for p in gone {
+            session.delete(label, p).map_err(|e| e.to_string())?;
+            deleted += 1;
+        }
+    }
+    Ok(deleted)
+}
+
+fn print_summary(plan: &Plan, s: &ScanSummary, deleted: usize, index: Option<&Path>) {
     let mut e = io::stderr().lock();
     let roots: Vec<String> = plan
         .roots
         .iter()
         .map(|(p, label, kind)| {
-            format!("{} ({:?}, label {label})", p.display(), kind).to_lowercase()
+            format!(
+                "{} ({}, label {label})",
+                p.display(),
+                format!("{kind:?}").to_lowercase()
+            )
         })
         .collect();
     let _ = writeln!(e, "roots:    {}", roots.join(", "));
@@ -99,9 +221,10 @@ fn print_summary(plan: &rmsweep_scanner::scan::Plan, s: &ScanSummary) {
         .collect();
     let _ = writeln!(
         e,
-        "files:    {} ({}); {} logs skipped",
+        "files:    {} read ({}); {} unchanged; {} logs skipped",
         s.records,
         kinds.join(", "),
+        s.unchanged,
         s.logs_skipped
     );
     let _ = writeln!(
@@ -109,15 +232,24 @@ fn print_summary(plan: &rmsweep_scanner::scan::Plan, s: &ScanSummary) {
         "errors:   {} files, {} folders",
         s.errors, s.listing_errors
     );
+    if let Some(dir) = index {
+        let _ = writeln!(
+            e,
+            "index:    {} ({} records written, {} removed)",
+            dir.display(),
+            s.records,
+            deleted
+        );
+    }
     let secs = s.elapsed.as_secs_f64();
     let rate = if secs > 0.0 {
-        s.records as f64 / secs
+        (s.records + s.unchanged) as f64 / secs
     } else {
         0.0
     };
     let _ = writeln!(
         e,
-        "read:     {} bytes in {:.2} s ({:.0} files/s, {} distinct chain documents)",
-        s.bytes, secs, rate, s.distinct_chain_documents
+        "elapsed:  {:.2} s, {} bytes read ({:.0} files/s, {} distinct chain documents)",
+        secs, s.bytes, rate, s.distinct_chain_documents
     );
 }

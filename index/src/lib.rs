@@ -1,1 +1,63 @@
+//! rmsweep's index: the only crate that knows tantivy.
+//!
+//! - [`schema`]: field handles and the schema version.
+//! - [`document`]: the record → document mapping.
+//! - [`open`]: creating and opening an index, version-checked.
+//! - [`writer`]: the single writer thread, batched commits.
+//! - [`incremental`]: what is already indexed, for skipping unchanged files.
+//! - [`query`]: `search` and `export`.
+//! - [`reports`]: `templates`, `issuers`, `stale`, `foreign`.
+//! - [`merge`]: several indexes into one.
 
+pub mod document;
+pub mod incremental;
+pub mod merge;
+pub mod open;
+pub mod query;
+pub mod reports;
+pub mod rows;
+pub mod schema;
+pub mod writer;
+
+use std::path::PathBuf;
+
+pub use open::RmsIndex;
+pub use writer::{IndexSession, WriteStats};
+
+/// Everything that can go wrong with an index, each naming what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("{0}: no index here: run `rmsweep scan ROOT --index {0}` first")]
+    Missing(PathBuf),
+    #[error("{0}: not an rmsweep index (no rmsweep-index.json): point --index at an rmsweep index, or at an empty or new folder to create one")]
+    NotAnIndex(PathBuf),
+    #[error("{path}: this index has schema version {found}; this rmsweep uses version {expected}. Rebuild it: scan the evidence again into a new folder (`rmsweep scan ROOT --index NEWDIR`), or delete {path} and scan again")]
+    Version {
+        path: PathBuf,
+        found: u32,
+        expected: u32,
+    },
+    #[error("{0}: another rmsweep is writing to this index; wait for it to finish (the lock is released when that process exits)")]
+    Busy(PathBuf),
+    #[error("{0}: {1}")]
+    Io(PathBuf, std::io::Error),
+    #[error("{0}: index error: {1}")]
+    Tantivy(PathBuf, String),
+    #[error("{0}: damaged record in the index ({1}): rebuild the index by scanning again")]
+    Corrupt(PathBuf, String),
+    #[error("{0}")]
+    BadQuery(String),
+    #[error("the index writer stopped unexpectedly")]
+    WriterStopped,
+}
+
+/// A searcher on the index's last commit.
+pub fn searcher(idx: &RmsIndex) -> Result<tantivy::Searcher, IndexError> {
+    let reader = idx
+        .index
+        .reader_builder()
+        .reload_policy(tantivy::ReloadPolicy::Manual)
+        .try_into()
+        .map_err(|e: tantivy::TantivyError| IndexError::Tantivy(idx.dir.clone(), e.to_string()))?;
+    Ok(reader.searcher())
+}

@@ -16,4 +16,4 @@ pub mod scan;
 pub mod store;
 
 pub use record::Record;
-pub use scan::{plan, run, Root, ScanConfig, ScanSummary};
+pub use scan::{plan, run, run_incremental, Root, ScanConfig, ScanSummary};

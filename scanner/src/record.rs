@@ -6,14 +6,14 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use chrono::{DateTime, TimeZone, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::parse::time::serde_rfc3339;
 use crate::parse::{Anomaly, Content};
 use crate::store::{well_known_sid, RmsClient, Store, StoreArea, StoreMode};
 
 /// One store file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Record {
     /// The path as stored on disk (lossy UTF-8 when it is not UTF-8: see `path_hex`).
     pub path: String,
@@ -28,7 +28,7 @@ pub struct Record {
     pub profile: Option<String>,
     pub sid: Option<String>,
     /// The well-known name of `sid` (LocalSystem, LocalService, NetworkService).
-    pub sid_name: Option<&'static str>,
+    pub sid_name: Option<String>,
     pub size: Option<u64>,
     #[serde(with = "serde_rfc3339::option")]
     pub modified: Option<DateTime<Utc>>,
@@ -65,7 +65,11 @@ impl Record {
             rms_client: store.client,
             profile: store.profile.clone(),
             sid: store.sid.clone(),
-            sid_name: store.sid.as_deref().and_then(well_known_sid),
+            sid_name: store
+                .sid
+                .as_deref()
+                .and_then(well_known_sid)
+                .map(str::to_string),
             size: None,
             modified: None,
             accessed: None,

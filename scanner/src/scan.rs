@@ -90,7 +90,21 @@ impl Plan {
     pub fn files(&self) -> usize {
         self.jobs.len()
     }
+    /// The labels of the roots, sorted.
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+    /// (label, path) of every planned file, in output order.
+    pub fn file_paths(&self) -> impl Iterator<Item = (&str, &Path)> {
+        self.jobs
+            .iter()
+            .map(|j| (self.labels[j.label].as_str(), j.path.as_path()))
+    }
 }
+
+/// Decides, from a file's `lstat`, that it is already indexed unchanged and
+/// need not be read. Called on the worker threads.
+pub type UnchangedCheck<'a> = dyn Fn(&str, &Path, &fs::Metadata) -> bool + Sync + 'a;
 
 /// Counts for the summary.
 #[derive(Debug, Default, Clone)]
@@ -107,6 +121,8 @@ pub struct ScanSummary {
     pub logs_skipped: usize,
     pub bytes: u64,
     pub records: usize,
+    /// Files skipped because the index already holds them unchanged.
+    pub unchanged: usize,
     pub distinct_chain_documents: usize,
     pub elapsed: Duration,
 }
@@ -115,8 +131,19 @@ pub struct ScanSummary {
 pub fn plan(config: &ScanConfig) -> Result<Plan, RootError> {
     let mut plan = Plan::default();
     let mut kinds = Vec::new();
+    let mut roots = Vec::new();
     for root in &config.roots {
-        kinds.push(discover::classify_root(&root.path, config.deep)?);
+        // Records carry absolute paths, so a re-scan through another spelling
+        // of the same root finds the same records.
+        let path = fs::canonicalize(&root.path).map_err(|source| RootError::Unreadable {
+            path: root.path.clone(),
+            source,
+        })?;
+        kinds.push(discover::classify_root(&path, config.deep)?);
+        roots.push(Root {
+            path,
+            label: root.label.clone(),
+        });
     }
     let mut labels: Vec<String> = config
         .roots
@@ -126,7 +153,7 @@ pub fn plan(config: &ScanConfig) -> Result<Plan, RootError> {
         .into_iter()
         .collect();
     labels.sort();
-    for (root, kind) in config.roots.iter().zip(kinds) {
+    for (root, kind) in roots.iter().zip(kinds) {
         let label = labels.binary_search(&root.label).unwrap_or(0);
         let d = discover::discover(&root.path, kind);
         plan.profiles += d.profiles;
@@ -211,6 +238,17 @@ fn list_store(dir: &Path, store: &Store, idx: usize, label: usize, depth: usize,
 pub fn run<E>(
     plan: &Plan,
     config: &ScanConfig,
+    sink: impl FnMut(Record) -> Result<(), E>,
+) -> Result<ScanSummary, E> {
+    run_incremental(plan, config, None, sink)
+}
+
+/// Like [`run`], but files for which `unchanged` says so are not read and
+/// produce no record (they are counted in [`ScanSummary::unchanged`]).
+pub fn run_incremental<E>(
+    plan: &Plan,
+    config: &ScanConfig,
+    unchanged: Option<&UnchangedCheck<'_>>,
     mut sink: impl FnMut(Record) -> Result<(), E>,
 ) -> Result<ScanSummary, E> {
     let started = Instant::now();
@@ -231,7 +269,7 @@ pub fn run<E>(
     }
     let window = threads * 64;
     let (job_tx, job_rx) = bounded::<(usize, &Job)>(threads * 4);
-    let (out_tx, out_rx) = bounded::<(usize, Record)>(threads * 4);
+    let (out_tx, out_rx) = bounded::<(usize, Option<Record>)>(threads * 4);
     let (permit_tx, permit_rx) = bounded::<()>(window);
     let result = std::thread::scope(|s| {
         // Owned by this closure: dropped when it returns, so that an early
@@ -251,7 +289,13 @@ pub fn run<E>(
             s.spawn(move || {
                 let mut buf = Vec::with_capacity(64 * 1024);
                 for (seq, job) in job_rx {
-                    let record = process(job, plan, &config.read, &cache, &mut buf);
+                    let skip = match unchanged {
+                        Some(check) if job.error.is_none() => fs::symlink_metadata(&job.path)
+                            .is_ok_and(|m| check(&plan.labels[job.label], &job.path, &m)),
+                        _ => false,
+                    };
+                    let record =
+                        (!skip).then(|| process(job, plan, &config.read, &cache, &mut buf));
                     if out_tx.send((seq, record)).is_err() {
                         return;
                     }
@@ -260,12 +304,17 @@ pub fn run<E>(
         }
         drop(out_tx);
         drop(job_rx);
-        let mut pending: BTreeMap<usize, Record> = BTreeMap::new();
+        let mut pending: BTreeMap<usize, Option<Record>> = BTreeMap::new();
         let mut next = 0;
         for (seq, record) in out_rx.iter() {
             pending.insert(seq, record);
             while let Some(r) = pending.remove(&next) {
                 next += 1;
+                let _ = permit_rx.recv();
+                let Some(r) = r else {
+                    summary.unchanged += 1;
+                    continue;
+                };
                 summary.records += 1;
                 *summary.files_by_kind.entry(r.content.kind).or_default() += 1;
                 if r.content.error.is_some() {
@@ -273,7 +322,6 @@ pub fn run<E>(
                 }
                 summary.bytes += r.size.unwrap_or(0);
                 sink(r)?;
-                let _ = permit_rx.recv();
             }
         }
         Ok(())

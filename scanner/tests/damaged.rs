@@ -7,13 +7,23 @@ use std::path::Path;
 use rmsweep_scanner::parse::{parse_store_file, Anomaly, ChainCache, Content, Kind, NameTable};
 
 fn sample(rel: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/sample-volume").join(rel)).unwrap()
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fixtures/sample-volume")
+            .join(rel),
+    )
+    .unwrap()
 }
 
 /// A real-shaped RAC chain (5 documents, UTF-16LE, trailing NUL).
 fn rac() -> Vec<u8> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/sample-volume/Users/bob.V6/AppData/Local/Microsoft/MSIPC");
-    let gic = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).find(|p| p.file_name().unwrap().to_str().unwrap().starts_with("GIC-")).unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/sample-volume/Users/bob.V6/AppData/Local/Microsoft/MSIPC");
+    let gic = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with("GIC-"))
+        .unwrap();
     std::fs::read(gic).unwrap()
 }
 
@@ -28,7 +38,9 @@ fn parse(bytes: &[u8]) -> Content {
 /// Byte offsets (UTF-16LE) where each `<XrML` starts.
 fn doc_starts(bytes: &[u8]) -> Vec<usize> {
     let pat = utf16("<XrML");
-    (0..bytes.len() - pat.len()).filter(|&i| i % 2 == 0 && bytes[i..].starts_with(&pat)).collect()
+    (0..bytes.len() - pat.len())
+        .filter(|&i| i % 2 == 0 && bytes[i..].starts_with(&pat))
+        .collect()
 }
 
 fn template() -> String {
@@ -44,39 +56,73 @@ fn truncated_at_every_chain_boundary() {
     for (k, &at) in starts.iter().enumerate().skip(1) {
         // Cut exactly between documents: a shorter but intact chain.
         let c = parse(&full[..at]);
-        assert_eq!((c.kind, c.documents, c.anomalies.clone()), (Kind::Rac, k, vec![]), "cut before document {k}");
+        assert_eq!(
+            (c.kind, c.documents, c.anomalies.clone()),
+            (Kind::Rac, k, vec![]),
+            "cut before document {k}"
+        );
         // Cut 100 bytes into the next document: it is damaged and truncated.
         let c = parse(&full[..at + 100]);
         assert_eq!(c.kind, Kind::Rac);
         assert_eq!(c.documents, k + 1);
-        assert_eq!(c.anomalies, vec![Anomaly::TruncatedDocument, Anomaly::ChainDocumentDamaged], "cut inside document {k}");
+        assert_eq!(
+            c.anomalies,
+            vec![Anomaly::TruncatedDocument, Anomaly::ChainDocumentDamaged],
+            "cut inside document {k}"
+        );
     }
     // Cut inside the leaf: what was read before the cut is kept.
     let c = parse(&full[..starts[1] / 2]);
     assert_eq!(c.kind, Kind::Rac);
     assert_eq!(c.principal.as_deref(), Some("bob@fabrikam.local"));
-    assert!(c.anomalies.contains(&Anomaly::TruncatedDocument) && c.anomalies.contains(&Anomaly::MissingSignature), "{:?}", c.anomalies);
+    assert!(
+        c.anomalies.contains(&Anomaly::TruncatedDocument)
+            && c.anomalies.contains(&Anomaly::MissingSignature),
+        "{:?}",
+        c.anomalies
+    );
     // An odd byte count cuts a UTF-16 code unit in half.
     let c = parse(&full[..full.len() - 3]);
     assert_eq!(c.kind, Kind::Rac);
-    assert!(c.anomalies.contains(&Anomaly::InvalidEncoding), "{:?}", c.anomalies);
+    assert!(
+        c.anomalies.contains(&Anomaly::InvalidEncoding),
+        "{:?}",
+        c.anomalies
+    );
 }
 
 #[test]
 fn junk_empty_and_not_xrml() {
-    let junk: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let junk: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     let c = parse(&junk);
     assert_eq!(c.kind, Kind::Unreadable);
-    assert_eq!(c.error.as_deref(), Some("no XrML document found: not an RMS license or template file"));
+    assert_eq!(
+        c.error.as_deref(),
+        Some("no XrML document found: not an RMS license or template file")
+    );
     let c = parse(b"");
-    assert_eq!((c.kind, c.error.as_deref()), (Kind::Unreadable, Some("empty file (0 bytes)")));
+    assert_eq!(
+        (c.kind, c.error.as_deref()),
+        (Kind::Unreadable, Some("empty file (0 bytes)"))
+    );
     let c = parse(b"<html><body>not a template</body></html>");
     assert_eq!(c.kind, Kind::Unreadable);
     let c = parse(b"<XrML version=\"1.2\"></XrML>");
-    assert_eq!((c.kind, c.error.as_deref()), (Kind::Unreadable, Some("the first XrML document has no BODY")));
+    assert_eq!(
+        (c.kind, c.error.as_deref()),
+        (
+            Kind::Unreadable,
+            Some("the first XrML document has no BODY")
+        )
+    );
     let c = parse(b"<XrML><BODY type=\"Microsoft Official Rights Template\"><ISSUEDTIME>20");
     assert_eq!(c.kind, Kind::Template);
-    assert_eq!(c.anomalies, vec![Anomaly::TruncatedDocument, Anomaly::MissingSignature]);
+    assert_eq!(
+        c.anomalies,
+        vec![Anomaly::TruncatedDocument, Anomaly::MissingSignature]
+    );
 }
 
 #[test]
@@ -85,7 +131,14 @@ fn deep_nesting_is_cut_off() {
     s.push_str(&"<DESCRIPTOR>".repeat(200_000));
     let c = parse(s.as_bytes());
     assert_eq!(c.kind, Kind::Template);
-    assert_eq!(c.anomalies, vec![Anomaly::TruncatedDocument, Anomaly::NestingTooDeep, Anomaly::MissingSignature]);
+    assert_eq!(
+        c.anomalies,
+        vec![
+            Anomaly::TruncatedDocument,
+            Anomaly::NestingTooDeep,
+            Anomaly::MissingSignature
+        ]
+    );
 }
 
 #[test]
@@ -98,18 +151,35 @@ fn entity_bombs_are_never_expanded_or_fetched() {
     );
     let c = parse(laughs.as_bytes());
     assert_eq!(c.kind, Kind::Template);
-    assert_eq!(c.anomalies, vec![Anomaly::LeadingBytes, Anomaly::UnresolvedEntity, Anomaly::NameGrammar]);
+    assert_eq!(
+        c.anomalies,
+        vec![
+            Anomaly::LeadingBytes,
+            Anomaly::UnresolvedEntity,
+            Anomaly::NameGrammar
+        ]
+    );
     // The reference is kept as text (`;` ends a grammar entry), then the real names.
     assert_eq!(c.template_names[0].name, "&lol3");
     assert_eq!(c.template_names[0].lcid, None);
     assert_eq!(c.template_names[1].lcid, Some(1033));
     assert_eq!(c.template_names[1].name, "Woodgrove Bank - Confidential");
 
-    let xxe = format!("<!DOCTYPE XrML [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]><XrML{}", body.replacen("<ISSUEDTIME>", "<ISSUEDTIME>&xxe;", 1));
+    let xxe = format!(
+        "<!DOCTYPE XrML [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]><XrML{}",
+        body.replacen("<ISSUEDTIME>", "<ISSUEDTIME>&xxe;", 1)
+    );
     let c = parse(xxe.as_bytes());
     assert_eq!(c.kind, Kind::Template);
     assert_eq!(c.issued, None);
-    assert_eq!(c.anomalies, vec![Anomaly::LeadingBytes, Anomaly::UnresolvedEntity, Anomaly::BadTime]);
+    assert_eq!(
+        c.anomalies,
+        vec![
+            Anomaly::LeadingBytes,
+            Anomaly::UnresolvedEntity,
+            Anomaly::BadTime
+        ]
+    );
     assert!(!serde_json::to_string(&c).unwrap().contains("root:"));
 }
 
@@ -118,11 +188,16 @@ fn invalid_surrogates_and_mixed_encodings() {
     let t = template();
     let mut bytes = utf16(&t[..t.find("Woodgrove Bank - Confidential").unwrap()]);
     bytes.extend([0x00, 0xDC]); // a lone low surrogate inside the name
-    bytes.extend(utf16(&t[t.find("Woodgrove Bank - Confidential").unwrap()..]));
+    bytes.extend(utf16(
+        &t[t.find("Woodgrove Bank - Confidential").unwrap()..],
+    ));
     let c = parse(&bytes);
     assert_eq!(c.kind, Kind::Template);
     assert_eq!(c.anomalies, vec![Anomaly::InvalidEncoding]);
-    assert_eq!(c.template_names[0].name, "\u{FFFD}Woodgrove Bank - Confidential");
+    assert_eq!(
+        c.template_names[0].name,
+        "\u{FFFD}Woodgrove Bank - Confidential"
+    );
 
     // A UTF-16LE leaf followed by a UTF-8 chain document.
     let mut mixed = utf16(&t);
@@ -130,20 +205,33 @@ fn invalid_surrogates_and_mixed_encodings() {
     let c = parse(&mixed);
     assert_eq!(c.kind, Kind::Template);
     assert_eq!(c.documents, 1);
-    assert_eq!(c.anomalies, vec![Anomaly::InvalidEncoding, Anomaly::TrailingBytes]);
+    assert_eq!(
+        c.anomalies,
+        vec![Anomaly::InvalidEncoding, Anomaly::TrailingBytes]
+    );
 }
 
 #[test]
 fn a_50_mb_file_with_a_huge_name() {
     let t = template();
     let huge = "A".repeat(25 * 1024 * 1024);
-    let doc = t.replacen("<NAME> LCID 1033:NAME ", &format!("<NAME> LCID 1033:NAME {huge}"), 1);
+    let doc = t.replacen(
+        "<NAME> LCID 1033:NAME ",
+        &format!("<NAME> LCID 1033:NAME {huge}"),
+        1,
+    );
     let bytes = utf16(&doc);
     assert!(bytes.len() > 50_000_000);
     let c = parse(&bytes);
     assert_eq!(c.kind, Kind::Template);
-    assert_eq!(c.anomalies, vec![Anomaly::FieldTruncated, Anomaly::NameGrammar]);
-    assert!(c.template_names.iter().all(|n| n.name.chars().count() <= 4096));
+    assert_eq!(
+        c.anomalies,
+        vec![Anomaly::FieldTruncated, Anomaly::NameGrammar]
+    );
+    assert!(c
+        .template_names
+        .iter()
+        .all(|n| n.name.chars().count() <= 4096));
 }
 
 #[test]
@@ -164,13 +252,49 @@ fn exact_ok_and_error_counts_over_the_damaged_set() {
         ("xrml-without-body", b"<XrML></XrML>".to_vec()),
         ("utf8-template", t.clone().into_bytes()),
         ("utf16-bom-template", [vec![0xFF, 0xFE], utf16(&t)].concat()),
-        ("utf8-bom-template", [vec![0xEF, 0xBB, 0xBF], t.clone().into_bytes()].concat()),
+        (
+            "utf8-bom-template",
+            [vec![0xEF, 0xBB, 0xBF], t.clone().into_bytes()].concat(),
+        ),
     ];
     let results: Vec<(&str, Content)> = cases.iter().map(|(n, b)| (*n, parse(b))).collect();
-    let unreadable: Vec<&str> = results.iter().filter(|(_, c)| c.kind == Kind::Unreadable).map(|(n, _)| *n).collect();
-    let clean: Vec<&str> = results.iter().filter(|(_, c)| c.kind != Kind::Unreadable && c.anomalies.is_empty()).map(|(n, _)| *n).collect();
-    let tolerated: Vec<&str> = results.iter().filter(|(_, c)| c.kind != Kind::Unreadable && !c.anomalies.is_empty()).map(|(n, _)| *n).collect();
-    assert_eq!(unreadable, vec!["zero-bytes", "junk", "nul-only", "json-not-jclc", "xrml-without-body"]);
-    assert_eq!(clean, vec!["intact-chain", "cut-between-leaf-and-slc", "utf8-template", "utf16-bom-template", "utf8-bom-template"]);
-    assert_eq!(tolerated, vec!["cut-inside-slc", "cut-inside-leaf-tag", "odd-length"]);
+    let unreadable: Vec<&str> = results
+        .iter()
+        .filter(|(_, c)| c.kind == Kind::Unreadable)
+        .map(|(n, _)| *n)
+        .collect();
+    let clean: Vec<&str> = results
+        .iter()
+        .filter(|(_, c)| c.kind != Kind::Unreadable && c.anomalies.is_empty())
+        .map(|(n, _)| *n)
+        .collect();
+    let tolerated: Vec<&str> = results
+        .iter()
+        .filter(|(_, c)| c.kind != Kind::Unreadable && !c.anomalies.is_empty())
+        .map(|(n, _)| *n)
+        .collect();
+    assert_eq!(
+        unreadable,
+        vec![
+            "zero-bytes",
+            "junk",
+            "nul-only",
+            "json-not-jclc",
+            "xrml-without-body"
+        ]
+    );
+    assert_eq!(
+        clean,
+        vec![
+            "intact-chain",
+            "cut-between-leaf-and-slc",
+            "utf8-template",
+            "utf16-bom-template",
+            "utf8-bom-template"
+        ]
+    );
+    assert_eq!(
+        tolerated,
+        vec!["cut-inside-slc", "cut-inside-leaf-tag", "odd-length"]
+    );
 }

@@ -151,7 +151,8 @@ fn exact_counts_per_kind_store_profile_and_sid() {
         2
     );
     assert_eq!(
-        count(&|r| r.sid.as_deref() == Some("S-1-5-18") && r.sid_name == Some("LocalSystem")),
+        count(&|r| r.sid.as_deref() == Some("S-1-5-18")
+            && r.sid_name.as_deref() == Some("LocalSystem")),
         3
     );
     assert_eq!(

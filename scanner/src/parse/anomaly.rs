@@ -3,10 +3,10 @@
 //! Lenient parsing (as in evtx/mft parsers): damage never stops a record from
 //! being produced; it is named here so examiners can filter on it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One thing the parser tolerated while reading a file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Anomaly {
     /// Invalid UTF-8 / UTF-16 sequences (e.g. lone surrogates) were replaced by U+FFFD.

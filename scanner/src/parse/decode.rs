@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use super::anomaly::Anomaly;
 
 /// The text encoding a file was decoded from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TextEncoding {
     /// UTF-16 little endian without a byte-order mark: every MSIPC `.drm`.

@@ -7,7 +7,7 @@
 //! Exchange's DrmClientUtils (`;k`→`-`, `;j`→`;`, …). Reference §1.2, §1.4.
 
 use base64::Engine;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
 
 use super::guid;
@@ -22,7 +22,7 @@ pub enum NameTable {
 }
 
 /// What a license file's name says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NameInfo {
     /// `GIC`, `CLC`, `EUL`, `JCLC` or `CERT`.
     pub prefix: String,

@@ -4,10 +4,10 @@
 //! Classified per URL, not per document: a migrated tenant can carry an
 //! on-premises intranet URL beside an Azure extranet URL (reference §4).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The kind of service behind an issuer or URL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IssuerKind {
     /// An on-premises AD RMS cluster (any host that is not Azure RMS).

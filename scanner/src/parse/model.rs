@@ -4,7 +4,7 @@
 //! the foundation issue); keep them stable.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::anomaly::Anomaly;
 use super::decode::TextEncoding;
@@ -14,7 +14,7 @@ use super::names::TemplateName;
 use super::time::serde_rfc3339;
 
 /// What a store file is, from its content (never from its name).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// Rights policy template ("Microsoft Official Rights Template" / "Microsoft Rights Template").
@@ -70,7 +70,7 @@ impl Kind {
 }
 
 /// Where a licensing URL points from the client's point of view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UrlScope {
     Intranet,
@@ -80,7 +80,7 @@ pub enum UrlScope {
 }
 
 /// One DISTRIBUTIONPOINT.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LicensingUrl {
     #[serde(rename = "type")]
     pub url_type: String,
@@ -92,7 +92,7 @@ pub struct LicensingUrl {
 }
 
 /// A template's content expiry.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ContentExpiry {
     Never,
@@ -107,7 +107,7 @@ pub enum ContentExpiry {
 }
 
 /// One (right, principal) grant.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Right {
     pub right: String,
     pub principal: Option<String>,
@@ -115,14 +115,14 @@ pub struct Right {
 }
 
 /// The SIGNATURE digest: a template's revision fingerprint.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Digest {
     pub algorithm: Option<String>,
     pub value: String,
 }
 
 /// An AUTHENTICATEDDATA value (application data such as MSOTPLNAME).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppData {
     pub id: String,
     pub name: String,
@@ -130,7 +130,7 @@ pub struct AppData {
 }
 
 /// What is kept of each issuer-chain document.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChainEntry {
     pub kind: Kind,
     pub doc_type: Option<String>,
@@ -150,7 +150,7 @@ pub struct ChainEntry {
 }
 
 /// Everything the parser extracts from one file's bytes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Content {
     pub kind: Kind,
     pub error: Option<String>,

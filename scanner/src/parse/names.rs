@@ -4,13 +4,13 @@
 //! has leading spaces and, pretty-printed, embedded newlines: white space is
 //! trimmed and collapsed. Dozens of LCIDs occur in one NAME.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Longest name or description kept, in characters.
 pub const MAX_NAME_CHARS: usize = 4096;
 
 /// One localised name of a template.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TemplateName {
     /// Windows locale ID (1033 = en-US); `None` when the source has none
     /// (an EUL's MSOTPLNAME, a NAME outside the grammar).

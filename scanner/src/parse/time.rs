@@ -59,15 +59,22 @@ pub fn rfc3339(t: &DateTime<Utc>) -> String {
 /// serde helpers: times are always written as RFC 3339 UTC strings.
 pub mod serde_rfc3339 {
     use chrono::{DateTime, Utc};
-    use serde::Serializer;
+    use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&super::rfc3339(t))
     }
 
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        let s = String::deserialize(d)?;
+        DateTime::parse_from_rfc3339(&s)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(serde::de::Error::custom)
+    }
+
     pub mod option {
         use chrono::{DateTime, Utc};
-        use serde::Serializer;
+        use serde::{Deserialize, Deserializer, Serializer};
 
         pub fn serialize<S: Serializer>(
             t: &Option<DateTime<Utc>>,
@@ -76,6 +83,17 @@ pub mod serde_rfc3339 {
             match t {
                 Some(t) => s.serialize_str(&crate::parse::time::rfc3339(t)),
                 None => s.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<DateTime<Utc>>, D::Error> {
+            match Option::<String>::deserialize(d)? {
+                Some(s) => DateTime::parse_from_rfc3339(&s)
+                    .map(|t| Some(t.with_timezone(&Utc)))
+                    .map_err(serde::de::Error::custom),
+                None => Ok(None),
             }
         }
     }

@@ -1,0 +1,188 @@
+//! The query commands: search, templates, issuers, stale, foreign, export,
+//! merge. Each opens the index, asks the index library, and hands rows to
+//! [`crate::output`].
+
+use std::process::ExitCode;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rmsweep_index::reports::{self, TrustList};
+use rmsweep_index::{query, RmsIndex};
+use serde_json::Value;
+
+use crate::args::{ForeignArgs, MergeArgs, QueryArgs, SearchArgs, StaleArgs};
+use crate::output;
+
+/// Columns a table shows for record lists.
+const RECORD_COLUMNS: &[&str] = &[
+    "kind",
+    "owner",
+    "name",
+    "issuer_name",
+    "issued",
+    "valid_until",
+    "path",
+];
+
+fn open(a: &QueryArgs) -> Result<RmsIndex, String> {
+    RmsIndex::open(&a.index.index).map_err(|e| e.to_string())
+}
+
+fn emit(rows: &[Value], a: &QueryArgs, columns: &[&str]) -> Result<ExitCode, String> {
+    output::emit(rows, output::pick(a.format), columns)
+}
+
+pub fn search(a: SearchArgs) -> Result<ExitCode, String> {
+    let idx = open(&a.out)?;
+    let limit = if a.all { None } else { Some(a.limit) };
+    let rows = query::search(&idx, &a.query, limit).map_err(|e| e.to_string())?;
+    emit(&rows, &a.out, RECORD_COLUMNS)
+}
+
+pub fn export(a: QueryArgs) -> Result<ExitCode, String> {
+    let idx = open(&a)?;
+    let rows = query::export(&idx).map_err(|e| e.to_string())?;
+    emit(&rows, &a, RECORD_COLUMNS)
+}
+
+pub fn templates(a: QueryArgs) -> Result<ExitCode, String> {
+    let idx = open(&a)?;
+    let rows: Vec<Value> = reports::templates(&idx)
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(|r| serde_json::to_value(r).unwrap_or_default())
+        .collect();
+    emit(
+        &rows,
+        &a,
+        &[
+            "name",
+            "issuer_name",
+            "issuer_host",
+            "stores",
+            "profiles",
+            "revisions",
+            "newest_issued",
+            "newest_modified",
+            "template_id",
+        ],
+    )
+}
+
+pub fn issuers(a: QueryArgs) -> Result<ExitCode, String> {
+    let idx = open(&a)?;
+    let rows: Vec<Value> = reports::issuers(&idx)
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(|r| serde_json::to_value(r).unwrap_or_default())
+        .collect();
+    emit(
+        &rows,
+        &a,
+        &[
+            "issuer_name",
+            "issuer_host",
+            "issuer_kind",
+            "region",
+            "templates",
+            "licenses",
+            "profiles",
+            "tenant_id",
+            "issuer_id",
+        ],
+    )
+}
+
+pub fn stale(a: StaleArgs) -> Result<ExitCode, String> {
+    let idx = open(&a.out)?;
+    let as_of = match &a.as_of {
+        Some(s) => parse_date(s)?,
+        None => Utc::now(),
+    };
+    let window = parse_duration(&a.older_than)?;
+    let rows = reports::stale(&idx, as_of.timestamp(), window).map_err(|e| e.to_string())?;
+    let mut cols = vec!["reasons"];
+    cols.extend_from_slice(RECORD_COLUMNS);
+    emit(&rows, &a.out, &cols)
+}
+
+pub fn foreign(a: ForeignArgs) -> Result<ExitCode, String> {
+    let mut patterns = a.trust.clone();
+    if let Some(f) = &a.trust_file {
+        let text = std::fs::read_to_string(f)
+            .map_err(|e| format!("{}: cannot read the trust file: {e}", f.display()))?;
+        patterns.extend(text.lines().map(str::to_string));
+    }
+    let trust = TrustList::new(patterns);
+    if trust.is_empty() {
+        return Err("say what is trusted: --trust PATTERN… (host or domain, issuer ID, RMS service ID, tenant ID, issuer name) or --trust-file FILE".into());
+    }
+    let idx = open(&a.out)?;
+    let rows = reports::foreign(&idx, &trust).map_err(|e| e.to_string())?;
+    emit(&rows, &a.out, RECORD_COLUMNS)
+}
+
+pub fn merge(a: MergeArgs) -> Result<ExitCode, String> {
+    let sources: Vec<&std::path::Path> = a.sources.iter().map(|p| p.as_path()).collect();
+    let stats = rmsweep_index::merge::merge(&a.index, &sources).map_err(|e| e.to_string())?;
+    eprintln!(
+        "merged {} records from {} indexes into {}",
+        stats.upserted,
+        sources.len(),
+        a.index.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `2025-06-01` or an RFC 3339 time.
+pub fn parse_date(s: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s.trim()) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| {
+            format!("--as-of {s:?}: expected a date like 2025-06-01 or 2025-06-01T12:00:00Z")
+        })
+}
+
+/// `30d`, `12h`, `2w`, `90m`, `45s` (a bare number is days) → seconds.
+pub fn parse_duration(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = num
+        .parse()
+        .map_err(|_| format!("--older-than {s:?}: expected a duration like 30d, 12h or 2w"))?;
+    let mult = match unit {
+        "" | "d" => 86_400,
+        "w" => 7 * 86_400,
+        "h" => 3_600,
+        "m" => 60,
+        "s" => 1,
+        _ => {
+            return Err(format!(
+                "--older-than {s:?}: unknown unit {unit:?} (use s, m, h, d or w)"
+            ))
+        }
+    };
+    Ok(n * mult)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_dates() {
+        assert_eq!(parse_duration("30d"), Ok(30 * 86_400));
+        assert_eq!(parse_duration("2w"), Ok(14 * 86_400));
+        assert_eq!(parse_duration("7"), Ok(7 * 86_400));
+        assert!(parse_duration("3y").is_err());
+        assert_eq!(
+            parse_date("2025-06-01").unwrap().to_rfc3339(),
+            "2025-06-01T00:00:00+00:00"
+        );
+        assert!(parse_date("June").is_err());
+    }
+}

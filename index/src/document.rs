@@ -1,0 +1,83 @@
+//! Record → tantivy document: the one place that maps record fields to index
+//! fields. Everything else reads the stored record back.
+
+use chrono::{DateTime, Utc};
+use rmsweep_scanner::parse::model::ContentExpiry;
+use rmsweep_scanner::parse::names::best_name;
+use rmsweep_scanner::Record;
+use tantivy::{DateTime as TDate, TantivyDocument};
+
+use crate::schema::{file_key, Fields};
+
+fn date(t: &DateTime<Utc>) -> TDate {
+    TDate::from_timestamp_secs(t.timestamp())
+}
+
+/// Builds the document of a record.
+pub fn to_document(f: &Fields, r: &Record) -> TantivyDocument {
+    let mut d = TantivyDocument::default();
+    let c = &r.content;
+    d.add_text(f.file_key, file_key(&r.label, &r.path));
+    d.add_text(f.label, &r.label);
+    d.add_text(f.path, &r.path);
+    d.add_text(f.kind, c.kind.as_str());
+    d.add_text(f.store_mode, r.store_mode.as_str());
+    d.add_text(f.store_area, r.store_area.as_str());
+    d.add_text(f.rms_client, r.rms_client.as_str());
+    let mut text = |field, v: &Option<String>| {
+        if let Some(v) = v {
+            d.add_text(field, v);
+        }
+    };
+    text(f.profile, &r.profile);
+    text(f.sid, &r.sid);
+    text(f.sha256, &r.sha256);
+    text(f.template_id, &c.template_id);
+    text(f.issuer_id, &c.issuer_id);
+    text(f.issuer_host, &c.issuer_host);
+    text(f.rms_service_id, &c.rms_service_id);
+    text(f.region, &c.region);
+    text(f.tenant_id, &c.tenant_id);
+    text(f.issuer_name, &c.issuer_name);
+    text(f.issuer_name_exact, &c.issuer_name);
+    text(f.error, &c.error);
+    text(f.principal, &c.principal.as_ref().map(|p| p.to_lowercase()));
+    text(f.digest, &c.digest.as_ref().map(|d| d.value.clone()));
+    if let Some(k) = c.issuer_kind {
+        d.add_text(f.issuer_kind, k.as_str());
+    }
+    for a in &c.anomalies {
+        if let Ok(serde_json::Value::String(s)) = serde_json::to_value(a) {
+            d.add_text(f.anomalies, s);
+        }
+    }
+    for n in &c.template_names {
+        d.add_text(f.template_names, &n.name);
+        if let Some(desc) = &n.description {
+            d.add_text(f.template_names, desc);
+        }
+    }
+    if let Some(n) = best_name(&c.template_names) {
+        d.add_text(f.template_name, &n.name);
+    }
+    for (field, t) in [
+        (f.issued, &c.issued),
+        (f.valid_until, &c.valid_until),
+        (f.modified, &r.modified),
+    ] {
+        if let Some(t) = t {
+            d.add_date(field, date(t));
+        }
+    }
+    if let Some(ContentExpiry::Date { date: t }) = &c.content_expiry {
+        d.add_date(f.content_expiry_date, date(t));
+    }
+    if let Some(size) = r.size {
+        d.add_u64(f.size, size);
+    }
+    if let Some(m) = r.modified {
+        d.add_i64(f.mtime_ns, m.timestamp_nanos_opt().unwrap_or(i64::MAX));
+    }
+    d.add_text(f.record, serde_json::to_string(r).unwrap_or_default());
+    d
+}

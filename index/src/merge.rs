@@ -1,0 +1,33 @@
+//! `merge`: indexes made on different machines (one per host or file
+//! server) into one. Records are re-indexed from their stored JSON, so the
+//! result is exactly what scanning into one index would have produced.
+
+use std::path::Path;
+
+use rmsweep_scanner::Record;
+use tantivy::query::AllQuery;
+
+use crate::open::RmsIndex;
+use crate::rows::{matching, sort_by_label_path, stored_record};
+use crate::writer::{IndexSession, WriteStats};
+use crate::IndexError;
+
+/// Merges `sources` into `out` (created if missing). A (label, path) present
+/// in several sources keeps the last source's record.
+pub fn merge(out: &Path, sources: &[&Path]) -> Result<WriteStats, IndexError> {
+    let target = RmsIndex::open_or_create(out)?;
+    let mut session = IndexSession::start(&target, 2)?;
+    for src in sources {
+        let idx = RmsIndex::open(src)?;
+        let searcher = crate::searcher(&idx)?;
+        let docs = matching(&searcher, &AllQuery)
+            .map_err(|e| IndexError::Tantivy(idx.dir.clone(), e.to_string()))?;
+        for (_, _, addr) in sort_by_label_path(&searcher, &docs) {
+            let json = stored_record(&idx, &searcher, addr)?;
+            let record: Record = serde_json::from_value(json)
+                .map_err(|e| IndexError::Corrupt(idx.dir.clone(), e.to_string()))?;
+            session.upsert(&record)?;
+        }
+    }
+    session.finish()
+}

@@ -1,0 +1,166 @@
+//! The index schema: every field handle in one struct.
+//!
+//! Exact-match fields are raw strings (`STRING`), lower-cased where the value
+//! is case-insensitive (GUIDs, hosts, kinds, e-mail principals); names are
+//! tokenised text; times are date fast fields; the whole record is stored as
+//! JSON so every query can print it. Fields the reports aggregate over are
+//! also fast (columnar), so inventories over a million documents never touch
+//! the document store.
+
+use tantivy::schema::{
+    DateOptions, DateTimePrecision, Field, NumericOptions, Schema, SchemaBuilder, STORED, STRING,
+    TEXT,
+};
+
+/// Bumped whenever the schema or the meaning of a field changes: an index of
+/// another version is refused with instructions to rebuild it.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Handles of every field.
+#[derive(Debug, Clone)]
+pub struct Fields {
+    pub schema: Schema,
+    /// `label` NUL `path`: the unit of replacement and deletion.
+    pub file_key: Field,
+    pub label: Field,
+    pub path: Field,
+    pub kind: Field,
+    pub store_mode: Field,
+    pub store_area: Field,
+    pub rms_client: Field,
+    pub profile: Field,
+    pub sid: Field,
+    pub sha256: Field,
+    pub template_id: Field,
+    pub digest: Field,
+    pub issuer_id: Field,
+    pub issuer_host: Field,
+    pub issuer_kind: Field,
+    pub rms_service_id: Field,
+    pub region: Field,
+    pub tenant_id: Field,
+    pub principal: Field,
+    pub anomalies: Field,
+    /// All names and descriptions, tokenised (query: `template_names:confidential`).
+    pub template_names: Field,
+    /// The best display name (LCID 1033, else the first), for reports.
+    pub template_name: Field,
+    /// Tokenised issuer name (query: `issuer_name:contoso`).
+    pub issuer_name: Field,
+    /// The exact issuer name, for reports and trust matching.
+    pub issuer_name_exact: Field,
+    pub error: Field,
+    pub issued: Field,
+    pub valid_until: Field,
+    pub content_expiry_date: Field,
+    pub modified: Field,
+    /// File size and modification time in nanoseconds: the incremental check.
+    pub size: Field,
+    pub mtime_ns: Field,
+    /// The record as JSON.
+    pub record: Field,
+}
+
+impl Fields {
+    pub fn new() -> Fields {
+        let mut b = SchemaBuilder::new();
+        let fast_string = STRING | tantivy::schema::FAST;
+        let date = DateOptions::default()
+            .set_indexed()
+            .set_fast()
+            .set_precision(DateTimePrecision::Seconds);
+        let fast_num = NumericOptions::default().set_fast();
+        let file_key = b.add_text_field("file_key", STRING);
+        let label = b.add_text_field("label", fast_string.clone());
+        let path = b.add_text_field("path", fast_string.clone());
+        let kind = b.add_text_field("kind", fast_string.clone());
+        let store_mode = b.add_text_field("store_mode", fast_string.clone());
+        let store_area = b.add_text_field("store_area", fast_string.clone());
+        let rms_client = b.add_text_field("rms_client", fast_string.clone());
+        let profile = b.add_text_field("profile", fast_string.clone());
+        let sid = b.add_text_field("sid", fast_string.clone());
+        let sha256 = b.add_text_field("sha256", STRING);
+        let template_id = b.add_text_field("template_id", fast_string.clone());
+        let digest = b.add_text_field("digest", fast_string.clone());
+        let issuer_id = b.add_text_field("issuer_id", fast_string.clone());
+        let issuer_host = b.add_text_field("issuer_host", fast_string.clone());
+        let issuer_kind = b.add_text_field("issuer_kind", fast_string.clone());
+        let rms_service_id = b.add_text_field("rms_service_id", fast_string.clone());
+        let region = b.add_text_field("region", fast_string.clone());
+        let tenant_id = b.add_text_field("tenant_id", fast_string.clone());
+        let principal = b.add_text_field("principal", STRING);
+        let anomalies = b.add_text_field("anomalies", STRING);
+        let template_names = b.add_text_field("template_names", TEXT);
+        let template_name = b.add_text_field("template_name", fast_string.clone());
+        let issuer_name = b.add_text_field("issuer_name", TEXT);
+        let issuer_name_exact = b.add_text_field("issuer_name_exact", fast_string);
+        let error = b.add_text_field("error", TEXT);
+        let issued = b.add_date_field("issued", date.clone());
+        let valid_until = b.add_date_field("valid_until", date.clone());
+        let content_expiry_date = b.add_date_field("content_expiry_date", date.clone());
+        let modified = b.add_date_field("modified", date);
+        let size = b.add_u64_field("size", fast_num.clone());
+        let mtime_ns = b.add_i64_field("mtime_ns", fast_num);
+        let record = b.add_text_field("record", STORED);
+        Fields {
+            schema: b.build(),
+            file_key,
+            label,
+            path,
+            kind,
+            store_mode,
+            store_area,
+            rms_client,
+            profile,
+            sid,
+            sha256,
+            template_id,
+            digest,
+            issuer_id,
+            issuer_host,
+            issuer_kind,
+            rms_service_id,
+            region,
+            tenant_id,
+            principal,
+            anomalies,
+            template_names,
+            template_name,
+            issuer_name,
+            issuer_name_exact,
+            error,
+            issued,
+            valid_until,
+            content_expiry_date,
+            modified,
+            size,
+            mtime_ns,
+            record,
+        }
+    }
+
+    /// The fields a query may name, for error messages.
+    pub fn queryable(&self) -> Vec<&str> {
+        self.schema
+            .fields()
+            .map(|(_, e)| e.name())
+            .filter(|n| !matches!(*n, "record" | "file_key" | "mtime_ns"))
+            .collect()
+    }
+
+    /// Fields searched when a query names none.
+    pub fn default_search(&self) -> Vec<Field> {
+        vec![self.template_names, self.issuer_name]
+    }
+}
+
+impl Default for Fields {
+    fn default() -> Self {
+        Fields::new()
+    }
+}
+
+/// The key under which a file's record lives.
+pub fn file_key(label: &str, path: &str) -> String {
+    format!("{label}\u{0}{path}")
+}

@@ -1,0 +1,171 @@
+//! The one thread that owns tantivy's `IndexWriter`.
+//!
+//! Records come from the scan's sink through a bounded channel (backpressure:
+//! a slow index slows the scan instead of filling memory). Commits happen in
+//! batches, never per document; tantivy's commit is atomic, so a scan killed
+//! at any moment leaves the index at its last commit and the next
+//! (incremental) scan completes it.
+
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{bounded, Sender};
+use rmsweep_scanner::Record;
+use tantivy::{IndexWriter, TantivyDocument, Term};
+
+use crate::document::to_document;
+use crate::open::RmsIndex;
+use crate::schema::{file_key, Fields};
+use crate::IndexError;
+
+/// Documents between commits, unless told otherwise.
+pub const COMMIT_EVERY: usize = 20_000;
+/// Memory for tantivy's indexing threads, in total.
+const WRITER_HEAP: usize = 96 * 1024 * 1024;
+
+enum Op {
+    Upsert(String, Box<TantivyDocument>),
+    Delete(String),
+    Commit,
+}
+
+/// What the writer did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct WriteStats {
+    pub upserted: usize,
+    pub deleted: usize,
+    pub commits: usize,
+}
+
+/// An open writing session: one writer thread, fed through a channel.
+pub struct IndexSession {
+    tx: Option<Sender<Op>>,
+    fields: Fields,
+    handle: Option<JoinHandle<Result<WriteStats, IndexError>>>,
+}
+
+impl IndexSession {
+    /// Takes the index's writer lock (failing at once when another process
+    /// holds it) and starts the writer thread.
+    pub fn start(idx: &RmsIndex, indexing_threads: usize) -> Result<IndexSession, IndexError> {
+        Self::start_with(idx, indexing_threads, COMMIT_EVERY)
+    }
+
+    /// Like [`IndexSession::start`], committing every `commit_every` documents.
+    pub fn start_with(
+        idx: &RmsIndex,
+        indexing_threads: usize,
+        commit_every: usize,
+    ) -> Result<IndexSession, IndexError> {
+        let commit_every = commit_every.max(1);
+        let threads = indexing_threads.clamp(1, 8);
+        let writer: IndexWriter = idx
+            .index
+            .writer_with_num_threads(threads, WRITER_HEAP.max(threads * 16 * 1024 * 1024))
+            .map_err(|e| match e {
+                tantivy::TantivyError::LockFailure(..) => IndexError::Busy(idx.dir.clone()),
+                other => IndexError::Tantivy(idx.dir.clone(), other.to_string()),
+            })?;
+        let (tx, rx) = bounded::<Op>(1024);
+        let fields = idx.fields.clone();
+        let dir = idx.dir.clone();
+        let key_field = fields.file_key;
+        let handle = std::thread::Builder::new()
+            .name("rmsweep-index-writer".into())
+            .spawn(move || {
+                let mut writer = writer;
+                let mut stats = WriteStats::default();
+                let mut since_commit = 0;
+                let err =
+                    |e: tantivy::TantivyError| IndexError::Tantivy(dir.clone(), e.to_string());
+                for op in rx {
+                    match op {
+                        Op::Upsert(key, doc) => {
+                            writer.delete_term(Term::from_field_text(key_field, &key));
+                            writer.add_document(*doc).map_err(err)?;
+                            stats.upserted += 1;
+                        }
+                        Op::Delete(key) => {
+                            writer.delete_term(Term::from_field_text(key_field, &key));
+                            stats.deleted += 1;
+                        }
+                        Op::Commit => {
+                            writer.commit().map_err(err)?;
+                            stats.commits += 1;
+                            since_commit = 0;
+                            continue;
+                        }
+                    }
+                    since_commit += 1;
+                    if since_commit >= commit_every {
+                        writer.commit().map_err(err)?;
+                        stats.commits += 1;
+                        since_commit = 0;
+                    }
+                }
+                writer.commit().map_err(err)?;
+                stats.commits += 1;
+                writer.wait_merging_threads().map_err(err)?;
+                Ok(stats)
+            })
+            .map_err(|e| IndexError::Io(idx.dir.clone(), e))?;
+        Ok(IndexSession {
+            tx: Some(tx),
+            fields,
+            handle: Some(handle),
+        })
+    }
+
+    fn send(&mut self, op: Op) -> Result<(), IndexError> {
+        let sent = self
+            .tx
+            .as_ref()
+            .map(|tx| tx.send(op).is_ok())
+            .unwrap_or(false);
+        if sent {
+            Ok(())
+        } else {
+            // The writer stopped: its error says why.
+            Err(self.join().err().unwrap_or(IndexError::WriterStopped))
+        }
+    }
+
+    /// Adds a record, replacing any earlier record of the same label and path.
+    pub fn upsert(&mut self, record: &Record) -> Result<(), IndexError> {
+        let doc = to_document(&self.fields, record);
+        self.send(Op::Upsert(
+            file_key(&record.label, &record.path),
+            Box::new(doc),
+        ))
+    }
+
+    /// Removes the record of a file.
+    pub fn delete(&mut self, label: &str, path: &str) -> Result<(), IndexError> {
+        self.send(Op::Delete(file_key(label, path)))
+    }
+
+    /// Commits what was sent so far (e.g. on Ctrl-C before exiting).
+    pub fn commit(&mut self) -> Result<(), IndexError> {
+        self.send(Op::Commit)
+    }
+
+    fn join(&mut self) -> Result<WriteStats, IndexError> {
+        self.tx = None;
+        match self.handle.take() {
+            Some(h) => h.join().unwrap_or(Err(IndexError::WriterStopped)),
+            None => Err(IndexError::WriterStopped),
+        }
+    }
+
+    /// Final commit; waits for the writer.
+    pub fn finish(mut self) -> Result<WriteStats, IndexError> {
+        self.join()
+    }
+}
+
+impl Drop for IndexSession {
+    fn drop(&mut self) {
+        if self.handle.is_some() {
+            let _ = self.join();
+        }
+    }
+}
