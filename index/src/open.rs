@@ -26,63 +26,58 @@ struct Meta {
 }
 
 impl RmsIndex {
-    /// Opens the index at `dir`, creating it (and the folder) if missing.
+    /// Opens the index at `dir`, creating it if missing.
+    ///
+    /// A new index is built complete (rmsweep's meta file and tantivy's first
+    /// commit) in a sibling folder and renamed into place, so a scan killed at
+    /// any moment leaves either no index or a complete one, never half of one.
     pub fn open_or_create(dir: &Path) -> Result<RmsIndex, IndexError> {
         let io = |e: std::io::Error| IndexError::Io(dir.to_path_buf(), e);
-        if !dir.exists() {
-            fs::create_dir_all(dir).map_err(io)?;
-        }
-        let empty = fs::read_dir(dir).map_err(io)?.next().is_none();
+        let empty = match fs::read_dir(dir) {
+            Ok(mut entries) => entries.next().is_none(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+            Err(e) => return Err(io(e)),
+        };
         if !empty {
             return Self::open(dir);
         }
-        let fields = Fields::new();
-        let mmap = MmapDirectory::open(dir)
-            .map_err(|e| IndexError::Tantivy(dir.to_path_buf(), e.to_string()))?;
-        let index = Index::create(mmap, fields.schema.clone(), Default::default())
-            .map_err(|e| IndexError::Tantivy(dir.to_path_buf(), e.to_string()))?;
+        let parent = match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs::create_dir_all(&parent).map_err(io)?;
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let staging = parent.join(format!(".{name}.creating-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&staging);
+        fs::create_dir(&staging).map_err(io)?;
         let meta = Meta {
             format: "rmsweep-index".into(),
             schema_version: SCHEMA_VERSION,
         };
         fs::write(
-            dir.join(META_FILE),
+            staging.join(META_FILE),
             serde_json::to_vec_pretty(&meta).unwrap_or_default(),
         )
         .map_err(io)?;
-        Ok(RmsIndex {
-            index,
-            fields,
-            dir: dir.to_path_buf(),
-        })
+        let fields = Fields::new();
+        let mmap = MmapDirectory::open(&staging)
+            .map_err(|e| IndexError::Tantivy(dir.to_path_buf(), e.to_string()))?;
+        Index::create(mmap, fields.schema.clone(), Default::default())
+            .map_err(|e| IndexError::Tantivy(dir.to_path_buf(), e.to_string()))?;
+        // rename(2) replaces an empty directory atomically.
+        if let Err(e) = fs::rename(&staging, dir) {
+            let _ = fs::remove_dir_all(&staging);
+            return Err(io(e));
+        }
+        Self::open(dir)
     }
 
     /// Opens an existing index.
     pub fn open(dir: &Path) -> Result<RmsIndex, IndexError> {
-        let meta_path = dir.join(META_FILE);
-        let raw = match fs::read(&meta_path) {
-            Ok(r) => r,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(if dir.is_dir() {
-                    IndexError::NotAnIndex(dir.to_path_buf())
-                } else {
-                    IndexError::Missing(dir.to_path_buf())
-                })
-            }
-            Err(e) => return Err(IndexError::Io(meta_path, e)),
-        };
-        let meta: Meta =
-            serde_json::from_slice(&raw).map_err(|_| IndexError::NotAnIndex(dir.to_path_buf()))?;
-        if meta.format != "rmsweep-index" {
-            return Err(IndexError::NotAnIndex(dir.to_path_buf()));
-        }
-        if meta.schema_version != SCHEMA_VERSION {
-            return Err(IndexError::Version {
-                path: dir.to_path_buf(),
-                found: meta.schema_version,
-                expected: SCHEMA_VERSION,
-            });
-        }
+        check_meta(dir)?;
         let index = Index::open_in_dir(dir)
             .map_err(|e| IndexError::Tantivy(dir.to_path_buf(), e.to_string()))?;
         Ok(RmsIndex {
@@ -91,4 +86,36 @@ impl RmsIndex {
             dir: dir.to_path_buf(),
         })
     }
+}
+
+/// Refuses folders that are not rmsweep indexes, or of another schema version.
+fn check_meta(dir: &Path) -> Result<(), IndexError> {
+    let meta_path = dir.join(META_FILE);
+    let raw = match fs::read(&meta_path) {
+        Ok(r) => r,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let empty = fs::read_dir(dir)
+                .map(|mut d| d.next().is_none())
+                .unwrap_or(true);
+            return Err(if empty {
+                IndexError::Missing(dir.to_path_buf())
+            } else {
+                IndexError::NotAnIndex(dir.to_path_buf())
+            });
+        }
+        Err(e) => return Err(IndexError::Io(meta_path, e)),
+    };
+    let meta: Meta =
+        serde_json::from_slice(&raw).map_err(|_| IndexError::NotAnIndex(dir.to_path_buf()))?;
+    if meta.format != "rmsweep-index" {
+        return Err(IndexError::NotAnIndex(dir.to_path_buf()));
+    }
+    if meta.schema_version != SCHEMA_VERSION {
+        return Err(IndexError::Version {
+            path: dir.to_path_buf(),
+            found: meta.schema_version,
+            expected: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
 }
