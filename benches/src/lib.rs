@@ -80,3 +80,70 @@ pub fn parse_inputs() -> Vec<(String, Vec<u8>)> {
     }
     out
 }
+
+/// `n` records for the index benches: the sample volume's records, repeated
+/// with distinct labels, profiles and paths (and their issuer chains dropped,
+/// which keeps a million stored documents to a reasonable size).
+pub fn synthetic_records(n: usize) -> Vec<rmsweep_scanner::Record> {
+    use rmsweep_scanner::{plan, run, Root, ScanConfig};
+    let config = ScanConfig {
+        roots: vec![Root::new(sample_volume())],
+        deep: false,
+        threads: 2,
+        read: Default::default(),
+    };
+    let mut base = Vec::new();
+    run(&plan(&config).unwrap(), &config, |r| {
+        base.push(r);
+        Ok::<(), ()>(())
+    })
+    .unwrap();
+    (0..n)
+        .map(|i| {
+            let mut r = base[i % base.len()].clone();
+            let copy = i / base.len();
+            r.label = format!("host{:03}", copy % 50);
+            r.path = format!("{}#{copy}", r.path);
+            if r.profile.is_some() {
+                r.profile = Some(format!("user{:05}", copy % 20_000));
+            }
+            if r.content.principal.is_some() {
+                r.content.principal = Some(format!("user{:05}@contoso.com", copy % 20_000));
+            }
+            r.content.chain.clear();
+            r
+        })
+        .collect()
+}
+
+/// An index of `n` synthetic documents, built once and reused.
+pub fn large_index(n: usize) -> rmsweep_index::RmsIndex {
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../target/rmsweep-bench-index-{n}"));
+    if let Ok(idx) = rmsweep_index::RmsIndex::open(&dir) {
+        if rmsweep_index::searcher(&idx).is_ok_and(|s| s.num_docs() as usize == n) {
+            return idx;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    eprintln!(
+        "benches: building a {n}-document index at {} (once)",
+        dir.display()
+    );
+    let idx = rmsweep_index::RmsIndex::open_or_create(&dir).unwrap();
+    let mut session = rmsweep_index::IndexSession::start(&idx, 2).unwrap();
+    for chunk_start in (0..n).step_by(100_000) {
+        for r in synthetic_records((n - chunk_start).min(100_000))
+            .iter_mut()
+            .enumerate()
+            .map(|(i, r)| {
+                r.path = format!("{}~{}", r.path, chunk_start + i);
+                r
+            })
+        {
+            session.upsert(r).unwrap();
+        }
+    }
+    session.finish().unwrap();
+    idx
+}

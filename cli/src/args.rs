@@ -93,6 +93,10 @@ pub struct ScanArgs {
     /// Documents between index commits: a scan killed midway keeps what was committed.
     #[arg(long, value_name = "N", default_value_t = rmsweep_index::writer::COMMIT_EVERY)]
     pub commit_every: usize,
+    /// List the store files that would be read (one path per line) and stop:
+    /// nothing is read and no index is written.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Re-read every file even when the index holds it unchanged.
     #[arg(long)]
     pub full: bool,

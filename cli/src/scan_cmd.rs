@@ -55,6 +55,9 @@ struct Outputs {
 
 pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
     let config = config(&a);
+    if a.dry_run {
+        return dry_run(&config, a.quiet);
+    }
     let index_dir = match (&a.index, &a.jsonl) {
         (Some(dir), _) => Some(dir.clone()),
         (None, None) => Some(PathBuf::from("rmsweep-index")),
@@ -116,18 +119,29 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
     };
     let check: Option<&rmsweep_scanner::scan::UnchangedCheck> =
         if incremental { Some(&unchanged) } else { None };
-    let summary = rmsweep_scanner::run_incremental(&plan, &config, check, |record| {
-        if let Some((path, out)) = &mut outputs.jsonl {
-            serde_json::to_writer(&mut *out, &record)
-                .map_err(io::Error::from)
-                .and_then(|_| out.write_all(b"\n"))
-                .map_err(|e| format!("{}: cannot write records: {e}", path.display()))?;
-        }
-        if let Some((_, session)) = &mut outputs.index {
-            session.upsert(&record).map_err(|e| e.to_string())?;
-        }
-        Ok::<(), String>(())
-    })?;
+    // Built on the worker threads: the index document and the JSON line.
+    let fields = outputs.index.as_ref().map(|(_, s)| s.fields().clone());
+    let want_line = outputs.jsonl.is_some();
+    let prepare = |record: rmsweep_scanner::Record| {
+        let line = want_line.then(|| {
+            let mut v = serde_json::to_vec(&record).unwrap_or_default();
+            v.push(b'\n');
+            v
+        });
+        let doc = fields.as_ref().map(|f| rmsweep_index::prepare(f, &record));
+        (line, doc)
+    };
+    let summary =
+        rmsweep_scanner::run_incremental(&plan, &config, check, &prepare, |(line, doc)| {
+            if let (Some((path, out)), Some(line)) = (&mut outputs.jsonl, line) {
+                out.write_all(&line)
+                    .map_err(|e| format!("{}: cannot write records: {e}", path.display()))?;
+            }
+            if let (Some((_, session)), Some(doc)) = (&mut outputs.index, doc) {
+                session.upsert_prepared(doc).map_err(|e| e.to_string())?;
+            }
+            Ok::<(), String>(())
+        })?;
     let deleted = match (&mut outputs.index, incremental) {
         (Some((_, session)), true) => remove_gone(&plan, &known, session)?,
         _ => 0,
@@ -155,6 +169,32 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// Lists what a scan would read.
+fn dry_run(config: &ScanConfig, quiet: bool) -> Result<ExitCode, String> {
+    let plan = rmsweep_scanner::plan(config).map_err(|e| e.to_string())?;
+    let mut out = BufWriter::new(io::stdout().lock());
+    for (label, path) in plan.file_paths() {
+        if writeln!(out, "{label}\t{}", path.display()).is_err() {
+            return Ok(ExitCode::SUCCESS); // the reader went away
+        }
+    }
+    let _ = out.flush();
+    if !quiet {
+        eprintln!(
+            "{} store files in {} stores of {} profiles; {} folders could not be listed",
+            plan.files(),
+            plan.stores().len(),
+            plan.profiles,
+            plan.listing_errors.len()
+        );
+    }
+    Ok(if plan.listing_errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
     })
 }
 

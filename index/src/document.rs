@@ -20,6 +20,10 @@ pub fn to_document(f: &Fields, r: &Record) -> TantivyDocument {
     d.add_text(f.file_key, file_key(&r.label, &r.path));
     d.add_text(f.label, &r.label);
     d.add_text(f.path, &r.path);
+    let folder = r.path.rsplit_once('/').map(|(dir, _)| dir).unwrap_or("");
+    d.add_text(f.store, format!("{}\u{0}{folder}", r.label));
+    let who = r.profile.as_deref().or(r.sid.as_deref()).unwrap_or("");
+    d.add_text(f.owner, format!("{}\u{0}{who}", r.label));
     d.add_text(f.kind, c.kind.as_str());
     d.add_text(f.store_mode, r.store_mode.as_str());
     d.add_text(f.store_area, r.store_area.as_str());

@@ -8,7 +8,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::Term;
 
 use crate::open::RmsIndex;
-use crate::rows::{matching, str_at, str_col};
+use crate::rows::{matching, StrLookup};
 use crate::IndexError;
 
 /// Size and modification time (ns) of an indexed file.
@@ -30,11 +30,11 @@ pub fn known_files(idx: &RmsIndex, label: &str) -> Result<HashMap<String, Known>
     let mut out = HashMap::new();
     for (&seg_ord, ids) in &docs {
         let seg = searcher.segment_reader(seg_ord);
-        let path = str_col(seg, "path");
+        let mut path = StrLookup::new(seg, "path");
         let size = seg.fast_fields().u64("size").ok();
         let mtime = seg.fast_fields().i64("mtime_ns").ok();
         for &doc in ids {
-            if let Some(p) = str_at(&path, doc) {
+            if let Some(p) = path.owned(doc) {
                 out.insert(
                     p,
                     Known {

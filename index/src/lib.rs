@@ -22,7 +22,7 @@ pub mod writer;
 use std::path::PathBuf;
 
 pub use open::RmsIndex;
-pub use writer::{IndexSession, WriteStats};
+pub use writer::{prepare, IndexSession, Prepared, WriteStats};
 
 /// Everything that can go wrong with an index, each naming what to do.
 #[derive(Debug, thiserror::Error)]

@@ -37,9 +37,7 @@ fn records(
     let searcher = crate::searcher(idx)?;
     let t = |e: tantivy::TantivyError| IndexError::Tantivy(idx.dir.clone(), e.to_string());
     let docs = matching(&searcher, q).map_err(t)?;
-    let sorted = sort_by_label_path(&searcher, &docs);
-    let n = limit.unwrap_or(usize::MAX).min(sorted.len());
-    sorted[..n]
+    sort_by_label_path(&searcher, &docs, limit)
         .iter()
         .map(|(_, _, addr)| stored_record(idx, &searcher, *addr))
         .collect()

@@ -1,18 +1,18 @@
 //! The questions examiners ask: which templates exist and where (inventory),
 //! who issued what (issuers), what is stale, and what was issued by someone
-//! outside the trusted list (foreign). Aggregated over fast fields.
+//! outside the trusted list (foreign). Aggregated over fast fields, by
+//! dictionary ordinal within each segment; strings are read once per distinct
+//! value.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
 use tantivy::query::{AllQuery, TermQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocAddress, Term};
+use tantivy::{DocAddress, Searcher, Term};
 
 use crate::open::RmsIndex;
-use crate::rows::{
-    date_at, date_col, matching, sort_by_label_path, stored_record, str_at, str_col,
-};
+use crate::rows::{date_at, date_col, matching, sort_by_label_path, stored_record, StrLookup};
 use crate::IndexError;
 
 fn rfc3339(secs: Option<i64>) -> Option<String> {
@@ -20,8 +20,15 @@ fn rfc3339(secs: Option<i64>) -> Option<String> {
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
-fn parent_dir(path: &str) -> &str {
-    path.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
+fn tantivy_err(idx: &RmsIndex) -> impl Fn(tantivy::TantivyError) -> IndexError + '_ {
+    move |e| IndexError::Tantivy(idx.dir.clone(), e.to_string())
+}
+
+fn kind_query(idx: &RmsIndex, kind: &str) -> TermQuery {
+    TermQuery::new(
+        Term::from_field_text(idx.fields.kind, kind),
+        IndexRecordOption::Basic,
+    )
 }
 
 /// One row of the template inventory.
@@ -48,67 +55,102 @@ type Newest = (i64, Option<String>, Option<String>, Option<String>);
 #[derive(Default)]
 struct TemplateAcc {
     newest: Option<Newest>,
-    stores: BTreeSet<(String, String)>,
-    owners: BTreeSet<(String, String)>,
+    stores: BTreeSet<String>,
+    owners: BTreeSet<String>,
     digests: BTreeSet<String>,
     oldest_modified: Option<i64>,
     newest_modified: Option<i64>,
 }
 
-fn kind_query(idx: &RmsIndex, kind: &str) -> TermQuery {
-    TermQuery::new(
-        Term::from_field_text(idx.fields.kind, kind),
-        IndexRecordOption::Basic,
-    )
+/// Per segment and template ordinal, before strings are read.
+#[derive(Default)]
+struct SegTemplate {
+    newest: Option<(i64, DocIdT)>,
+    stores: HashSet<u64>,
+    owners: HashSet<u64>,
+    digests: HashSet<u64>,
+    oldest_modified: Option<i64>,
+    newest_modified: Option<i64>,
+}
+
+type DocIdT = tantivy::DocId;
+
+fn min_max(lo: &mut Option<i64>, hi: &mut Option<i64>, v: Option<i64>) {
+    if let Some(v) = v {
+        *lo = Some(lo.map_or(v, |o| o.min(v)));
+        *hi = Some(hi.map_or(v, |o| o.max(v)));
+    }
 }
 
 /// The template inventory: one row per template ID.
 pub fn templates(idx: &RmsIndex) -> Result<Vec<TemplateRow>, IndexError> {
     let searcher = crate::searcher(idx)?;
-    let t = |e: tantivy::TantivyError| IndexError::Tantivy(idx.dir.clone(), e.to_string());
-    let docs = matching(&searcher, &kind_query(idx, "template")).map_err(t)?;
+    let docs = matching(&searcher, &kind_query(idx, "template")).map_err(tantivy_err(idx))?;
     let mut acc: BTreeMap<Option<String>, TemplateAcc> = BTreeMap::new();
     for (&seg_ord, ids) in &docs {
         let seg = searcher.segment_reader(seg_ord);
-        let c = |n| str_col(seg, n);
-        let (tid, name, iname, ihost, label, path, profile, sid, digest) = (
-            c("template_id"),
-            c("template_name"),
-            c("issuer_name_exact"),
-            c("issuer_host"),
-            c("label"),
-            c("path"),
-            c("profile"),
-            c("sid"),
-            c("digest"),
+        let mut tid = StrLookup::new(seg, "template_id");
+        let (store, owner, digest) = (
+            StrLookup::new(seg, "store"),
+            StrLookup::new(seg, "owner"),
+            StrLookup::new(seg, "digest"),
         );
         let (issued, modified) = (date_col(seg, "issued"), date_col(seg, "modified"));
+        let mut by_ord: HashMap<Option<u64>, SegTemplate> = HashMap::new();
         for &doc in ids {
-            let a = acc.entry(str_at(&tid, doc)).or_default();
-            let label = str_at(&label, doc).unwrap_or_default();
-            let path = str_at(&path, doc).unwrap_or_default();
-            a.stores
-                .insert((label.clone(), parent_dir(&path).to_string()));
-            let owner = str_at(&profile, doc)
-                .or_else(|| str_at(&sid, doc))
-                .unwrap_or_default();
-            a.owners.insert((label, owner));
-            if let Some(d) = str_at(&digest, doc) {
-                a.digests.insert(d);
-            }
+            let t = by_ord.entry(tid.ord(doc)).or_default();
+            t.stores.extend(store.ord(doc));
+            t.owners.extend(owner.ord(doc));
+            t.digests.extend(digest.ord(doc));
             let when = date_at(&issued, doc).unwrap_or(i64::MIN);
-            if a.newest.as_ref().is_none_or(|n| when > n.0) {
-                a.newest = Some((
-                    when,
-                    str_at(&name, doc),
-                    str_at(&iname, doc),
-                    str_at(&ihost, doc),
-                ));
+            if t.newest.is_none_or(|(n, _)| when > n) {
+                t.newest = Some((when, doc));
             }
-            if let Some(m) = date_at(&modified, doc) {
-                a.oldest_modified = Some(a.oldest_modified.map_or(m, |o| o.min(m)));
-                a.newest_modified = Some(a.newest_modified.map_or(m, |o| o.max(m)));
+            min_max(
+                &mut t.oldest_modified,
+                &mut t.newest_modified,
+                date_at(&modified, doc),
+            );
+        }
+        let (mut store, mut owner, mut digest) = (store, owner, digest);
+        let (mut name, mut iname, mut ihost) = (
+            StrLookup::new(seg, "template_name"),
+            StrLookup::new(seg, "issuer_name_exact"),
+            StrLookup::new(seg, "issuer_host"),
+        );
+        for (ord, t) in by_ord {
+            let key = ord.and_then(|o| tid.term(o).map(str::to_string));
+            let a = acc.entry(key).or_default();
+            a.stores.extend(
+                t.stores
+                    .iter()
+                    .filter_map(|&o| store.term(o).map(str::to_string)),
+            );
+            a.owners.extend(
+                t.owners
+                    .iter()
+                    .filter_map(|&o| owner.term(o).map(str::to_string)),
+            );
+            a.digests.extend(
+                t.digests
+                    .iter()
+                    .filter_map(|&o| digest.term(o).map(str::to_string)),
+            );
+            if let Some((when, doc)) = t.newest {
+                if a.newest.as_ref().is_none_or(|n| when > n.0) {
+                    a.newest = Some((when, name.owned(doc), iname.owned(doc), ihost.owned(doc)));
+                }
             }
+            min_max(
+                &mut a.oldest_modified,
+                &mut a.newest_modified,
+                t.oldest_modified,
+            );
+            min_max(
+                &mut a.oldest_modified,
+                &mut a.newest_modified,
+                t.newest_modified,
+            );
         }
     }
     let mut rows: Vec<TemplateRow> = acc
@@ -165,35 +207,62 @@ const LICENSE_KINDS: [&str; 5] = ["rac", "clc", "eul", "publishing_license", "jc
 /// The issuers of everything in the index.
 pub fn issuers(idx: &RmsIndex) -> Result<Vec<IssuerRow>, IndexError> {
     let searcher = crate::searcher(idx)?;
-    let t = |e: tantivy::TantivyError| IndexError::Tantivy(idx.dir.clone(), e.to_string());
-    let docs = matching(&searcher, &AllQuery).map_err(t)?;
+    let docs = matching(&searcher, &AllQuery).map_err(tantivy_err(idx))?;
     #[derive(Default)]
     struct Acc {
         row: Option<IssuerRow>,
         templates: BTreeSet<String>,
         licenses: usize,
-        owners: BTreeSet<(String, String)>,
+        owners: BTreeSet<String>,
+    }
+    #[derive(Default)]
+    struct Seg {
+        first: DocIdT,
+        templates: HashSet<u64>,
+        licenses: usize,
+        owners: HashSet<u64>,
     }
     let mut acc: BTreeMap<String, Acc> = BTreeMap::new();
     for (&seg_ord, ids) in &docs {
         let seg = searcher.segment_reader(seg_ord);
-        let c = |n| str_col(seg, n);
-        let (iid, iname, ihost, ikind, svc, region, tenant, kind, tid, label, profile, sid) = (
-            c("issuer_id"),
-            c("issuer_name_exact"),
-            c("issuer_host"),
-            c("issuer_kind"),
-            c("rms_service_id"),
-            c("region"),
-            c("tenant_id"),
-            c("kind"),
-            c("template_id"),
-            c("label"),
-            c("profile"),
-            c("sid"),
+        let l = |n| StrLookup::new(seg, n);
+        let (mut iid, mut iname, mut ihost, mut kind, tid, owner) = (
+            l("issuer_id"),
+            l("issuer_name_exact"),
+            l("issuer_host"),
+            l("kind"),
+            l("template_id"),
+            l("owner"),
         );
+        // Keyed by the (issuer ID, host, name) ordinals of this segment.
+        let mut groups: HashMap<[Option<u64>; 3], Seg> = HashMap::new();
         for &doc in ids {
-            let (id, name, host) = (str_at(&iid, doc), str_at(&iname, doc), str_at(&ihost, doc));
+            let key = [iid.ord(doc), ihost.ord(doc), iname.ord(doc)];
+            if key == [None, None, None] {
+                continue;
+            }
+            let g = groups.entry(key).or_insert_with(|| Seg {
+                first: doc,
+                ..Seg::default()
+            });
+            match kind.get(doc) {
+                Some("template") => g.templates.extend(tid.ord(doc)),
+                Some(k) if LICENSE_KINDS.contains(&k) => g.licenses += 1,
+                _ => {}
+            }
+            g.owners.extend(owner.ord(doc));
+        }
+        let (mut tid, mut owner) = (tid, owner);
+        let (mut ikind, mut svc, mut region, mut tenant) = (
+            l("issuer_kind"),
+            l("rms_service_id"),
+            l("region"),
+            l("tenant_id"),
+        );
+        for ([id_o, host_o, name_o], g) in groups {
+            let id = id_o.and_then(|o| iid.term(o).map(str::to_string));
+            let host = host_o.and_then(|o| ihost.term(o).map(str::to_string));
+            let name = name_o.and_then(|o| iname.term(o).map(str::to_string));
             let Some(key) = id.clone().or_else(|| host.clone()).or_else(|| name.clone()) else {
                 continue;
             };
@@ -201,7 +270,7 @@ pub fn issuers(idx: &RmsIndex) -> Result<Vec<IssuerRow>, IndexError> {
             let row = a.row.get_or_insert(IssuerRow {
                 issuer_id: id,
                 issuer_name: name,
-                issuer_host: host,
+                issuer_host: None,
                 issuer_kind: None,
                 rms_service_id: None,
                 region: None,
@@ -210,32 +279,29 @@ pub fn issuers(idx: &RmsIndex) -> Result<Vec<IssuerRow>, IndexError> {
                 licenses: 0,
                 profiles: 0,
             });
-            for (slot, col) in [
-                (&mut row.issuer_kind, &ikind),
-                (&mut row.rms_service_id, &svc),
-                (&mut row.region, &region),
-                (&mut row.tenant_id, &tenant),
+            let doc = g.first;
+            for (slot, value) in [
+                (&mut row.issuer_host, host),
+                (&mut row.issuer_kind, ikind.owned(doc)),
+                (&mut row.rms_service_id, svc.owned(doc)),
+                (&mut row.region, region.owned(doc)),
+                (&mut row.tenant_id, tenant.owned(doc)),
             ] {
                 if slot.is_none() {
-                    *slot = str_at(col, doc);
+                    *slot = value;
                 }
             }
-            if row.issuer_host.is_none() {
-                row.issuer_host = str_at(&ihost, doc);
-            }
-            let kind = str_at(&kind, doc).unwrap_or_default();
-            if kind == "template" {
-                if let Some(t) = str_at(&tid, doc) {
-                    a.templates.insert(t);
-                }
-            } else if LICENSE_KINDS.contains(&kind.as_str()) {
-                a.licenses += 1;
-            }
-            let owner = str_at(&profile, doc)
-                .or_else(|| str_at(&sid, doc))
-                .unwrap_or_default();
-            a.owners
-                .insert((str_at(&label, doc).unwrap_or_default(), owner));
+            a.templates.extend(
+                g.templates
+                    .iter()
+                    .filter_map(|&o| tid.term(o).map(str::to_string)),
+            );
+            a.licenses += g.licenses;
+            a.owners.extend(
+                g.owners
+                    .iter()
+                    .filter_map(|&o| owner.term(o).map(str::to_string)),
+            );
         }
     }
     let mut rows: Vec<IssuerRow> = acc
@@ -281,34 +347,37 @@ pub fn stale(
     older_than_secs: i64,
 ) -> Result<Vec<serde_json::Value>, IndexError> {
     let searcher = crate::searcher(idx)?;
-    let t = |e: tantivy::TantivyError| IndexError::Tantivy(idx.dir.clone(), e.to_string());
-    let docs = matching(&searcher, &AllQuery).map_err(t)?;
+    let docs = matching(&searcher, &AllQuery).map_err(tantivy_err(idx))?;
     // Newest revision of every template ID, anywhere in the index.
-    let mut newest: BTreeMap<String, i64> = BTreeMap::new();
+    let mut newest: HashMap<String, i64> = HashMap::new();
     for (&seg_ord, ids) in &docs {
         let seg = searcher.segment_reader(seg_ord);
-        let (kind, tid, issued) = (
-            str_col(seg, "kind"),
-            str_col(seg, "template_id"),
+        let (mut kind, mut tid, issued) = (
+            StrLookup::new(seg, "kind"),
+            StrLookup::new(seg, "template_id"),
             date_col(seg, "issued"),
         );
         for &doc in ids {
-            if str_at(&kind, doc).as_deref() != Some("template") {
+            if kind.get(doc) != Some("template") {
                 continue;
             }
-            if let (Some(id), Some(i)) = (str_at(&tid, doc), date_at(&issued, doc)) {
-                let e = newest.entry(id).or_insert(i);
-                *e = (*e).max(i);
+            if let (Some(id), Some(i)) = (tid.get(doc), date_at(&issued, doc)) {
+                match newest.get_mut(id) {
+                    Some(n) => *n = (*n).max(i),
+                    None => {
+                        newest.insert(id.to_string(), i);
+                    }
+                }
             }
         }
     }
     let mut hits: BTreeMap<DocAddress, Vec<StaleReason>> = BTreeMap::new();
     for (&seg_ord, ids) in &docs {
         let seg = searcher.segment_reader(seg_ord);
-        let (kind, area, tid) = (
-            str_col(seg, "kind"),
-            str_col(seg, "store_area"),
-            str_col(seg, "template_id"),
+        let (mut kind, mut area, mut tid) = (
+            StrLookup::new(seg, "kind"),
+            StrLookup::new(seg, "store_area"),
+            StrLookup::new(seg, "template_id"),
         );
         let (issued, modified, until, expiry) = (
             date_col(seg, "issued"),
@@ -318,24 +387,23 @@ pub fn stale(
         );
         for &doc in ids {
             let mut reasons = Vec::new();
-            let is_template = str_at(&kind, doc).as_deref() == Some("template");
-            if is_template && str_at(&area, doc).as_deref() == Some("templates") {
-                if let Some(m) = date_at(&modified, doc) {
-                    if m < as_of - older_than_secs {
-                        reasons.push(StaleReason::NotRefreshed);
-                    }
-                }
+            let is_template = kind.get(doc) == Some("template");
+            if is_template
+                && area.get(doc) == Some("templates")
+                && date_at(&modified, doc).is_some_and(|m| m < as_of - older_than_secs)
+            {
+                reasons.push(StaleReason::NotRefreshed);
             }
             if is_template {
-                if let (Some(id), Some(i)) = (str_at(&tid, doc), date_at(&issued, doc)) {
-                    if newest.get(&id).is_some_and(|&n| i < n) {
+                if let (Some(id), Some(i)) = (tid.get(doc), date_at(&issued, doc)) {
+                    if newest.get(id).is_some_and(|&n| i < n) {
                         reasons.push(StaleReason::Superseded);
                     }
                 }
             }
-            let expired = date_at(&until, doc).is_some_and(|u| u < as_of)
-                || date_at(&expiry, doc).is_some_and(|e| e < as_of);
-            if expired {
+            if date_at(&until, doc).is_some_and(|u| u < as_of)
+                || date_at(&expiry, doc).is_some_and(|e| e < as_of)
+            {
                 reasons.push(StaleReason::Expired);
             }
             if !reasons.is_empty() {
@@ -348,7 +416,7 @@ pub fn stale(
 
 fn with_reasons<T: Serialize>(
     idx: &RmsIndex,
-    searcher: &tantivy::Searcher,
+    searcher: &Searcher,
     hits: BTreeMap<DocAddress, T>,
     key: &str,
 ) -> Result<Vec<serde_json::Value>, IndexError> {
@@ -357,7 +425,7 @@ fn with_reasons<T: Serialize>(
         by_seg.entry(a.segment_ord).or_default().push(a.doc_id);
     }
     let mut out = Vec::new();
-    for (_, _, addr) in sort_by_label_path(searcher, &by_seg) {
+    for (_, _, addr) in sort_by_label_path(searcher, &by_seg, None) {
         let mut rec = stored_record(idx, searcher, addr)?;
         if let (Some(obj), Some(extra)) = (rec.as_object_mut(), hits.get(&addr)) {
             obj.insert(
@@ -374,7 +442,8 @@ fn with_reasons<T: Serialize>(
 /// service IDs, tenant IDs, or exact issuer names.
 #[derive(Debug, Clone, Default)]
 pub struct TrustList {
-    patterns: Vec<String>,
+    /// (pattern as given, lower-cased, `.`-prefixed suffix, bare GUID form)
+    patterns: Vec<(String, String, String, String)>,
 }
 
 impl TrustList {
@@ -384,6 +453,15 @@ impl TrustList {
                 .into_iter()
                 .map(|p| p.trim().to_string())
                 .filter(|p| !p.is_empty() && !p.starts_with('#'))
+                .map(|p| {
+                    let lower = p.to_ascii_lowercase();
+                    let suffix = format!(".{lower}");
+                    let guid = lower
+                        .trim_start_matches('{')
+                        .trim_end_matches('}')
+                        .to_string();
+                    (p, lower, suffix, guid)
+                })
                 .collect(),
         }
     }
@@ -393,11 +471,9 @@ impl TrustList {
     }
 
     /// Whether an issuer is trusted.
-    pub fn trusts(&self, host: Option<&str>, ids: &[Option<String>], name: Option<&str>) -> bool {
-        self.patterns.iter().any(|p| {
-            let lp = p.to_ascii_lowercase();
-            let guid = lp.trim_start_matches('{').trim_end_matches('}');
-            host.is_some_and(|h| h == lp || h.ends_with(&format!(".{lp}")))
+    pub fn trusts(&self, host: Option<&str>, ids: &[Option<&str>], name: Option<&str>) -> bool {
+        self.patterns.iter().any(|(p, lower, suffix, guid)| {
+            host.is_some_and(|h| h == lower || h.ends_with(suffix.as_str()))
                 || ids.iter().flatten().any(|id| id == guid)
                 || name == Some(p.as_str())
         })
@@ -418,34 +494,48 @@ const RMS_ISSUED: [&str; 6] = [
 /// Records whose issuer matches none of the trusted patterns.
 pub fn foreign(idx: &RmsIndex, trust: &TrustList) -> Result<Vec<serde_json::Value>, IndexError> {
     let searcher = crate::searcher(idx)?;
-    let t = |e: tantivy::TantivyError| IndexError::Tantivy(idx.dir.clone(), e.to_string());
-    let docs = matching(&searcher, &AllQuery).map_err(t)?;
+    let docs = matching(&searcher, &AllQuery).map_err(tantivy_err(idx))?;
     let mut hits: BTreeMap<DocAddress, &str> = BTreeMap::new();
     for (&seg_ord, ids) in &docs {
         let seg = searcher.segment_reader(seg_ord);
-        let c = |n| str_col(seg, n);
-        let (kind, ikind, host, iid, svc, tenant, name) = (
-            c("kind"),
-            c("issuer_kind"),
-            c("issuer_host"),
-            c("issuer_id"),
-            c("rms_service_id"),
-            c("tenant_id"),
-            c("issuer_name_exact"),
+        let l = |n| StrLookup::new(seg, n);
+        let (mut kind, mut ikind) = (l("kind"), l("issuer_kind"));
+        let (host, iid, svc, tenant, name) = (
+            l("issuer_host"),
+            l("issuer_id"),
+            l("rms_service_id"),
+            l("tenant_id"),
+            l("issuer_name_exact"),
         );
+        let mut verdicts: HashMap<[Option<u64>; 5], bool> = HashMap::new();
+        let mut cols = [host, iid, svc, tenant, name];
         for &doc in ids {
-            let k = str_at(&kind, doc).unwrap_or_default();
-            if !RMS_ISSUED.contains(&k.as_str())
-                || str_at(&ikind, doc).as_deref() == Some("microsoft_ca")
-            {
+            let k = kind.get(doc).unwrap_or_default();
+            if !RMS_ISSUED.contains(&k) || ikind.get(doc) == Some("microsoft_ca") {
                 continue;
             }
-            let (h, n) = (str_at(&host, doc), str_at(&name, doc));
-            let ids = [str_at(&iid, doc), str_at(&svc, doc), str_at(&tenant, doc)];
-            if h.is_none() && n.is_none() && ids.iter().all(Option::is_none) {
+            let key = [
+                cols[0].ord(doc),
+                cols[1].ord(doc),
+                cols[2].ord(doc),
+                cols[3].ord(doc),
+                cols[4].ord(doc),
+            ];
+            if key.iter().all(Option::is_none) {
                 continue; // no issuer: not foreign, just unknown
             }
-            if !trust.trusts(h.as_deref(), &ids, n.as_deref()) {
+            let foreign = *verdicts.entry(key).or_insert_with(|| {
+                let mut s: Vec<Option<String>> = Vec::with_capacity(5);
+                for (col, ord) in cols.iter_mut().zip(key) {
+                    s.push(ord.and_then(|o| col.term(o).map(str::to_string)));
+                }
+                !trust.trusts(
+                    s[0].as_deref(),
+                    &[s[1].as_deref(), s[2].as_deref(), s[3].as_deref()],
+                    s[4].as_deref(),
+                )
+            });
+            if foreign {
                 hits.insert(DocAddress::new(seg_ord, doc), "untrusted_issuer");
             }
         }

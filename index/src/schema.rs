@@ -24,6 +24,10 @@ pub struct Fields {
     pub file_key: Field,
     pub label: Field,
     pub path: Field,
+    /// `label` NUL the store folder (the file's parent): counts stores.
+    pub store: Field,
+    /// `label` NUL the profile or SID: counts profiles.
+    pub owner: Field,
     pub kind: Field,
     pub store_mode: Field,
     pub store_area: Field,
@@ -73,6 +77,8 @@ impl Fields {
         let file_key = b.add_text_field("file_key", STRING);
         let label = b.add_text_field("label", fast_string.clone());
         let path = b.add_text_field("path", fast_string.clone());
+        let store = b.add_text_field("store", fast_string.clone());
+        let owner = b.add_text_field("owner", fast_string.clone());
         let kind = b.add_text_field("kind", fast_string.clone());
         let store_mode = b.add_text_field("store_mode", fast_string.clone());
         let store_area = b.add_text_field("store_area", fast_string.clone());
@@ -107,6 +113,8 @@ impl Fields {
             file_key,
             label,
             path,
+            store,
+            owner,
             kind,
             store_mode,
             store_area,
@@ -144,7 +152,7 @@ impl Fields {
         self.schema
             .fields()
             .map(|(_, e)| e.name())
-            .filter(|n| !matches!(*n, "record" | "file_key" | "mtime_ns"))
+            .filter(|n| !matches!(*n, "record" | "file_key" | "mtime_ns" | "store" | "owner"))
             .collect()
     }
 

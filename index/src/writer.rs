@@ -36,6 +36,21 @@ pub struct WriteStats {
     pub commits: usize,
 }
 
+/// A record turned into its index document, ready for the writer. Built with
+/// [`prepare`] on any thread (the scan's workers), so the writer thread only adds.
+pub struct Prepared {
+    key: String,
+    doc: Box<TantivyDocument>,
+}
+
+/// Builds the index document of a record.
+pub fn prepare(fields: &Fields, record: &Record) -> Prepared {
+    Prepared {
+        key: file_key(&record.label, &record.path),
+        doc: Box::new(to_document(fields, record)),
+    }
+}
+
 /// An open writing session: one writer thread, fed through a channel.
 pub struct IndexSession {
     tx: Option<Sender<Op>>,
@@ -131,11 +146,18 @@ impl IndexSession {
 
     /// Adds a record, replacing any earlier record of the same label and path.
     pub fn upsert(&mut self, record: &Record) -> Result<(), IndexError> {
-        let doc = to_document(&self.fields, record);
-        self.send(Op::Upsert(
-            file_key(&record.label, &record.path),
-            Box::new(doc),
-        ))
+        let p = prepare(&self.fields, record);
+        self.upsert_prepared(p)
+    }
+
+    /// Adds a record prepared elsewhere with [`prepare`].
+    pub fn upsert_prepared(&mut self, p: Prepared) -> Result<(), IndexError> {
+        self.send(Op::Upsert(p.key, p.doc))
+    }
+
+    /// The schema's fields, for [`prepare`].
+    pub fn fields(&self) -> &Fields {
+        &self.fields
     }
 
     /// Removes the record of a file.

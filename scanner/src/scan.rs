@@ -240,16 +240,20 @@ pub fn run<E>(
     config: &ScanConfig,
     sink: impl FnMut(Record) -> Result<(), E>,
 ) -> Result<ScanSummary, E> {
-    run_incremental(plan, config, None, sink)
+    run_incremental(plan, config, None, &|r| r, sink)
 }
 
-/// Like [`run`], but files for which `unchanged` says so are not read and
-/// produce no record (they are counted in [`ScanSummary::unchanged`]).
-pub fn run_incremental<E>(
+/// Like [`run`], with two hooks that run on the worker threads: `unchanged`
+/// says from a file's `lstat` that it need not be read (it is counted in
+/// [`ScanSummary::unchanged`] and produces nothing), and `prepare` turns each
+/// record into what the sink consumes (e.g. an index document and a JSON
+/// line), so that work is parallel too.
+pub fn run_incremental<T: Send, E>(
     plan: &Plan,
     config: &ScanConfig,
     unchanged: Option<&UnchangedCheck<'_>>,
-    mut sink: impl FnMut(Record) -> Result<(), E>,
+    prepare: &(dyn Fn(Record) -> T + Sync),
+    mut sink: impl FnMut(T) -> Result<(), E>,
 ) -> Result<ScanSummary, E> {
     let started = Instant::now();
     let threads = config.threads.max(1);
@@ -269,7 +273,7 @@ pub fn run_incremental<E>(
     }
     let window = threads * 64;
     let (job_tx, job_rx) = bounded::<(usize, &Job)>(threads * 4);
-    let (out_tx, out_rx) = bounded::<(usize, Option<Record>)>(threads * 4);
+    let (out_tx, out_rx) = bounded::<(usize, Option<Done<T>>)>(threads * 4);
     let (permit_tx, permit_rx) = bounded::<()>(window);
     let result = std::thread::scope(|s| {
         // Owned by this closure: dropped when it returns, so that an early
@@ -294,9 +298,16 @@ pub fn run_incremental<E>(
                             .is_ok_and(|m| check(&plan.labels[job.label], &job.path, &m)),
                         _ => false,
                     };
-                    let record =
-                        (!skip).then(|| process(job, plan, &config.read, &cache, &mut buf));
-                    if out_tx.send((seq, record)).is_err() {
+                    let done = (!skip).then(|| {
+                        let r = process(job, plan, &config.read, &cache, &mut buf);
+                        Done {
+                            kind: r.content.kind,
+                            error: r.content.error.is_some(),
+                            size: r.size.unwrap_or(0),
+                            item: prepare(r),
+                        }
+                    });
+                    if out_tx.send((seq, done)).is_err() {
                         return;
                     }
                 }
@@ -304,24 +315,22 @@ pub fn run_incremental<E>(
         }
         drop(out_tx);
         drop(job_rx);
-        let mut pending: BTreeMap<usize, Option<Record>> = BTreeMap::new();
+        let mut pending: BTreeMap<usize, Option<Done<T>>> = BTreeMap::new();
         let mut next = 0;
-        for (seq, record) in out_rx.iter() {
-            pending.insert(seq, record);
-            while let Some(r) = pending.remove(&next) {
+        for (seq, done) in out_rx.iter() {
+            pending.insert(seq, done);
+            while let Some(d) = pending.remove(&next) {
                 next += 1;
                 let _ = permit_rx.recv();
-                let Some(r) = r else {
+                let Some(d) = d else {
                     summary.unchanged += 1;
                     continue;
                 };
                 summary.records += 1;
-                *summary.files_by_kind.entry(r.content.kind).or_default() += 1;
-                if r.content.error.is_some() {
-                    summary.errors += 1;
-                }
-                summary.bytes += r.size.unwrap_or(0);
-                sink(r)?;
+                *summary.files_by_kind.entry(d.kind).or_default() += 1;
+                summary.errors += usize::from(d.error);
+                summary.bytes += d.size;
+                sink(d.item)?;
             }
         }
         Ok(())
@@ -330,6 +339,14 @@ pub fn run_incremental<E>(
     summary.distinct_chain_documents = cache.len();
     summary.elapsed = started.elapsed();
     Ok(summary)
+}
+
+/// A processed file on its way to the sink.
+struct Done<T> {
+    kind: Kind,
+    error: bool,
+    size: u64,
+    item: T,
 }
 
 fn process(
