@@ -19,9 +19,9 @@ fn query(c: &mut Criterion) {
     g.bench_function("term_kind_eul_limit100", |b| {
         b.iter(|| query::search(&idx, "kind:eul", Some(100)).unwrap())
     });
-    g.bench_function("date_range_limit100", |b| {
+    g.bench_function("date_range_25k_hits_limit100", |b| {
         b.iter(|| {
-            query::search(&idx, "valid_until:[* TO 2025-01-01T00:00:00Z]", Some(100)).unwrap()
+            query::search(&idx, "valid_until:[* TO 2025-06-01T00:00:00Z]", Some(100)).unwrap()
         })
     });
     g.bench_function("templates_aggregation", |b| {

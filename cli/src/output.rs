@@ -17,6 +17,46 @@ pub fn pick(flag: Option<Format>) -> Format {
     })
 }
 
+/// Like [`emit`] for records read back as JSON text: JSON and JSON lines copy
+/// the text; only tables and CSV parse it.
+pub fn emit_raw(
+    rows: &[Box<serde_json::value::RawValue>],
+    format: Format,
+    table_columns: &[&str],
+) -> Result<std::process::ExitCode, String> {
+    let result = match format {
+        Format::Jsonl | Format::Json => write_raw(rows, format == Format::Json),
+        Format::Table | Format::Csv => {
+            let values: Vec<Value> = rows
+                .iter()
+                .map(|r| serde_json::from_str(r.get()).unwrap_or(Value::Null))
+                .collect();
+            write(&values, format, table_columns)
+        }
+    };
+    match result {
+        Ok(()) => Ok(std::process::ExitCode::SUCCESS),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(std::process::ExitCode::SUCCESS),
+        Err(e) => Err(format!("cannot write to standard output: {e}")),
+    }
+}
+
+fn write_raw(rows: &[Box<serde_json::value::RawValue>], array: bool) -> io::Result<()> {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    if array {
+        writeln!(out, "[")?;
+    }
+    for (i, r) in rows.iter().enumerate() {
+        let sep = if array && i + 1 < rows.len() { "," } else { "" };
+        writeln!(out, "{}{sep}", r.get())?;
+    }
+    if array {
+        writeln!(out, "]")?;
+    }
+    out.flush()
+}
+
 /// Writes `rows` to standard output for a command: a reader that went away
 /// (`| head`) ends the output quietly, as in other Unix tools.
 pub fn emit(

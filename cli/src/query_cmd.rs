@@ -35,13 +35,13 @@ pub fn search(a: SearchArgs) -> Result<ExitCode, String> {
     let idx = open(&a.out)?;
     let limit = if a.all { None } else { Some(a.limit) };
     let rows = query::search(&idx, &a.query, limit).map_err(|e| e.to_string())?;
-    emit(&rows, &a.out, RECORD_COLUMNS)
+    output::emit_raw(&rows, output::pick(a.out.format), RECORD_COLUMNS)
 }
 
 pub fn export(a: QueryArgs) -> Result<ExitCode, String> {
     let idx = open(&a)?;
     let rows = query::export(&idx).map_err(|e| e.to_string())?;
-    emit(&rows, &a, RECORD_COLUMNS)
+    output::emit_raw(&rows, output::pick(a.format), RECORD_COLUMNS)
 }
 
 pub fn templates(a: QueryArgs) -> Result<ExitCode, String> {

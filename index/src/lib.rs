@@ -51,13 +51,16 @@ pub enum IndexError {
     WriterStopped,
 }
 
-/// A searcher on the index's last commit.
+/// A searcher on the index's last commit (as of the first search through `idx`).
 pub fn searcher(idx: &RmsIndex) -> Result<tantivy::Searcher, IndexError> {
-    let reader = idx
+    if let Some(r) = idx.reader.get() {
+        return Ok(r.searcher());
+    }
+    let reader: tantivy::IndexReader = idx
         .index
         .reader_builder()
         .reload_policy(tantivy::ReloadPolicy::Manual)
         .try_into()
         .map_err(|e: tantivy::TantivyError| IndexError::Tantivy(idx.dir.clone(), e.to_string()))?;
-    Ok(reader.searcher())
+    Ok(idx.reader.get_or_init(|| reader).searcher())
 }

@@ -8,7 +8,7 @@ use rmsweep_scanner::Record;
 use tantivy::query::AllQuery;
 
 use crate::open::RmsIndex;
-use crate::rows::{matching, sort_by_label_path, stored_record};
+use crate::rows::{matching, sort_by_label_path, stored_json};
 use crate::writer::{IndexSession, WriteStats};
 use crate::IndexError;
 
@@ -23,8 +23,8 @@ pub fn merge(out: &Path, sources: &[&Path]) -> Result<WriteStats, IndexError> {
         let docs = matching(&searcher, &AllQuery)
             .map_err(|e| IndexError::Tantivy(idx.dir.clone(), e.to_string()))?;
         for (_, _, addr) in sort_by_label_path(&searcher, &docs, None) {
-            let json = stored_record(&idx, &searcher, addr)?;
-            let record: Record = serde_json::from_value(json)
+            let json = stored_json(&idx, &searcher, addr)?;
+            let record: Record = serde_json::from_str(json.get())
                 .map_err(|e| IndexError::Corrupt(idx.dir.clone(), e.to_string()))?;
             session.upsert(&record)?;
         }

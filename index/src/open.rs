@@ -17,6 +17,8 @@ pub struct RmsIndex {
     pub index: Index,
     pub fields: Fields,
     pub dir: PathBuf,
+    /// Opened on first use and kept: segment readers are costly to open.
+    pub(crate) reader: std::sync::OnceLock<tantivy::IndexReader>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -84,6 +86,7 @@ impl RmsIndex {
             index,
             fields: Fields::new(),
             dir: dir.to_path_buf(),
+            reader: std::sync::OnceLock::new(),
         })
     }
 }

@@ -1,9 +1,15 @@
-//! `search` and `export`: documents in (label, path) order, with their records.
+//! `search` and `export`: documents in (label, path) order, with their
+//! records as stored JSON text.
 
-use tantivy::query::{AllQuery, QueryParser};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use serde_json::value::RawValue;
+use tantivy::query::{AllQuery, Query, QueryParser};
+use tantivy::{DocAddress, DocId};
 
 use crate::open::RmsIndex;
-use crate::rows::{matching, sort_by_label_path, stored_record};
+use crate::rows::{matching, sort_by_label_path, stored_json, StrLookup};
 use crate::IndexError;
 
 /// Records matching a tantivy query, in (label, path) order, at most `limit`.
@@ -11,7 +17,7 @@ pub fn search(
     idx: &RmsIndex,
     query: &str,
     limit: Option<usize>,
-) -> Result<Vec<serde_json::Value>, IndexError> {
+) -> Result<Vec<Box<RawValue>>, IndexError> {
     let mut parser = QueryParser::for_index(&idx.index, idx.fields.default_search());
     parser.set_conjunction_by_default();
     let q = parser.parse_query(query).map_err(|e| {
@@ -25,20 +31,102 @@ pub fn search(
 }
 
 /// Every record, in (label, path) order.
-pub fn export(idx: &RmsIndex) -> Result<Vec<serde_json::Value>, IndexError> {
+pub fn export(idx: &RmsIndex) -> Result<Vec<Box<RawValue>>, IndexError> {
     records(idx, &AllQuery, None)
 }
 
 fn records(
     idx: &RmsIndex,
-    q: &dyn tantivy::query::Query,
+    q: &dyn Query,
     limit: Option<usize>,
-) -> Result<Vec<serde_json::Value>, IndexError> {
+) -> Result<Vec<Box<RawValue>>, IndexError> {
     let searcher = crate::searcher(idx)?;
-    let t = |e: tantivy::TantivyError| IndexError::Tantivy(idx.dir.clone(), e.to_string());
-    let docs = matching(&searcher, q).map_err(t)?;
-    sort_by_label_path(&searcher, &docs, limit)
-        .iter()
-        .map(|(_, _, addr)| stored_record(idx, &searcher, *addr))
-        .collect()
+    let docs =
+        matching(&searcher, q).map_err(|e| IndexError::Tantivy(idx.dir.clone(), e.to_string()))?;
+    let Some(limit) = limit else {
+        // Everything: resolve the columns in sorted passes, then fetch.
+        return sort_by_label_path(&searcher, &docs, None)
+            .iter()
+            .map(|(_, _, addr)| stored_json(idx, &searcher, *addr))
+            .collect();
+    };
+    // The first `limit`: within a segment, dictionary ordinals sort like the
+    // strings, so each segment's candidates are ordered without reading a
+    // string; segments are then merged on the label and path of the stored
+    // records, which are fetched for output anyway.
+    let mut lanes: Vec<(u32, Vec<DocId>)> = Vec::new();
+    for (&seg_ord, ids) in &docs {
+        let seg = searcher.segment_reader(seg_ord);
+        let (label, path) = (StrLookup::new(seg, "label"), StrLookup::new(seg, "path"));
+        let mut keyed: Vec<(u64, u64, DocId)> = ids
+            .iter()
+            .map(|&d| {
+                (
+                    label.ord(d).unwrap_or(u64::MAX),
+                    path.ord(d).unwrap_or(u64::MAX),
+                    d,
+                )
+            })
+            .collect();
+        if keyed.len() > limit && limit > 0 {
+            keyed.select_nth_unstable(limit - 1);
+            keyed.truncate(limit);
+        }
+        keyed.sort_unstable();
+        lanes.push((seg_ord, keyed.into_iter().map(|k| k.2).rev().collect()));
+    }
+    #[derive(serde::Deserialize)]
+    struct Key {
+        label: String,
+        path: String,
+    }
+    let fetch = |lane: usize,
+                 lanes: &mut Vec<(u32, Vec<DocId>)>|
+     -> Result<Option<((String, String), usize, Box<RawValue>)>, IndexError> {
+        let (seg, ids) = &mut lanes[lane];
+        let Some(doc) = ids.pop() else {
+            return Ok(None);
+        };
+        let raw = stored_json(idx, &searcher, DocAddress::new(*seg, doc))?;
+        let key: Key = serde_json::from_str(raw.get())
+            .map_err(|e| IndexError::Corrupt(idx.dir.clone(), e.to_string()))?;
+        Ok(Some(((key.label, key.path), lane, raw)))
+    };
+    let mut heads = BinaryHeap::new();
+    for lane in 0..lanes.len() {
+        if let Some((key, lane, raw)) = fetch(lane, &mut lanes)? {
+            heads.push(Reverse((key, lane, RawOrd(raw))));
+        }
+    }
+    let mut out = Vec::with_capacity(limit.min(1024));
+    while out.len() < limit {
+        let Some(Reverse((_, lane, RawOrd(raw)))) = heads.pop() else {
+            break;
+        };
+        out.push(raw);
+        if let Some((key, lane, raw)) = fetch(lane, &mut lanes)? {
+            heads.push(Reverse((key, lane, RawOrd(raw))));
+        }
+    }
+    Ok(out)
+}
+
+/// Raw JSON that never decides an order (keys and lanes do).
+struct RawOrd(Box<RawValue>);
+
+impl PartialEq for RawOrd {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for RawOrd {}
+impl PartialOrd for RawOrd {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for RawOrd {
+    fn cmp(&self, _: &Self) -> std::cmp::Ordering {
+        std::cmp::Ordering::Equal
+    }
 }

@@ -8,11 +8,12 @@
 
 use std::collections::BTreeMap;
 
-use tantivy::collector::DocSetCollector;
+use serde_json::value::RawValue;
+use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::query::Query;
 use tantivy::schema::Value;
-use tantivy::{DocAddress, DocId, Searcher, SegmentReader, TantivyDocument};
+use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, TantivyDocument};
 
 use crate::open::RmsIndex;
 use crate::IndexError;
@@ -22,18 +23,48 @@ pub fn matching(
     searcher: &Searcher,
     query: &dyn Query,
 ) -> tantivy::Result<BTreeMap<u32, Vec<DocId>>> {
-    let set = searcher.search(query, &DocSetCollector)?;
-    let mut by_segment: BTreeMap<u32, Vec<DocId>> = BTreeMap::new();
-    for addr in set {
-        by_segment
-            .entry(addr.segment_ord)
-            .or_default()
-            .push(addr.doc_id);
+    searcher.search(query, &DocsBySegment)
+}
+
+/// Collects matching doc ids per segment into plain vectors (tantivy hands
+/// them over in increasing order), without scoring or hashing.
+struct DocsBySegment;
+
+struct SegmentDocs {
+    segment: u32,
+    docs: Vec<DocId>,
+}
+
+impl Collector for DocsBySegment {
+    type Fruit = BTreeMap<u32, Vec<DocId>>;
+    type Child = SegmentDocs;
+
+    fn for_segment(&self, segment: u32, _reader: &SegmentReader) -> tantivy::Result<SegmentDocs> {
+        Ok(SegmentDocs {
+            segment,
+            docs: Vec::new(),
+        })
     }
-    for docs in by_segment.values_mut() {
-        docs.sort_unstable();
+
+    fn requires_scoring(&self) -> bool {
+        false
     }
-    Ok(by_segment)
+
+    fn merge_fruits(&self, fruits: Vec<(u32, Vec<DocId>)>) -> tantivy::Result<Self::Fruit> {
+        Ok(fruits.into_iter().filter(|(_, d)| !d.is_empty()).collect())
+    }
+}
+
+impl SegmentCollector for SegmentDocs {
+    type Fruit = (u32, Vec<DocId>);
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        self.docs.push(doc);
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        (self.segment, self.docs)
+    }
 }
 
 /// A segment's string column with a cache of the strings already read.
@@ -54,6 +85,35 @@ impl StrLookup {
     /// The ordinal of `doc`'s first value (its rank in the term dictionary).
     pub fn ord(&self, doc: DocId) -> Option<u64> {
         self.col.as_ref()?.term_ords(doc).next()
+    }
+
+    /// Reads the strings of many ordinals in one sorted pass over the
+    /// dictionary (one block decode per block instead of one per ordinal).
+    pub fn prefetch(&mut self, ords: impl IntoIterator<Item = u64>) {
+        let Some(col) = self.col.as_ref() else { return };
+        let mut wanted: Vec<u64> = ords
+            .into_iter()
+            .filter(|&o| self.cache.get(o as usize).is_none_or(Option::is_none))
+            .collect();
+        if wanted.is_empty() {
+            return;
+        }
+        wanted.sort_unstable();
+        wanted.dedup();
+        let max = *wanted.last().unwrap_or(&0) as usize;
+        if self.cache.len() <= max {
+            self.cache.resize(max + 1, None);
+        }
+        let mut it = wanted.iter();
+        let cache = &mut self.cache;
+        let _ = col
+            .dictionary()
+            .sorted_ords_to_term_cb(wanted.iter().copied(), |bytes| {
+                if let Some(&o) = it.next() {
+                    cache[o as usize] = Some(Some(String::from_utf8_lossy(bytes).into_owned()));
+                }
+                Ok(())
+            });
     }
 
     /// The string of an ordinal.
@@ -124,6 +184,8 @@ pub fn sort_by_label_path(
             keyed.truncate(limit);
         }
         keyed.sort_unstable();
+        label.prefetch(keyed.iter().map(|k| k.0));
+        path.prefetch(keyed.iter().map(|k| k.1));
         for (lo, po, doc) in keyed {
             let l = label.term(lo).unwrap_or_default().to_string();
             let p = path.term(po).unwrap_or_default().to_string();
@@ -135,12 +197,13 @@ pub fn sort_by_label_path(
     out
 }
 
-/// The stored record of a document, as JSON.
-pub fn stored_record(
+/// The stored record of a document, as JSON text (not parsed: output that
+/// only copies it never pays for parsing).
+pub fn stored_json(
     idx: &RmsIndex,
     searcher: &Searcher,
     addr: DocAddress,
-) -> Result<serde_json::Value, IndexError> {
+) -> Result<Box<RawValue>, IndexError> {
     let doc: TantivyDocument = searcher
         .doc(addr)
         .map_err(|e| IndexError::Tantivy(idx.dir.clone(), e.to_string()))?;
@@ -148,5 +211,16 @@ pub fn stored_record(
         .get_first(idx.fields.record)
         .and_then(|v| v.as_str())
         .unwrap_or("{}");
-    serde_json::from_str(text).map_err(|e| IndexError::Corrupt(idx.dir.clone(), e.to_string()))
+    RawValue::from_string(text.to_string())
+        .map_err(|e| IndexError::Corrupt(idx.dir.clone(), e.to_string()))
+}
+
+/// The stored record of a document, parsed.
+pub fn stored_record(
+    idx: &RmsIndex,
+    searcher: &Searcher,
+    addr: DocAddress,
+) -> Result<serde_json::Value, IndexError> {
+    let raw = stored_json(idx, searcher, addr)?;
+    serde_json::from_str(raw.get()).map_err(|e| IndexError::Corrupt(idx.dir.clone(), e.to_string()))
 }
