@@ -80,18 +80,17 @@ fn records(
         label: String,
         path: String,
     }
-    let fetch = |lane: usize,
-                 lanes: &mut Vec<(u32, Vec<DocId>)>|
-     -> Result<Option<((String, String), usize, Box<RawValue>)>, IndexError> {
-        let (seg, ids) = &mut lanes[lane];
-        let Some(doc) = ids.pop() else {
-            return Ok(None);
+    let fetch =
+        |lane: usize, lanes: &mut Vec<(u32, Vec<DocId>)>| -> Result<Option<Head>, IndexError> {
+            let (seg, ids) = &mut lanes[lane];
+            let Some(doc) = ids.pop() else {
+                return Ok(None);
+            };
+            let raw = stored_json(idx, &searcher, DocAddress::new(*seg, doc))?;
+            let key: Key = serde_json::from_str(raw.get())
+                .map_err(|e| IndexError::Corrupt(idx.dir.clone(), e.to_string()))?;
+            Ok(Some(((key.label, key.path), lane, raw)))
         };
-        let raw = stored_json(idx, &searcher, DocAddress::new(*seg, doc))?;
-        let key: Key = serde_json::from_str(raw.get())
-            .map_err(|e| IndexError::Corrupt(idx.dir.clone(), e.to_string()))?;
-        Ok(Some(((key.label, key.path), lane, raw)))
-    };
     let mut heads = BinaryHeap::new();
     for lane in 0..lanes.len() {
         if let Some((key, lane, raw)) = fetch(lane, &mut lanes)? {
@@ -110,6 +109,9 @@ fn records(
     }
     Ok(out)
 }
+
+/// A lane's next record: its (label, path), its lane, its JSON.
+type Head = ((String, String), usize, Box<RawValue>);
 
 /// Raw JSON that never decides an order (keys and lanes do).
 struct RawOrd(Box<RawValue>);
