@@ -7,7 +7,7 @@ use rmsweep_scanner::parse::names::best_name;
 use rmsweep_scanner::Record;
 use tantivy::{DateTime as TDate, TantivyDocument};
 
-use crate::schema::{file_key, Fields};
+use crate::schema::{file_id, Fields};
 
 fn date(t: &DateTime<Utc>) -> TDate {
     TDate::from_timestamp_secs(t.timestamp())
@@ -17,7 +17,7 @@ fn date(t: &DateTime<Utc>) -> TDate {
 pub fn to_document(f: &Fields, r: &Record) -> TantivyDocument {
     let mut d = TantivyDocument::default();
     let c = &r.content;
-    d.add_text(f.file_key, file_key(&r.label, &r.path));
+    d.add_bytes(f.file_id, &file_id(&r.label, &r.path));
     d.add_text(f.label, &r.label);
     d.add_text(f.path, &r.path);
     let folder = r.path.rsplit_once('/').map(|(dir, _)| dir).unwrap_or("");

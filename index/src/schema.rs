@@ -20,8 +20,9 @@ pub const SCHEMA_VERSION: u32 = 1;
 #[derive(Debug, Clone)]
 pub struct Fields {
     pub schema: Schema,
-    /// `label` NUL `path`: the unit of replacement and deletion.
-    pub file_key: Field,
+    /// xxh3-128 of `label` NUL `path`: the unit of replacement and deletion
+    /// (16 bytes instead of a long path in the term dictionary).
+    pub file_id: Field,
     pub label: Field,
     pub path: Field,
     /// `label` NUL the store folder (the file's parent): counts stores.
@@ -74,11 +75,13 @@ impl Fields {
             .set_fast()
             .set_precision(DateTimePrecision::Seconds);
         let fast_num = NumericOptions::default().set_fast();
-        let file_key = b.add_text_field("file_key", STRING);
+        // Columns only (no inverted index): read by reports, never queried.
+        let column = tantivy::schema::TextOptions::from(tantivy::schema::FAST);
+        let file_id = b.add_bytes_field("file_id", tantivy::schema::INDEXED);
         let label = b.add_text_field("label", fast_string.clone());
-        let path = b.add_text_field("path", fast_string.clone());
-        let store = b.add_text_field("store", fast_string.clone());
-        let owner = b.add_text_field("owner", fast_string.clone());
+        let path = b.add_text_field("path", column.clone());
+        let store = b.add_text_field("store", column.clone());
+        let owner = b.add_text_field("owner", column.clone());
         let kind = b.add_text_field("kind", fast_string.clone());
         let store_mode = b.add_text_field("store_mode", fast_string.clone());
         let store_area = b.add_text_field("store_area", fast_string.clone());
@@ -97,9 +100,9 @@ impl Fields {
         let principal = b.add_text_field("principal", STRING);
         let anomalies = b.add_text_field("anomalies", STRING);
         let template_names = b.add_text_field("template_names", TEXT);
-        let template_name = b.add_text_field("template_name", fast_string.clone());
+        let template_name = b.add_text_field("template_name", column.clone());
         let issuer_name = b.add_text_field("issuer_name", TEXT);
-        let issuer_name_exact = b.add_text_field("issuer_name_exact", fast_string);
+        let issuer_name_exact = b.add_text_field("issuer_name_exact", column);
         let error = b.add_text_field("error", TEXT);
         let issued = b.add_date_field("issued", date.clone());
         let valid_until = b.add_date_field("valid_until", date.clone());
@@ -110,7 +113,7 @@ impl Fields {
         let record = b.add_text_field("record", STORED);
         Fields {
             schema: b.build(),
-            file_key,
+            file_id,
             label,
             path,
             store,
@@ -152,7 +155,19 @@ impl Fields {
         self.schema
             .fields()
             .map(|(_, e)| e.name())
-            .filter(|n| !matches!(*n, "record" | "file_key" | "mtime_ns" | "store" | "owner"))
+            .filter(|n| {
+                !matches!(
+                    *n,
+                    "record"
+                        | "file_id"
+                        | "mtime_ns"
+                        | "store"
+                        | "owner"
+                        | "path"
+                        | "template_name"
+                        | "issuer_name_exact"
+                )
+            })
             .collect()
     }
 
@@ -169,6 +184,10 @@ impl Default for Fields {
 }
 
 /// The key under which a file's record lives.
-pub fn file_key(label: &str, path: &str) -> String {
-    format!("{label}\u{0}{path}")
+pub fn file_id(label: &str, path: &str) -> [u8; 16] {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(label.as_bytes());
+    h.update(&[0]);
+    h.update(path.as_bytes());
+    h.digest128().to_le_bytes()
 }
