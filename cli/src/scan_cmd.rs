@@ -68,7 +68,8 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
         Some(dir) => {
             let idx = RmsIndex::open_or_create(dir).map_err(|e| e.to_string())?;
             let session =
-                IndexSession::start_with(&idx, 2, a.commit_every).map_err(|e| e.to_string())?;
+                IndexSession::start_with(&idx, config.threads.clamp(1, 4), a.commit_every)
+                    .map_err(|e| e.to_string())?;
             Some((idx, session))
         }
         None => None,

@@ -33,6 +33,10 @@ pub fn known_files(idx: &RmsIndex, label: &str) -> Result<HashMap<String, Known>
         let mut path = StrLookup::new(seg, "path");
         let size = seg.fast_fields().u64("size").ok();
         let mtime = seg.fast_fields().i64("mtime_ns").ok();
+        // Every path of the label is needed: read the dictionary in one
+        // sorted pass instead of one block decode per document.
+        let ords: Vec<u64> = ids.iter().filter_map(|&d| path.ord(d)).collect();
+        path.prefetch(ords);
         for &doc in ids {
             if let Some(p) = path.owned(doc) {
                 out.insert(

@@ -184,8 +184,8 @@ pub fn sort_by_label_path(
             keyed.truncate(limit);
         }
         keyed.sort_unstable();
-        label.prefetch(keyed.iter().map(|k| k.0));
-        path.prefetch(keyed.iter().map(|k| k.1));
+        label.prefetch(keyed.iter().map(|k| k.0).collect::<Vec<_>>());
+        path.prefetch(keyed.iter().map(|k| k.1).collect::<Vec<_>>());
         for (lo, po, doc) in keyed {
             let l = label.term(lo).unwrap_or_default().to_string();
             let p = path.term(po).unwrap_or_default().to_string();

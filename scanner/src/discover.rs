@@ -210,40 +210,74 @@ fn profiles_in(dir: &Path, d: &mut Discovery) {
     d.errors.extend(errors);
 }
 
-/// The client-mode stores of one profile.
+/// The real sub-directories of a folder, listed once: (name, path).
+fn subdirs(dir: &Path) -> Vec<(String, PathBuf)> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut v: Vec<(String, PathBuf)> = entries
+        .flatten()
+        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The entries of a listing named `name` in any case.
+fn named<'a>(list: &'a [(String, PathBuf)], name: &'a str) -> impl Iterator<Item = &'a Path> + 'a {
+    list.iter()
+        .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, p)| p.as_path())
+}
+
+/// The client-mode stores of one profile. Each folder on the way is listed
+/// once: the profile, `AppData`, `Local`, `Roaming`, their `Microsoft`.
 fn profile_stores(profile: &Path, d: &mut Discovery) {
     let name = name_of(profile);
-    for local in resolve(profile, &["AppData", "Local", "Microsoft"])
-        .into_iter()
-        .chain(resolve(
-            profile,
-            &["Local Settings", "Application Data", "Microsoft"],
-        ))
-    {
-        for msipc in child_dirs(&local, "MSIPC") {
-            client_msipc(&msipc, Some(&name), d);
+    let top = subdirs(profile);
+    let mut local_microsoft: Vec<PathBuf> = Vec::new();
+    let mut roaming_microsoft: Vec<PathBuf> = Vec::new();
+    for appdata in named(&top, "AppData") {
+        let ad = subdirs(appdata);
+        for local in named(&ad, "Local") {
+            local_microsoft.extend(named(&subdirs(local), "Microsoft").map(Path::to_path_buf));
         }
-        for drm in child_dirs(&local, "DRM") {
-            client_msdrm(&drm, Some(&name), d);
+        for roaming in named(&ad, "Roaming") {
+            roaming_microsoft.extend(named(&subdirs(roaming), "Microsoft").map(Path::to_path_buf));
         }
     }
-    for roaming in resolve(
-        profile,
-        &["AppData", "Roaming", "Microsoft", "DRM", "Templates"],
-    )
-    .into_iter()
-    .chain(resolve(
-        profile,
-        &["Application Data", "Microsoft", "DRM", "Templates"],
-    )) {
-        d.stores.push(store(
-            roaming,
-            StoreMode::Client,
-            StoreArea::Templates,
-            RmsClient::Msdrm,
-            Some(&name),
-            None,
-        ));
+    // Windows XP profiles.
+    for ls in named(&top, "Local Settings") {
+        for app in named(&subdirs(ls), "Application Data") {
+            local_microsoft.extend(named(&subdirs(app), "Microsoft").map(Path::to_path_buf));
+        }
+    }
+    for app in named(&top, "Application Data") {
+        roaming_microsoft.extend(named(&subdirs(app), "Microsoft").map(Path::to_path_buf));
+    }
+    for ms in &local_microsoft {
+        let list = subdirs(ms);
+        for msipc in named(&list, "MSIPC") {
+            client_msipc(msipc, Some(&name), d);
+        }
+        for drm in named(&list, "DRM") {
+            client_msdrm(drm, Some(&name), d);
+        }
+    }
+    for ms in &roaming_microsoft {
+        for drm in named(&subdirs(ms), "DRM") {
+            for t in named(&subdirs(drm), "Templates") {
+                d.stores.push(store(
+                    t.to_path_buf(),
+                    StoreMode::Client,
+                    StoreArea::Templates,
+                    RmsClient::Msdrm,
+                    Some(&name),
+                    None,
+                ));
+            }
+        }
     }
 }
 
@@ -275,9 +309,10 @@ fn client_msipc(msipc: &Path, profile: Option<&str>, d: &mut Discovery) {
         profile,
         None,
     ));
-    for t in child_dirs(msipc, "Templates") {
+    let list = subdirs(msipc);
+    for t in named(&list, "Templates") {
         d.stores.push(store(
-            t,
+            t.to_path_buf(),
             StoreMode::Client,
             StoreArea::Templates,
             RmsClient::Msipc,
@@ -285,9 +320,9 @@ fn client_msipc(msipc: &Path, profile: Option<&str>, d: &mut Discovery) {
             None,
         ));
     }
-    for t in child_dirs(msipc, "UnmanagedTemplates") {
+    for t in named(&list, "UnmanagedTemplates") {
         d.stores.push(store(
-            t,
+            t.to_path_buf(),
             StoreMode::Client,
             StoreArea::UnmanagedTemplates,
             RmsClient::Msipc,
