@@ -11,6 +11,7 @@ use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 use rmsweep_index::incremental::{known_files, Known};
 use rmsweep_index::{IndexSession, RmsIndex};
@@ -44,6 +45,31 @@ pub fn config(a: &ScanArgs) -> ScanConfig {
             max_file_size: a.max_file_size,
             mmap_threshold: (!a.no_mmap).then_some(MMAP_THRESHOLD),
         },
+        cancel: Some(&STOP),
+    }
+}
+
+/// Set by SIGINT/SIGTERM: stop reading, commit what was read, exit.
+static STOP: AtomicBool = AtomicBool::new(false);
+static STOP_SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn on_stop_signal(sig: libc::c_int) {
+    // Only atomics: async-signal-safe.
+    STOP_SIGNAL.store(sig, Ordering::SeqCst);
+    STOP.store(true, Ordering::SeqCst);
+}
+
+/// Ctrl-C (or SIGTERM) once: finish gracefully. Twice: the default action.
+fn install_stop_handler() {
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: a zeroed sigaction with a handler that only stores atomics.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = on_stop_signal as *const () as usize;
+            sa.sa_flags = libc::SA_RESETHAND;
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(sig, &sa, std::ptr::null_mut());
+        }
     }
 }
 
@@ -75,6 +101,7 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
         None => None,
     };
     let plan = rmsweep_scanner::plan(&config).map_err(|e| e.to_string())?;
+    install_stop_handler();
     let jsonl = match &a.jsonl {
         Some(target) if target.as_os_str() == "-" => Some((
             target.clone(),
@@ -143,7 +170,7 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
             }
             Ok::<(), String>(())
         })?;
-    let deleted = match (&mut outputs.index, incremental) {
+    let deleted = match (&mut outputs.index, incremental && !summary.interrupted) {
         (Some((_, session)), true) => remove_gone(&plan, &known, session)?,
         _ => 0,
     };
@@ -165,6 +192,19 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
             deleted,
             written.as_ref().map(|(d, _)| d.as_path()),
         );
+    }
+    if summary.interrupted {
+        let sig = STOP_SIGNAL.load(Ordering::SeqCst);
+        let kept = match &written {
+            Some((dir, _)) => format!(
+                "the {} records read were committed to {}",
+                summary.records,
+                dir.display()
+            ),
+            None => format!("the {} records read were written", summary.records),
+        };
+        eprintln!("rmsweep: interrupted: {kept}; run the same command again to finish (unchanged files are skipped)");
+        return Ok(ExitCode::from((128 + sig).clamp(0, 255) as u8));
     }
     Ok(if summary.errors > 0 || summary.listing_errors > 0 {
         ExitCode::from(2)

@@ -10,11 +10,13 @@
 //!
 //! `--deep` is the fallback for unusual layouts: a parallel walk of the whole
 //! tree that treats every `Microsoft/MSIPC` and `Microsoft/DRM` folder as a store.
+//! Folders are listed with [`crate::dir`] (`O_NOATIME`, never through a link).
 
-use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
+
+use crate::dir::{self, EntryKind};
 
 use crate::store::{is_sid, RmsClient, Store, StoreArea, StoreMode};
 
@@ -65,17 +67,12 @@ pub enum RootError {
 /// case-sensitive copy of an NTFS volume can hold `AppData` and `appdata`
 /// side by side, so the parent is always listed rather than probed.
 pub fn child_dirs(dir: &Path, name: &str) -> Vec<PathBuf> {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut found: Vec<PathBuf> = entries
-        .flatten()
-        .filter(|e| eq_ic(&e.file_name(), name))
-        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
-        .map(|e| e.path())
-        .collect();
-    found.sort();
-    found
+    dir::list(dir)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| e.kind == EntryKind::Dir && dir::name_is(&e.name, name))
+        .map(|e| e.path)
+        .collect()
 }
 
 /// Resolves a relative path of several components, case-insensitively.
@@ -90,10 +87,6 @@ pub fn resolve(dir: &Path, components: &[&str]) -> Vec<PathBuf> {
     current
 }
 
-fn eq_ic(name: &OsStr, want: &str) -> bool {
-    name.to_str().is_some_and(|n| n.eq_ignore_ascii_case(want))
-}
-
 fn name_of(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -101,16 +94,12 @@ fn name_of(p: &Path) -> String {
 }
 
 fn real_subdirs(dir: &Path, errors: &mut Vec<(PathBuf, String)>) -> Vec<PathBuf> {
-    match fs::read_dir(dir) {
-        Ok(entries) => {
-            let mut v: Vec<PathBuf> = entries
-                .flatten()
-                .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
-                .map(|e| e.path())
-                .collect();
-            v.sort();
-            v
-        }
+    match dir::list(dir) {
+        Ok(entries) => entries
+            .into_iter()
+            .filter(|e| e.kind == EntryKind::Dir)
+            .map(|e| e.path)
+            .collect(),
         Err(e) => {
             errors.push((dir.to_path_buf(), e.to_string()));
             Vec::new()
@@ -212,16 +201,12 @@ fn profiles_in(dir: &Path, d: &mut Discovery) {
 
 /// The real sub-directories of a folder, listed once: (name, path).
 fn subdirs(dir: &Path) -> Vec<(String, PathBuf)> {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut v: Vec<(String, PathBuf)> = entries
-        .flatten()
-        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
-        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
-        .collect();
-    v.sort();
-    v
+    dir::list(dir)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| e.kind == EntryKind::Dir)
+        .map(|e| (e.name_lossy().into_owned(), e.path))
+        .collect()
 }
 
 /// The entries of a listing named `name` in any case.
@@ -468,58 +453,67 @@ fn profile_of(store_dir: &Path) -> Option<String> {
     comps.get(at.checked_sub(1)?).cloned()
 }
 
-/// Walks the whole tree in parallel; every `Microsoft/MSIPC` or `Microsoft/DRM`
-/// folder becomes a store folder and is not descended into by the walker.
+/// Walks the whole tree in parallel (one thread per core, a shared stack of
+/// folders); every `Microsoft/MSIPC` or `Microsoft/DRM` folder becomes a
+/// store folder and is not descended into. Symlinks are never followed and
+/// folders are listed with `O_NOATIME` like everywhere else.
 fn deep(root: &Path, d: &mut Discovery) {
     let found: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
     let errors: Mutex<Vec<(PathBuf, String)>> = Mutex::new(Vec::new());
-    let walker = ignore::WalkBuilder::new(root)
-        .standard_filters(false)
-        .follow_links(false)
-        .same_file_system(true)
-        .threads(
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(2),
-        )
-        .build_parallel();
-    walker.run(|| {
-        let found = &found;
-        let errors = &errors;
-        Box::new(move |entry| {
-            use ignore::WalkState;
-            let entry = match entry {
-                Ok(e) => e,
-                Err(e) => {
-                    let path = match &e {
-                        ignore::Error::WithPath { path, .. } => path.clone(),
-                        _ => PathBuf::new(),
-                    };
-                    errors
+    let work = Mutex::new((vec![root.to_path_buf()], 0usize)); // (stack, folders being listed)
+    let ready = Condvar::new();
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    let lock = |m| lock_ignoring_poison(m);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let next = {
+                    let mut w = lock(&work);
+                    loop {
+                        if let Some(p) = w.0.pop() {
+                            w.1 += 1;
+                            break Some(p);
+                        }
+                        if w.1 == 0 {
+                            break None;
+                        }
+                        w = ready.wait(w).unwrap_or_else(|p| p.into_inner());
+                    }
+                };
+                let Some(dir) = next else {
+                    ready.notify_all();
+                    return;
+                };
+                let mut subdirs = Vec::new();
+                match dir::list(&dir) {
+                    Ok(entries) => {
+                        for e in entries.into_iter().filter(|e| e.kind == EntryKind::Dir) {
+                            let is_store = (dir::name_is(&e.name, "MSIPC")
+                                || dir::name_is(&e.name, "DRM"))
+                                && dir
+                                    .file_name()
+                                    .is_some_and(|n| dir::name_is(n, "Microsoft"));
+                            if is_store {
+                                found.lock().unwrap_or_else(|p| p.into_inner()).push(e.path);
+                            } else {
+                                subdirs.push(e.path);
+                            }
+                        }
+                    }
+                    Err(e) => errors
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
-                        .push((path, e.to_string()));
-                    return WalkState::Continue;
+                        .push((dir.clone(), e.to_string())),
                 }
-            };
-            if !entry.file_type().is_some_and(|t| t.is_dir()) {
-                return WalkState::Continue;
-            }
-            let p = entry.path();
-            let name = name_of(p);
-            if (name.eq_ignore_ascii_case("MSIPC") || name.eq_ignore_ascii_case("DRM"))
-                && p.parent()
-                    .map(name_of)
-                    .is_some_and(|n| n.eq_ignore_ascii_case("Microsoft"))
-            {
-                found
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(p.to_path_buf());
-                return WalkState::Skip;
-            }
-            WalkState::Continue
-        })
+                let mut w = lock(&work);
+                w.0.extend(subdirs);
+                w.1 -= 1;
+                drop(w);
+                ready.notify_all();
+            });
+        }
     });
     let mut found = found.into_inner().unwrap_or_else(|p| p.into_inner());
     found.sort();
@@ -535,6 +529,11 @@ fn deep(root: &Path, d: &mut Discovery) {
         store_folder(&dir, d);
     }
     d.profiles += profiles.len();
-    d.errors
-        .extend(errors.into_inner().unwrap_or_else(|p| p.into_inner()));
+    let mut errors = errors.into_inner().unwrap_or_else(|p| p.into_inner());
+    errors.sort();
+    d.errors.extend(errors);
+}
+
+fn lock_ignoring_poison<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -14,12 +14,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::bounded;
 use sha2::{Digest, Sha256};
 
+use crate::dir::EntryKind;
 use crate::discover::{self, RootError, RootKind};
 use crate::parse::{self, ChainCache, Content, Kind, NameTable};
 use crate::read::{self, ReadOptions};
@@ -56,6 +58,9 @@ pub struct ScanConfig {
     /// Reader/parser threads; may exceed the core count for slow disks and shares.
     pub threads: usize,
     pub read: ReadOptions,
+    /// Set (e.g. from a signal handler) to stop dispatching files: what was
+    /// already read is still handed to the sink, then the run ends.
+    pub cancel: Option<&'static AtomicBool>,
 }
 
 /// One file to read.
@@ -120,6 +125,8 @@ pub struct ScanSummary {
     pub listing_errors: usize,
     pub logs_skipped: usize,
     pub bytes: u64,
+    /// The run stopped early because `cancel` was set.
+    pub interrupted: bool,
     pub records: usize,
     /// Files skipped because the index already holds them unchanged.
     pub unchanged: usize,
@@ -180,7 +187,7 @@ pub fn plan(config: &ScanConfig) -> Result<Plan, RootError> {
 const MAX_STORE_DEPTH: usize = 4;
 
 fn list_store(dir: &Path, store: &Store, idx: usize, label: usize, depth: usize, plan: &mut Plan) {
-    let entries = match fs::read_dir(dir) {
+    let entries = match crate::dir::list(dir) {
         Ok(e) => e,
         Err(e) => {
             // An unlistable store folder is a record: nothing is dropped silently.
@@ -196,40 +203,37 @@ fn list_store(dir: &Path, store: &Store, idx: usize, label: usize, depth: usize,
         }
     };
     for entry in entries {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(e) => {
-                plan.listing_errors.push((dir.to_path_buf(), e.to_string()));
-                continue;
+        match entry.kind {
+            EntryKind::Dir => {
+                if depth == 0
+                    && store.area == StoreArea::Licenses
+                    && crate::dir::name_is(&entry.name, "Logs")
+                {
+                    plan.logs_skipped +=
+                        crate::dir::list(&entry.path).map(|d| d.len()).unwrap_or(0);
+                } else if store.recursive && depth < MAX_STORE_DEPTH {
+                    list_store(&entry.path, store, idx, label, depth + 1, plan);
+                }
             }
-        };
-        let path = entry.path();
-        let ft = match entry.file_type() {
-            Ok(t) => t,
-            Err(e) => {
-                plan.listing_errors.push((path, e.to_string()));
-                continue;
+            EntryKind::File => plan.jobs.push(Job {
+                label,
+                store: idx,
+                path: entry.path,
+                error: None,
+            }),
+            other => {
+                let error = Some(format!(
+                    "not a regular file ({}): not opened",
+                    other.describe()
+                ));
+                plan.jobs.push(Job {
+                    label,
+                    store: idx,
+                    path: entry.path,
+                    error,
+                });
             }
-        };
-        if ft.is_dir() {
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            if depth == 0 && store.area == StoreArea::Licenses && name.eq_ignore_ascii_case("Logs")
-            {
-                plan.logs_skipped += fs::read_dir(&path).map(|d| d.count()).unwrap_or(0);
-            } else if store.recursive && depth < MAX_STORE_DEPTH {
-                list_store(&path, store, idx, label, depth + 1, plan);
-            }
-            continue;
         }
-        let error = (!ft.is_file())
-            .then(|| format!("not a regular file ({}): not opened", read::type_name(&ft)));
-        plan.jobs.push(Job {
-            label,
-            store: idx,
-            path,
-            error,
-        });
     }
 }
 
@@ -281,6 +285,9 @@ pub fn run_incremental<T: Send, E>(
         let (out_rx, permit_rx) = (out_rx, permit_rx);
         s.spawn(move || {
             for (seq, job) in plan.jobs.iter().enumerate() {
+                if config.cancel.is_some_and(|c| c.load(Ordering::SeqCst)) {
+                    return;
+                }
                 if permit_tx.send(()).is_err() || job_tx.send((seq, job)).is_err() {
                     return; // the sink stopped
                 }
@@ -336,6 +343,7 @@ pub fn run_incremental<T: Send, E>(
         Ok(())
     });
     result?;
+    summary.interrupted = config.cancel.is_some_and(|c| c.load(Ordering::SeqCst));
     summary.distinct_chain_documents = cache.len();
     summary.elapsed = started.elapsed();
     Ok(summary)

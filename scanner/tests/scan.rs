@@ -15,6 +15,7 @@ fn config(roots: Vec<Root>, deep: bool, threads: usize) -> ScanConfig {
         deep,
         threads,
         read: ReadOptions::default(),
+        cancel: None,
     }
 }
 

@@ -1,0 +1,221 @@
+//! Forensic integrity: a scan changes nothing under the root (contents,
+//! sizes, modification and change times, access times where the kernel
+//! honours O_NOATIME for the caller, the set of entries), and an interrupted
+//! scan commits what it read.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use rmsweep_fixtures::{write_volume, VolumeSpec};
+
+#[derive(Debug, PartialEq, Eq)]
+struct State {
+    kind: &'static str,
+    size: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+    atime: (i64, i64),
+    sha256: Option<String>,
+}
+
+/// Every entry under `root`, read without touching access times.
+fn snapshot(root: &Path) -> BTreeMap<PathBuf, State> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in rmsweep_scanner::dir::list(&dir).unwrap() {
+            let m = std::fs::symlink_metadata(&e.path).unwrap();
+            let (kind, sha256) = if m.is_dir() {
+                stack.push(e.path.clone());
+                ("dir", None)
+            } else if m.is_file() {
+                let mut f = rmsweep_scanner::read::open_evidence(&e.path).unwrap();
+                let mut bytes = Vec::new();
+                f.read_to_end(&mut bytes).unwrap();
+                use sha2::Digest;
+                (
+                    "file",
+                    Some(rmsweep_scanner::scan::hex(&sha2::Sha256::digest(&bytes))),
+                )
+            } else {
+                ("other", None)
+            };
+            out.insert(
+                e.path,
+                State {
+                    kind,
+                    size: if m.is_dir() { 0 } else { m.len() },
+                    mtime: (m.mtime(), m.mtime_nsec()),
+                    ctime: (m.ctime(), m.ctime_nsec()),
+                    atime: (m.atime(), m.atime_nsec()),
+                    sha256,
+                },
+            );
+        }
+    }
+    out
+}
+
+#[test]
+fn a_scan_changes_nothing_under_the_root() {
+    let tmp = tempfile::tempdir().unwrap();
+    let volume = tmp.path().join("evidence");
+    write_volume(
+        &volume,
+        &VolumeSpec {
+            set_times: true,
+            ..VolumeSpec::sample()
+        },
+    )
+    .unwrap();
+    // Hostile entries too: a FIFO and a symlink out of the root inside a store.
+    let store = volume.join("Users/bob.V6/AppData/Local/Microsoft/MSIPC");
+    let fifo = std::ffi::CString::new(store.join("x.drm").to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    std::os::unix::fs::symlink(tmp.path().join("outside.txt"), store.join("out.xml")).unwrap();
+    std::fs::write(tmp.path().join("outside.txt"), b"outside").unwrap();
+    // Access times older than modification times, so that any read without
+    // O_NOATIME would update them under relatime.
+    let before = snapshot(&volume);
+    let outside_before = std::fs::metadata(tmp.path().join("outside.txt"))
+        .unwrap()
+        .atime();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let index = tmp.path().join("index");
+    for extra in [&[][..], &["--deep"][..]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_rmsweep"))
+            .args([
+                "scan",
+                volume.to_str().unwrap(),
+                "--index",
+                index.to_str().unwrap(),
+                "--full",
+                "--quiet",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        // The FIFO and the symlink are error records: exit 2, all else read.
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let after = snapshot(&volume);
+    assert_eq!(
+        before.len(),
+        after.len(),
+        "entries were created or removed under the root"
+    );
+    for (path, state) in &before {
+        assert_eq!(Some(state), after.get(path), "{} changed", path.display());
+    }
+    assert_eq!(
+        std::fs::metadata(tmp.path().join("outside.txt"))
+            .unwrap()
+            .atime(),
+        outside_before
+    );
+}
+
+#[test]
+fn ctrl_c_commits_what_was_read_and_exits_130() {
+    let tmp = tempfile::tempdir().unwrap();
+    let volume = tmp.path().join("host1");
+    write_volume(
+        &volume,
+        &VolumeSpec {
+            profiles: 300,
+            euls_per_profile: 8,
+            noise_files_per_profile: 0,
+            msdrm_every: 0,
+            decoys: false,
+            real_template: false,
+            ..VolumeSpec::sample()
+        },
+    )
+    .unwrap();
+    let index = tmp.path().join("index");
+    let child = Command::new(env!("CARGO_BIN_EXE_rmsweep"))
+        .args([
+            "scan",
+            volume.to_str().unwrap(),
+            "--index",
+            index.to_str().unwrap(),
+            "--threads",
+            "1",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt once the scan is under way (the index exists before files are read).
+    let started = std::time::Instant::now();
+    while !index.join("rmsweep-index.json").exists()
+        && started.elapsed() < std::time::Duration::from_secs(60)
+    {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted: the ") && stderr.contains("run the same command again"),
+        "{stderr}"
+    );
+    let exported = Command::new(env!("CARGO_BIN_EXE_rmsweep"))
+        .args([
+            "export",
+            "--index",
+            index.to_str().unwrap(),
+            "--format",
+            "jsonl",
+        ])
+        .output()
+        .unwrap();
+    let committed = String::from_utf8_lossy(&exported.stdout).lines().count();
+    let said: usize = stderr
+        .split("interrupted: the ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(committed, said);
+    assert!(committed > 0);
+    // The next scan completes it.
+    let done = Command::new(env!("CARGO_BIN_EXE_rmsweep"))
+        .args([
+            "scan",
+            volume.to_str().unwrap(),
+            "--index",
+            index.to_str().unwrap(),
+            "--quiet",
+        ])
+        .status()
+        .unwrap();
+    assert_eq!(done.code(), Some(0));
+    let total = Command::new(env!("CARGO_BIN_EXE_rmsweep"))
+        .args([
+            "export",
+            "--index",
+            index.to_str().unwrap(),
+            "--format",
+            "jsonl",
+        ])
+        .output()
+        .unwrap();
+    // 300 profiles × (2 machine certs, RAC, CLC, 8 EULs, 4 templates), 75 Woodgrove templates, 8 server-mode files.
+    assert_eq!(
+        String::from_utf8_lossy(&total.stdout).lines().count(),
+        300 * 16 + 75 + 8
+    );
+}

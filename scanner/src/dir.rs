@@ -1,0 +1,192 @@
+//! Listing directories of the evidence without touching them.
+//!
+//! `std::fs::read_dir` opens a directory without `O_NOATIME`, so on a volume
+//! mounted read-write with `relatime` every listing may update the folder's
+//! access time. This lister opens each folder with `O_NOATIME` (where the
+//! kernel permits it), `O_NOFOLLOW` and `O_DIRECTORY`, and reports entry types
+//! from `d_type` (falling back to `lstat` where the filesystem has none).
+
+use std::ffi::{CStr, CString, OsStr, OsString};
+use std::io;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
+
+/// What a directory entry is (never following a symlink).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    Dir,
+    File,
+    Symlink,
+    Fifo,
+    Socket,
+    BlockDevice,
+    CharDevice,
+    Unknown,
+}
+
+impl EntryKind {
+    /// How a non-regular entry is described in a record.
+    pub fn describe(self) -> &'static str {
+        match self {
+            EntryKind::Dir => "directory",
+            EntryKind::File => "regular file",
+            EntryKind::Symlink => "symbolic link",
+            EntryKind::Fifo => "FIFO",
+            EntryKind::Socket => "socket",
+            EntryKind::BlockDevice => "block device",
+            EntryKind::CharDevice => "character device",
+            EntryKind::Unknown => "special file",
+        }
+    }
+}
+
+/// One entry of a listing.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub name: OsString,
+    pub path: PathBuf,
+    pub kind: EntryKind,
+}
+
+impl Entry {
+    /// The name as text (lossy for non-UTF-8 names).
+    pub fn name_lossy(&self) -> std::borrow::Cow<'_, str> {
+        self.name.to_string_lossy()
+    }
+}
+
+struct Dir(*mut libc::DIR);
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        // SAFETY: the pointer came from a successful fdopendir and is closed once.
+        unsafe { libc::closedir(self.0) };
+    }
+}
+
+fn open_dir(dir: &Path) -> io::Result<Dir> {
+    let c = CString::new(dir.as_os_str().as_bytes())
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let flags =
+        libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK;
+    // SAFETY: plain open(2) on a NUL-terminated path.
+    let mut fd = unsafe { libc::open(c.as_ptr(), flags | libc::O_NOATIME) };
+    if fd < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EPERM) {
+        // O_NOATIME needs ownership or CAP_FOWNER.
+        fd = unsafe { libc::open(c.as_ptr(), flags) };
+    }
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fd is an open directory descriptor; fdopendir takes ownership.
+    let d = unsafe { libc::fdopendir(fd) };
+    if d.is_null() {
+        let e = io::Error::last_os_error();
+        unsafe { libc::close(fd) };
+        return Err(e);
+    }
+    Ok(Dir(d))
+}
+
+/// Lists `dir` (without `.` and `..`), sorted by name bytes.
+pub fn list(dir: &Path) -> io::Result<Vec<Entry>> {
+    let d = open_dir(dir)?;
+    let mut out = Vec::new();
+    loop {
+        // SAFETY: errno is reset so end-of-directory and errors can be told apart.
+        unsafe { *libc::__errno_location() = 0 };
+        let ent = unsafe { libc::readdir64(d.0) };
+        if ent.is_null() {
+            let e = io::Error::last_os_error();
+            if e.raw_os_error().unwrap_or(0) != 0 {
+                return Err(e);
+            }
+            break;
+        }
+        // SAFETY: d_name is NUL-terminated within the dirent returned by readdir.
+        let (name, dtype) = unsafe {
+            (
+                CStr::from_ptr((*ent).d_name.as_ptr()).to_bytes().to_vec(),
+                (*ent).d_type,
+            )
+        };
+        if name == b"." || name == b".." {
+            continue;
+        }
+        let name = OsString::from_vec(name);
+        let path = dir.join(&name);
+        let kind = match dtype {
+            libc::DT_DIR => EntryKind::Dir,
+            libc::DT_REG => EntryKind::File,
+            libc::DT_LNK => EntryKind::Symlink,
+            libc::DT_FIFO => EntryKind::Fifo,
+            libc::DT_SOCK => EntryKind::Socket,
+            libc::DT_BLK => EntryKind::BlockDevice,
+            libc::DT_CHR => EntryKind::CharDevice,
+            _ => kind_of(&path),
+        };
+        out.push(Entry { name, path, kind });
+    }
+    out.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+    Ok(out)
+}
+
+fn kind_of(path: &Path) -> EntryKind {
+    use std::os::unix::fs::FileTypeExt;
+    match std::fs::symlink_metadata(path) {
+        Ok(m) => {
+            let t = m.file_type();
+            if t.is_dir() {
+                EntryKind::Dir
+            } else if t.is_file() {
+                EntryKind::File
+            } else if t.is_symlink() {
+                EntryKind::Symlink
+            } else if t.is_fifo() {
+                EntryKind::Fifo
+            } else if t.is_socket() {
+                EntryKind::Socket
+            } else if t.is_block_device() {
+                EntryKind::BlockDevice
+            } else if t.is_char_device() {
+                EntryKind::CharDevice
+            } else {
+                EntryKind::Unknown
+            }
+        }
+        Err(_) => EntryKind::Unknown,
+    }
+}
+
+/// Whether a name equals `want`, ignoring ASCII case (non-UTF-8 names never match).
+pub fn name_is(name: &OsStr, want: &str) -> bool {
+    name.to_str().is_some_and(|n| n.eq_ignore_ascii_case(want))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_with_types_and_never_follows() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("sub")).unwrap();
+        std::fs::write(d.path().join("f.drm"), b"x").unwrap();
+        std::os::unix::fs::symlink("/etc", d.path().join("link")).unwrap();
+        let names: Vec<(String, EntryKind)> = list(d.path())
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.name_lossy().into_owned(), e.kind))
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                ("f.drm".into(), EntryKind::File),
+                ("link".into(), EntryKind::Symlink),
+                ("sub".into(), EntryKind::Dir)
+            ]
+        );
+        // A symlink is not opened as a directory.
+        assert!(list(&d.path().join("link")).is_err());
+    }
+}
