@@ -21,8 +21,11 @@ if [ ! -x /usr/bin/time ]; then
   echo "scale.sh: GNU time is needed for peak memory: apt-get install -y time" >&2
   exit 1
 fi
-cargo build --release -q -p rmsweep -p rmsweep-fixtures
-BIN=target/release/rmsweep
+# RMSWEEP_BIN: benchmark an existing binary (e.g. a frozen copy) instead of building.
+if [ -z "${RMSWEEP_BIN:-}" ]; then
+  cargo build --release -q -p rmsweep -p rmsweep-fixtures
+fi
+BIN=${RMSWEEP_BIN:-target/release/rmsweep}
 mkdir -p "$WORK" benches/results
 if [ ! -d "$VOL" ]; then
   target/release/rmsweep-fixtures scale "$PROFILES" "$VOL.tmp" && mv "$VOL.tmp" "$VOL"

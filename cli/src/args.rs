@@ -37,6 +37,13 @@ pub enum Command {
     Merge(MergeArgs),
     /// Parse single files (carved or exported) and print their records.
     Parse(ParseArgs),
+    /// Shell completions for SHELL (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// The manual page (roff), e.g. `rmsweep man > rmsweep.1`.
+    Man,
 }
 
 /// Output formats, the same flag on every command.
@@ -46,6 +53,8 @@ pub enum Format {
     Json,
     Jsonl,
     Csv,
+    /// Timesketch JSON lines: one event per meaningful time of each record.
+    Timesketch,
 }
 
 #[derive(Debug, Args)]

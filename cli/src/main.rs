@@ -8,6 +8,7 @@ mod args;
 mod output;
 mod query_cmd;
 mod scan_cmd;
+mod timeline;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -28,6 +29,17 @@ fn main() -> ExitCode {
         Command::Export(a) => query_cmd::export(a),
         Command::Merge(a) => query_cmd::merge(a),
         Command::Parse(a) => parse_files(a),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "rmsweep", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let page = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
+            page.render(&mut std::io::stdout())
+                .map(|_| ExitCode::SUCCESS)
+                .map_err(|e| format!("cannot write the manual page: {e}"))
+        }
     };
     match result {
         Ok(code) => code,

@@ -26,7 +26,7 @@ pub fn emit_raw(
 ) -> Result<std::process::ExitCode, String> {
     let result = match format {
         Format::Jsonl | Format::Json => write_raw(rows, format == Format::Json),
-        Format::Table | Format::Csv => {
+        Format::Table | Format::Csv | Format::Timesketch => {
             let values: Vec<Value> = rows
                 .iter()
                 .map(|r| serde_json::from_str(r.get()).unwrap_or(Value::Null))
@@ -88,6 +88,17 @@ pub fn write(rows: &[Value], format: Format, table_columns: &[&str]) -> io::Resu
         }
         Format::Csv => write_csv(&mut out, rows)?,
         Format::Table => write_table(&mut out, rows, table_columns, terminal_width())?,
+        Format::Timesketch => {
+            for r in rows {
+                if r.get("path").is_none() {
+                    return Err(io::Error::new(io::ErrorKind::InvalidInput, "the timesketch format is for records (search, stale, foreign, export), not for summaries"));
+                }
+                for e in crate::timeline::events(r) {
+                    serde_json::to_writer(&mut out, &e)?;
+                    writeln!(out)?;
+                }
+            }
+        }
     }
     out.flush()
 }

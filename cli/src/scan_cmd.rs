@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -159,8 +159,22 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
         let doc = fields.as_ref().map(|f| rmsweep_index::prepare(f, &record));
         (line, doc)
     };
+    // A progress bar on a terminal only (never in pipes or logs), without colour.
+    let bar = (!a.quiet && io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(plan.files() as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:30}] {pos}/{len} files, {per_sec}, {msg}",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(format!("{} profiles", plan.profiles));
+        bar
+    });
     let summary =
         rmsweep_scanner::run_incremental(&plan, &config, check, &prepare, |(line, doc)| {
+            if let Some(bar) = &bar {
+                bar.inc(1);
+            }
             if let (Some((path, out)), Some(line)) = (&mut outputs.jsonl, line) {
                 out.write_all(&line)
                     .map_err(|e| format!("{}: cannot write records: {e}", path.display()))?;
@@ -170,6 +184,9 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
             }
             Ok::<(), String>(())
         })?;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
     let deleted = match (&mut outputs.index, incremental && !summary.interrupted) {
         (Some((_, session)), true) => remove_gone(&plan, &known, session)?,
         _ => 0,

@@ -98,6 +98,37 @@ pub fn well_known_sid(sid: &str) -> Option<&'static str> {
     }
 }
 
+/// Where the stores live on a Windows volume, as `/`-separated paths with
+/// `*` for any profile or SID. What discovery resolves, and what the
+/// collector definitions in `contrib/` must cover (a test checks them).
+pub const STORE_LOCATIONS: &[(&str, StoreMode, RmsClient)] = &[
+    (
+        "Users/*/AppData/Local/Microsoft/MSIPC",
+        StoreMode::Client,
+        RmsClient::Msipc,
+    ),
+    (
+        "Users/*/AppData/Local/Microsoft/DRM",
+        StoreMode::Client,
+        RmsClient::Msdrm,
+    ),
+    (
+        "Users/*/AppData/Roaming/Microsoft/DRM/Templates",
+        StoreMode::Client,
+        RmsClient::Msdrm,
+    ),
+    (
+        "ProgramData/Microsoft/MSIPC/Server",
+        StoreMode::Server,
+        RmsClient::Msipc,
+    ),
+    (
+        "ProgramData/Microsoft/DRM/Server",
+        StoreMode::Server,
+        RmsClient::Msdrm,
+    ),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
