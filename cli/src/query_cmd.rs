@@ -27,6 +27,14 @@ fn open(a: &QueryArgs) -> Result<RmsIndex, String> {
     RmsIndex::open(&a.index.index).map_err(|e| e.to_string())
 }
 
+/// Report rows as JSON objects for output.
+fn to_rows<T: serde::Serialize>(items: Vec<T>) -> Vec<Value> {
+    items
+        .iter()
+        .map(|r| serde_json::to_value(r).unwrap_or_default())
+        .collect()
+}
+
 fn emit(rows: &[Value], a: &QueryArgs, columns: &[&str]) -> Result<ExitCode, String> {
     output::emit(rows, output::pick(a.format), columns)
 }
@@ -46,11 +54,7 @@ pub fn export(a: QueryArgs) -> Result<ExitCode, String> {
 
 pub fn templates(a: QueryArgs) -> Result<ExitCode, String> {
     let idx = open(&a)?;
-    let rows: Vec<Value> = reports::templates(&idx)
-        .map_err(|e| e.to_string())?
-        .iter()
-        .map(|r| serde_json::to_value(r).unwrap_or_default())
-        .collect();
+    let rows = to_rows(reports::templates(&idx).map_err(|e| e.to_string())?);
     emit(
         &rows,
         &a,
@@ -70,11 +74,7 @@ pub fn templates(a: QueryArgs) -> Result<ExitCode, String> {
 
 pub fn issuers(a: QueryArgs) -> Result<ExitCode, String> {
     let idx = open(&a)?;
-    let rows: Vec<Value> = reports::issuers(&idx)
-        .map_err(|e| e.to_string())?
-        .iter()
-        .map(|r| serde_json::to_value(r).unwrap_or_default())
-        .collect();
+    let rows = to_rows(reports::issuers(&idx).map_err(|e| e.to_string())?);
     emit(
         &rows,
         &a,

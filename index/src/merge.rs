@@ -22,7 +22,7 @@ pub fn merge(out: &Path, sources: &[&Path]) -> Result<WriteStats, IndexError> {
         let searcher = crate::searcher(&idx)?;
         let docs = matching(&searcher, &AllQuery)
             .map_err(|e| IndexError::Tantivy(idx.dir.clone(), e.to_string()))?;
-        for (_, _, addr) in sort_by_label_path(&searcher, &docs, None) {
+        for (_, _, addr) in sort_by_label_path(&searcher, &docs) {
             let json = stored_json(&idx, &searcher, addr)?;
             let record: Record = serde_json::from_str(json.get())
                 .map_err(|e| IndexError::Corrupt(idx.dir.clone(), e.to_string()))?;

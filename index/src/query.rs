@@ -9,7 +9,7 @@ use tantivy::query::{AllQuery, Query, QueryParser};
 use tantivy::{DocAddress, DocId};
 
 use crate::open::RmsIndex;
-use crate::rows::{matching, sort_by_label_path, stored_json, StrLookup};
+use crate::rows::{matching, segment_order, sort_by_label_path, stored_json};
 use crate::IndexError;
 
 /// Records matching a tantivy query, in (label, path) order, at most `limit`.
@@ -45,7 +45,7 @@ fn records(
         matching(&searcher, q).map_err(|e| IndexError::Tantivy(idx.dir.clone(), e.to_string()))?;
     let Some(limit) = limit else {
         // Everything: resolve the columns in sorted passes, then fetch.
-        return sort_by_label_path(&searcher, &docs, None)
+        return sort_by_label_path(&searcher, &docs)
             .iter()
             .map(|(_, _, addr)| stored_json(idx, &searcher, *addr))
             .collect();
@@ -56,23 +56,7 @@ fn records(
     // records, which are fetched for output anyway.
     let mut lanes: Vec<(u32, Vec<DocId>)> = Vec::new();
     for (&seg_ord, ids) in &docs {
-        let seg = searcher.segment_reader(seg_ord);
-        let (label, path) = (StrLookup::new(seg, "label"), StrLookup::new(seg, "path"));
-        let mut keyed: Vec<(u64, u64, DocId)> = ids
-            .iter()
-            .map(|&d| {
-                (
-                    label.ord(d).unwrap_or(u64::MAX),
-                    path.ord(d).unwrap_or(u64::MAX),
-                    d,
-                )
-            })
-            .collect();
-        if keyed.len() > limit && limit > 0 {
-            keyed.select_nth_unstable(limit - 1);
-            keyed.truncate(limit);
-        }
-        keyed.sort_unstable();
+        let keyed = segment_order(searcher.segment_reader(seg_ord), ids, Some(limit));
         lanes.push((seg_ord, keyed.into_iter().map(|k| k.2).rev().collect()));
     }
     #[derive(serde::Deserialize)]

@@ -425,7 +425,7 @@ fn with_reasons<T: Serialize>(
         by_seg.entry(a.segment_ord).or_default().push(a.doc_id);
     }
     let mut out = Vec::new();
-    for (_, _, addr) in sort_by_label_path(searcher, &by_seg, None) {
+    for (_, _, addr) in sort_by_label_path(searcher, &by_seg) {
         let mut rec = stored_record(idx, searcher, addr)?;
         if let (Some(obj), Some(extra)) = (rec.as_object_mut(), hits.get(&addr)) {
             obj.insert(

@@ -153,37 +153,50 @@ pub fn date_at(col: &Option<Column<tantivy::DateTime>>, doc: DocId) -> Option<i6
     col.as_ref()?.first(doc).map(|d| d.into_timestamp_secs())
 }
 
-/// The first `limit` document addresses in (label, path) order: output order
-/// is stable whatever the segment layout. Sorting is by ordinals within each
-/// segment; strings are read only for each segment's first `limit`.
-pub fn sort_by_label_path(
-    searcher: &Searcher,
-    docs: &BTreeMap<u32, Vec<DocId>>,
+/// One segment's matches keyed by (label ordinal, path ordinal), in that
+/// order — which is (label, path) string order, since dictionary ordinals
+/// follow the terms' byte order. With `limit`, only the first `limit`.
+pub fn segment_order(
+    seg: &SegmentReader,
+    ids: &[DocId],
     limit: Option<usize>,
-) -> Vec<(String, String, DocAddress)> {
-    let limit = limit.unwrap_or(usize::MAX);
-    let mut out = Vec::new();
-    if limit == 0 {
-        return out;
-    }
-    for (&seg_ord, ids) in docs {
-        let seg = searcher.segment_reader(seg_ord);
-        let (mut label, mut path) = (StrLookup::new(seg, "label"), StrLookup::new(seg, "path"));
-        let mut keyed: Vec<(u64, u64, DocId)> = ids
-            .iter()
-            .map(|&d| {
-                (
-                    label.ord(d).unwrap_or(u64::MAX),
-                    path.ord(d).unwrap_or(u64::MAX),
-                    d,
-                )
-            })
-            .collect();
+) -> Vec<(u64, u64, DocId)> {
+    let (label, path) = (StrLookup::new(seg, "label"), StrLookup::new(seg, "path"));
+    let mut keyed: Vec<(u64, u64, DocId)> = ids
+        .iter()
+        .map(|&d| {
+            (
+                label.ord(d).unwrap_or(u64::MAX),
+                path.ord(d).unwrap_or(u64::MAX),
+                d,
+            )
+        })
+        .collect();
+    if let Some(limit) = limit {
         if keyed.len() > limit {
+            if limit == 0 {
+                return Vec::new();
+            }
             keyed.select_nth_unstable(limit - 1);
             keyed.truncate(limit);
         }
-        keyed.sort_unstable();
+    }
+    keyed.sort_unstable();
+    keyed
+}
+
+/// Every matching document address in (label, path) order: output order is
+/// stable whatever the segment layout. Strings are read in one sorted
+/// dictionary pass per segment.
+pub fn sort_by_label_path(
+    searcher: &Searcher,
+    docs: &BTreeMap<u32, Vec<DocId>>,
+) -> Vec<(String, String, DocAddress)> {
+    let mut out = Vec::new();
+    for (&seg_ord, ids) in docs {
+        let seg = searcher.segment_reader(seg_ord);
+        let keyed = segment_order(seg, ids, None);
+        let (mut label, mut path) = (StrLookup::new(seg, "label"), StrLookup::new(seg, "path"));
         label.prefetch(keyed.iter().map(|k| k.0).collect::<Vec<_>>());
         path.prefetch(keyed.iter().map(|k| k.1).collect::<Vec<_>>());
         for (lo, po, doc) in keyed {
@@ -193,7 +206,6 @@ pub fn sort_by_label_path(
         }
     }
     out.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
-    out.truncate(limit);
     out
 }
 

@@ -67,12 +67,7 @@ pub enum RootError {
 /// case-sensitive copy of an NTFS volume can hold `AppData` and `appdata`
 /// side by side, so the parent is always listed rather than probed.
 pub fn child_dirs(dir: &Path, name: &str) -> Vec<PathBuf> {
-    dir::list(dir)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|e| e.kind == EntryKind::Dir && dir::name_is(&e.name, name))
-        .map(|e| e.path)
-        .collect()
+    named(&subdirs(dir), name).map(Path::to_path_buf).collect()
 }
 
 /// Resolves a relative path of several components, case-insensitively.
