@@ -17,6 +17,9 @@ VOL="$WORK/volume-$PROFILES"
 IDX="$WORK/index-$PROFILES"
 OUT=benches/results/scale-$PROFILES.md
 
+if [ ! -x /usr/bin/time ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  apt-get install -y -q time >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q time >/dev/null; }
+fi
 if [ ! -x /usr/bin/time ]; then
   echo "scale.sh: GNU time is needed for peak memory: apt-get install -y time" >&2
   exit 1

@@ -73,6 +73,13 @@ fn install_stop_handler() {
     }
 }
 
+/// Why the sink stopped the scan.
+enum Stop {
+    /// Standard output was closed by its reader.
+    Closed,
+    Failed(String),
+}
+
 /// Where records go.
 struct Outputs {
     index: Option<(PathBuf, IndexSession)>,
@@ -176,17 +183,28 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
                 bar.inc(1);
             }
             if let (Some((path, out)), Some(line)) = (&mut outputs.jsonl, line) {
-                out.write_all(&line)
-                    .map_err(|e| format!("{}: cannot write records: {e}", path.display()))?;
+                out.write_all(&line).map_err(|e| match e.kind() {
+                    // The reader went away (`| head`): stop quietly.
+                    io::ErrorKind::BrokenPipe => Stop::Closed,
+                    _ => Stop::Failed(format!("{}: cannot write records: {e}", path.display())),
+                })?;
             }
             if let (Some((_, session)), Some(doc)) = (&mut outputs.index, doc) {
-                session.upsert_prepared(doc).map_err(|e| e.to_string())?;
+                session
+                    .upsert_prepared(doc)
+                    .map_err(|e| Stop::Failed(e.to_string()))?;
             }
-            Ok::<(), String>(())
-        })?;
+            Ok::<(), Stop>(())
+        });
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
+    let summary = match summary {
+        Ok(s) => s,
+        Err(Stop::Failed(message)) => return Err(message),
+        // Dropping the session commits what was indexed.
+        Err(Stop::Closed) => return Ok(ExitCode::SUCCESS),
+    };
     let deleted = match (&mut outputs.index, incremental && !summary.interrupted) {
         (Some((_, session)), true) => remove_gone(&plan, &known, session)?,
         _ => 0,

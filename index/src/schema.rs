@@ -79,7 +79,7 @@ impl Fields {
         let column = tantivy::schema::TextOptions::from(tantivy::schema::FAST);
         let file_id = b.add_bytes_field("file_id", tantivy::schema::INDEXED);
         let label = b.add_text_field("label", fast_string.clone());
-        let path = b.add_text_field("path", column.clone());
+        let path = b.add_text_field("path", fast_string.clone());
         let store = b.add_text_field("store", column.clone());
         let owner = b.add_text_field("owner", column.clone());
         let kind = b.add_text_field("kind", fast_string.clone());
@@ -163,7 +163,6 @@ impl Fields {
                         | "mtime_ns"
                         | "store"
                         | "owner"
-                        | "path"
                         | "template_name"
                         | "issuer_name_exact"
                 )
