@@ -219,3 +219,125 @@ fn ctrl_c_commits_what_was_read_and_exits_130() {
         300 * 16 + 75 + 8
     );
 }
+
+/// Runs `f` with a tmpfs of `kib` KiB mounted at a fresh folder. As root the
+/// mount must work (CI runs as root, so this test cannot pass vacuously
+/// there); as another user the test says so and does nothing.
+fn with_tmpfs(kib: usize, f: impl FnOnce(&std::path::Path)) {
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("not root: cannot mount a tmpfs to fill; full-disk test not run");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let st = Command::new("mount")
+        .args([
+            "-t",
+            "tmpfs",
+            "-o",
+            &format!("size={kib}k"),
+            "tmpfs",
+            dir.path().to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(st.success(), "root could not mount a tmpfs");
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(dir.path())));
+    let _ = Command::new("umount").arg(dir.path()).status();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
+
+fn export_count(index: &Path) -> usize {
+    let out = Command::new(env!("CARGO_BIN_EXE_rmsweep"))
+        .args([
+            "export",
+            "--index",
+            index.to_str().unwrap(),
+            "--format",
+            "jsonl",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).lines().count()
+}
+
+#[test]
+fn a_full_disk_or_read_only_index_fails_clearly_and_keeps_the_last_commit() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/sample-volume");
+    let big = tempfile::tempdir().unwrap();
+    write_volume(
+        big.path(),
+        &VolumeSpec {
+            profiles: 40,
+            euls_per_profile: 20,
+            ..VolumeSpec::sample()
+        },
+    )
+    .unwrap();
+    with_tmpfs(4096, |mnt| {
+        let index = mnt.join("idx");
+        let scan = |root: &Path, label: &str| {
+            Command::new(env!("CARGO_BIN_EXE_rmsweep"))
+                .args([
+                    "scan",
+                    root.to_str().unwrap(),
+                    "--index",
+                    index.to_str().unwrap(),
+                    "--label",
+                    label,
+                    "--quiet",
+                ])
+                .output()
+                .unwrap()
+        };
+        assert_eq!(scan(&sample, "first").status.code(), Some(0));
+        assert_eq!(export_count(&index), 79);
+        // Fill the rest of the disk.
+        let mut filler = std::fs::File::create(mnt.join("filler")).unwrap();
+        let block = vec![0u8; 64 * 1024];
+        while std::io::Write::write_all(&mut filler, &block).is_ok() {}
+        drop(filler);
+        let out = scan(big.path(), "second");
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let msg = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            msg.contains("cannot write to the index")
+                && msg.contains("still holds its last commit"),
+            "{msg}"
+        );
+        // The previous commit is intact.
+        std::fs::remove_file(mnt.join("filler")).unwrap();
+        assert_eq!(export_count(&index), 79);
+        // Read-only: refused at once, clearly, nothing lost.
+        let st = Command::new("mount")
+            .args(["-o", "remount,ro", mnt.to_str().unwrap()])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let out = scan(&sample, "first");
+        assert_eq!(out.status.code(), Some(1));
+        let msg = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            msg.contains("cannot write to the index") && msg.contains("Read-only file system"),
+            "{msg}"
+        );
+        // (tantivy's reader takes a lock file too, so the index is checked writable again.)
+        let st = Command::new("mount")
+            .args(["-o", "remount,rw", mnt.to_str().unwrap()])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        assert_eq!(export_count(&index), 79);
+    });
+}

@@ -41,6 +41,8 @@ pub enum IndexError {
     Busy(PathBuf),
     #[error("{0}: {1}")]
     Io(PathBuf, std::io::Error),
+    #[error("{0}: cannot write to the index ({1}). Free space or make the folder writable, then scan again: the index still holds its last commit")]
+    Write(PathBuf, String),
     #[error("{0}: index error: {1}")]
     Tantivy(PathBuf, String),
     #[error("{0}: damaged record in the index ({1}): rebuild the index by scanning again")]

@@ -83,8 +83,11 @@ impl IndexSession {
             .index
             .writer_with_num_threads(threads, WRITER_HEAP.max(threads * 16 * 1024 * 1024))
             .map_err(|e| match e {
-                tantivy::TantivyError::LockFailure(..) => IndexError::Busy(idx.dir.clone()),
-                other => IndexError::Tantivy(idx.dir.clone(), other.to_string()),
+                tantivy::TantivyError::LockFailure(
+                    tantivy::directory::error::LockError::LockBusy,
+                    _,
+                ) => IndexError::Busy(idx.dir.clone()),
+                other => IndexError::Write(idx.dir.clone(), other.to_string()),
             })?;
         let (tx, rx) = bounded::<Op>(1024);
         let fields = idx.fields.clone();
@@ -97,8 +100,7 @@ impl IndexSession {
                 let mut stats = WriteStats::default();
                 let mut since_commit = 0;
                 let mut last_commit = std::time::Instant::now();
-                let err =
-                    |e: tantivy::TantivyError| IndexError::Tantivy(dir.clone(), e.to_string());
+                let err = |e: tantivy::TantivyError| IndexError::Write(dir.clone(), e.to_string());
                 for op in rx {
                     match op {
                         Op::Upsert(key, doc) => {
