@@ -332,12 +332,7 @@ fn a_full_disk_or_read_only_index_fails_clearly_and_keeps_the_last_commit() {
             msg.contains("cannot write to the index") && msg.contains("Read-only file system"),
             "{msg}"
         );
-        // (tantivy's reader takes a lock file too, so the index is checked writable again.)
-        let st = Command::new("mount")
-            .args(["-o", "remount,rw", mnt.to_str().unwrap()])
-            .status()
-            .unwrap();
-        assert!(st.success());
+        // An index on read-only media can still be queried.
         assert_eq!(export_count(&index), 79);
     });
 }

@@ -14,6 +14,7 @@ pub mod incremental;
 pub mod merge;
 pub mod open;
 pub mod query;
+pub mod readonly;
 pub mod reports;
 pub mod rows;
 pub mod schema;
@@ -54,15 +55,28 @@ pub enum IndexError {
 }
 
 /// A searcher on the index's last commit (as of the first search through `idx`).
+/// On read-only media, where tantivy cannot create its reader lock, the index
+/// is read through [`readonly::ReadOnlyDirectory`].
 pub fn searcher(idx: &RmsIndex) -> Result<tantivy::Searcher, IndexError> {
     if let Some(r) = idx.reader.get() {
         return Ok(r.searcher());
     }
-    let reader: tantivy::IndexReader = idx
-        .index
-        .reader_builder()
-        .reload_policy(tantivy::ReloadPolicy::Manual)
-        .try_into()
-        .map_err(|e: tantivy::TantivyError| IndexError::Tantivy(idx.dir.clone(), e.to_string()))?;
+    let err = |e: tantivy::TantivyError| IndexError::Tantivy(idx.dir.clone(), e.to_string());
+    let open = |index: &tantivy::Index| -> tantivy::Result<tantivy::IndexReader> {
+        index
+            .reader_builder()
+            .reload_policy(tantivy::ReloadPolicy::Manual)
+            .try_into()
+    };
+    let reader = match open(&idx.index) {
+        Err(tantivy::TantivyError::LockFailure(
+            tantivy::directory::error::LockError::IoError(_),
+            _,
+        )) => {
+            let dir = readonly::ReadOnlyDirectory::open(&idx.dir).map_err(err)?;
+            open(&tantivy::Index::open(dir).map_err(err)?).map_err(err)?
+        }
+        other => other.map_err(err)?,
+    };
     Ok(idx.reader.get_or_init(|| reader).searcher())
 }
