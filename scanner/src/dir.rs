@@ -25,6 +25,28 @@ pub enum EntryKind {
 }
 
 impl EntryKind {
+    /// The kind of a file type (as from `lstat`: a symlink is a symlink).
+    pub fn of(t: &std::fs::FileType) -> EntryKind {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_dir() {
+            EntryKind::Dir
+        } else if t.is_file() {
+            EntryKind::File
+        } else if t.is_symlink() {
+            EntryKind::Symlink
+        } else if t.is_fifo() {
+            EntryKind::Fifo
+        } else if t.is_socket() {
+            EntryKind::Socket
+        } else if t.is_block_device() {
+            EntryKind::BlockDevice
+        } else if t.is_char_device() {
+            EntryKind::CharDevice
+        } else {
+            EntryKind::Unknown
+        }
+    }
+
     /// How a non-regular entry is described in a record.
     pub fn describe(self) -> &'static str {
         match self {
@@ -132,30 +154,9 @@ pub fn list(dir: &Path) -> io::Result<Vec<Entry>> {
 }
 
 fn kind_of(path: &Path) -> EntryKind {
-    use std::os::unix::fs::FileTypeExt;
-    match std::fs::symlink_metadata(path) {
-        Ok(m) => {
-            let t = m.file_type();
-            if t.is_dir() {
-                EntryKind::Dir
-            } else if t.is_file() {
-                EntryKind::File
-            } else if t.is_symlink() {
-                EntryKind::Symlink
-            } else if t.is_fifo() {
-                EntryKind::Fifo
-            } else if t.is_socket() {
-                EntryKind::Socket
-            } else if t.is_block_device() {
-                EntryKind::BlockDevice
-            } else if t.is_char_device() {
-                EntryKind::CharDevice
-            } else {
-                EntryKind::Unknown
-            }
-        }
-        Err(_) => EntryKind::Unknown,
-    }
+    std::fs::symlink_metadata(path)
+        .map(|m| EntryKind::of(&m.file_type()))
+        .unwrap_or(EntryKind::Unknown)
 }
 
 /// Whether a name equals `want`, ignoring ASCII case (non-UTF-8 names never match).

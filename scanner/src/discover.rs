@@ -248,14 +248,7 @@ fn profile_stores(profile: &Path, d: &mut Discovery) {
     for ms in &roaming_microsoft {
         for drm in named(&subdirs(ms), "DRM") {
             for t in named(&subdirs(drm), "Templates") {
-                d.stores.push(store(
-                    t.to_path_buf(),
-                    StoreMode::Client,
-                    StoreArea::Templates,
-                    RmsClient::Msdrm,
-                    Some(&name),
-                    None,
-                ));
+                client_store(d, t, StoreArea::Templates, RmsClient::Msdrm, Some(&name));
             }
         }
     }
@@ -280,56 +273,45 @@ fn store(
     }
 }
 
-fn client_msipc(msipc: &Path, profile: Option<&str>, d: &mut Discovery) {
+/// A client-mode store of `profile`.
+fn client_store(
+    d: &mut Discovery,
+    dir: &Path,
+    area: StoreArea,
+    client: RmsClient,
+    profile: Option<&str>,
+) {
     d.stores.push(store(
-        msipc.to_path_buf(),
+        dir.to_path_buf(),
         StoreMode::Client,
-        StoreArea::Licenses,
-        RmsClient::Msipc,
+        area,
+        client,
         profile,
         None,
     ));
+}
+
+fn client_msipc(msipc: &Path, profile: Option<&str>, d: &mut Discovery) {
+    client_store(d, msipc, StoreArea::Licenses, RmsClient::Msipc, profile);
     let list = subdirs(msipc);
     for t in named(&list, "Templates") {
-        d.stores.push(store(
-            t.to_path_buf(),
-            StoreMode::Client,
-            StoreArea::Templates,
-            RmsClient::Msipc,
-            profile,
-            None,
-        ));
+        client_store(d, t, StoreArea::Templates, RmsClient::Msipc, profile);
     }
     for t in named(&list, "UnmanagedTemplates") {
-        d.stores.push(store(
-            t.to_path_buf(),
-            StoreMode::Client,
+        client_store(
+            d,
+            t,
             StoreArea::UnmanagedTemplates,
             RmsClient::Msipc,
             profile,
-            None,
-        ));
+        );
     }
 }
 
 fn client_msdrm(drm: &Path, profile: Option<&str>, d: &mut Discovery) {
-    d.stores.push(store(
-        drm.to_path_buf(),
-        StoreMode::Client,
-        StoreArea::Licenses,
-        RmsClient::Msdrm,
-        profile,
-        None,
-    ));
+    client_store(d, drm, StoreArea::Licenses, RmsClient::Msdrm, profile);
     for t in child_dirs(drm, "Templates") {
-        d.stores.push(store(
-            t,
-            StoreMode::Client,
-            StoreArea::Templates,
-            RmsClient::Msdrm,
-            profile,
-            None,
-        ));
+        client_store(d, &t, StoreArea::Templates, RmsClient::Msdrm, profile);
     }
 }
 

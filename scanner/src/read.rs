@@ -10,8 +10,10 @@
 
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::{self, Read};
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
+
+use crate::dir::EntryKind;
 
 /// Refuse to read files larger than this unless told otherwise (64 MiB:
 /// real store files are 3–60 KB).
@@ -90,25 +92,6 @@ impl From<io::Error> for ReadError {
     }
 }
 
-/// Describes a non-regular file type.
-pub fn type_name(ft: &std::fs::FileType) -> &'static str {
-    if ft.is_symlink() {
-        "symbolic link"
-    } else if ft.is_dir() {
-        "directory"
-    } else if ft.is_fifo() {
-        "FIFO"
-    } else if ft.is_socket() {
-        "socket"
-    } else if ft.is_block_device() {
-        "block device"
-    } else if ft.is_char_device() {
-        "character device"
-    } else {
-        "special file"
-    }
-}
-
 /// Opens a file of the evidence read-only, without following a final
 /// symlink, without blocking, and without updating its access time when the
 /// kernel allows that.
@@ -136,7 +119,9 @@ pub fn read_file<'b>(
     let file = open_evidence(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
-        return Err(ReadError::NotRegular(type_name(&meta.file_type())));
+        return Err(ReadError::NotRegular(
+            EntryKind::of(&meta.file_type()).describe(),
+        ));
     }
     let size = meta.len();
     if size > opts.max_file_size {
