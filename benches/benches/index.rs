@@ -17,7 +17,12 @@ fn index(c: &mut Criterion) {
                 b.iter(|| {
                     let dir = tempfile::tempdir().unwrap();
                     let idx = RmsIndex::open_or_create(&dir.path().join("idx")).unwrap();
-                    let mut session = IndexSession::start(&idx, threads).unwrap();
+                    let mut session = IndexSession::start(
+                        &idx,
+                        threads,
+                        rmsweep_index::history::Run::new("bench", vec![], None),
+                    )
+                    .unwrap();
                     for r in records {
                         session.upsert(r).unwrap();
                     }

@@ -132,7 +132,12 @@ pub fn large_index(n: usize) -> rmsweep_index::RmsIndex {
         dir.display()
     );
     let idx = rmsweep_index::RmsIndex::open_or_create(&dir).unwrap();
-    let mut session = rmsweep_index::IndexSession::start(&idx, 2).unwrap();
+    let mut session = rmsweep_index::IndexSession::start(
+        &idx,
+        2,
+        rmsweep_index::history::Run::new("bench", vec![], None),
+    )
+    .unwrap();
     for chunk_start in (0..n).step_by(100_000) {
         for r in synthetic_records((n - chunk_start).min(100_000))
             .iter_mut()

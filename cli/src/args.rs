@@ -33,6 +33,8 @@ pub enum Command {
     Foreign(ForeignArgs),
     /// Every record in the index.
     Export(QueryArgs),
+    /// A self-contained HTML report (summary, charts, inventories) to hand over.
+    Report(ReportArgs),
     /// Merge indexes made on different machines into one.
     Merge(MergeArgs),
     /// Parse single files (carved or exported) and print their records.
@@ -128,10 +130,9 @@ pub struct SearchArgs {
     pub all: bool,
 }
 
+/// What counts as stale.
 #[derive(Debug, Args)]
-pub struct StaleArgs {
-    #[command(flatten)]
-    pub out: QueryArgs,
+pub struct StaleWindow {
     /// A managed template file untouched this long is not refreshed (e.g. 30d, 12h, 2w).
     #[arg(long, value_name = "DURATION", default_value = "30d")]
     pub older_than: String,
@@ -140,16 +141,48 @@ pub struct StaleArgs {
     pub as_of: Option<String>,
 }
 
+/// Who is trusted to issue templates and licences.
 #[derive(Debug, Args)]
-pub struct ForeignArgs {
-    #[command(flatten)]
-    pub out: QueryArgs,
+pub struct TrustArgs {
     /// Trusted: a host or domain suffix, an issuer ID, an RMS service ID, a tenant ID, or an exact issuer name.
     #[arg(long, value_name = "PATTERN", num_args = 1..)]
     pub trust: Vec<String>,
     /// A file of trusted patterns, one per line (# starts a comment).
     #[arg(long, value_name = "FILE")]
     pub trust_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct StaleArgs {
+    #[command(flatten)]
+    pub out: QueryArgs,
+    #[command(flatten)]
+    pub window: StaleWindow,
+}
+
+#[derive(Debug, Args)]
+pub struct ForeignArgs {
+    #[command(flatten)]
+    pub out: QueryArgs,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub index: IndexArg,
+    /// The HTML file to write (replaced if it exists).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub window: StaleWindow,
+    /// With trusted patterns, issuers matching none are marked foreign and their records listed.
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// Rows per table at most (the page says how to get the rest).
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub max_rows: usize,
 }
 
 #[derive(Debug, Args)]

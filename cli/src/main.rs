@@ -7,6 +7,7 @@
 mod args;
 mod output;
 mod query_cmd;
+mod report;
 mod scan_cmd;
 mod timeline;
 
@@ -28,6 +29,7 @@ fn main() -> ExitCode {
         Command::Foreign(a) => query_cmd::foreign(a),
         Command::Export(a) => query_cmd::export(a),
         Command::Merge(a) => query_cmd::merge(a),
+        Command::Report(a) => report::run(a),
         Command::Parse(a) => parse_files(a),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

@@ -118,7 +118,7 @@ fn cell(v: Option<&Value>) -> String {
 }
 
 /// A column's value: a top-level key, or for records a few derived ones.
-fn column(row: &Value, name: &str) -> String {
+pub(crate) fn column(row: &Value, name: &str) -> String {
     match name {
         "owner" => {
             let p = cell(row.get("profile"));

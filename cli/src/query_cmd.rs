@@ -9,11 +9,13 @@ use rmsweep_index::reports::{self, TrustList};
 use rmsweep_index::{query, RmsIndex};
 use serde_json::Value;
 
-use crate::args::{ForeignArgs, MergeArgs, QueryArgs, SearchArgs, StaleArgs};
+use crate::args::{
+    ForeignArgs, MergeArgs, QueryArgs, SearchArgs, StaleArgs, StaleWindow, TrustArgs,
+};
 use crate::output;
 
 /// Columns a table shows for record lists.
-const RECORD_COLUMNS: &[&str] = &[
+pub(crate) const RECORD_COLUMNS: &[&str] = &[
     "kind",
     "owner",
     "name",
@@ -94,25 +96,35 @@ pub fn issuers(a: QueryArgs) -> Result<ExitCode, String> {
 
 pub fn stale(a: StaleArgs) -> Result<ExitCode, String> {
     let idx = open(&a.out)?;
-    let as_of = match &a.as_of {
-        Some(s) => parse_date(s)?,
-        None => Utc::now(),
-    };
-    let window = parse_duration(&a.older_than)?;
+    let (as_of, window) = stale_window(&a.window)?;
     let rows = reports::stale(&idx, as_of.timestamp(), window).map_err(|e| e.to_string())?;
     let mut cols = vec!["reasons"];
     cols.extend_from_slice(RECORD_COLUMNS);
     emit(&rows, &a.out, &cols)
 }
 
-pub fn foreign(a: ForeignArgs) -> Result<ExitCode, String> {
+/// The `--as-of` date (default now) and the `--older-than` window in seconds.
+pub fn stale_window(w: &StaleWindow) -> Result<(DateTime<Utc>, i64), String> {
+    let as_of = match &w.as_of {
+        Some(s) => parse_date(s)?,
+        None => Utc::now(),
+    };
+    Ok((as_of, parse_duration(&w.older_than)?))
+}
+
+/// The trusted patterns of `--trust` and `--trust-file` (possibly none).
+pub fn trust_list(a: &TrustArgs) -> Result<TrustList, String> {
     let mut patterns = a.trust.clone();
     if let Some(f) = &a.trust_file {
         let text = std::fs::read_to_string(f)
             .map_err(|e| format!("{}: cannot read the trust file: {e}", f.display()))?;
         patterns.extend(text.lines().map(str::to_string));
     }
-    let trust = TrustList::new(patterns);
+    Ok(TrustList::new(patterns))
+}
+
+pub fn foreign(a: ForeignArgs) -> Result<ExitCode, String> {
+    let trust = trust_list(&a.trust)?;
     if trust.is_empty() {
         return Err("say what is trusted: --trust PATTERN… (host or domain, issuer ID, RMS service ID, tenant ID, issuer name) or --trust-file FILE".into());
     }

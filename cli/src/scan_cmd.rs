@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
+use rmsweep_index::history::Run;
 use rmsweep_index::incremental::{known_files, Known};
 use rmsweep_index::{IndexSession, RmsIndex};
 use rmsweep_scanner::read::{ReadOptions, MMAP_THRESHOLD};
@@ -100,8 +101,13 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
     let index = match &index_dir {
         Some(dir) => {
             let idx = RmsIndex::open_or_create(dir).map_err(|e| e.to_string())?;
+            let run = Run::new(
+                "scan",
+                a.roots.iter().map(|r| r.display().to_string()).collect(),
+                a.label.clone(),
+            );
             let session =
-                IndexSession::start_with(&idx, config.threads.clamp(1, 4), a.commit_every)
+                IndexSession::start_with(&idx, config.threads.clamp(1, 4), a.commit_every, run)
                     .map_err(|e| e.to_string())?;
             Some((idx, session))
         }
@@ -214,7 +220,14 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
             .map_err(|e| format!("{}: cannot write records: {e}", path.display()))?;
     }
     let written = match outputs.index.take() {
-        Some((dir, session)) => Some((dir, session.finish().map_err(|e| e.to_string())?)),
+        Some((dir, session)) => {
+            let stats = if summary.interrupted {
+                session.finish_interrupted()
+            } else {
+                session.finish()
+            };
+            Some((dir, stats.map_err(|e| e.to_string())?))
+        }
         None => None,
     };
     for (path, why) in &plan.listing_errors {

@@ -415,7 +415,12 @@ fn strip_times(rows: Vec<Value>) -> Vec<Value> {
 fn a_second_scan_on_the_same_index_fails_at_once() {
     let w = world();
     let idx = rmsweep_index::RmsIndex::open(&w.index).unwrap();
-    let _held = rmsweep_index::IndexSession::start(&idx, 1).unwrap();
+    let _held = rmsweep_index::IndexSession::start(
+        &idx,
+        1,
+        rmsweep_index::history::Run::new("test", vec![], None),
+    )
+    .unwrap();
     let started = std::time::Instant::now();
     let out = rmsweep(&["scan", s(&w.volume), "--index", s(&w.index)]);
     assert_eq!(out.status.code(), Some(1));

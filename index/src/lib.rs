@@ -8,8 +8,11 @@
 //! - [`query`]: `search` and `export`.
 //! - [`reports`]: `templates`, `issuers`, `stale`, `foreign`.
 //! - [`merge`]: several indexes into one.
+//! - [`history`]: which runs wrote the index, in its commit payload.
+//! - [`summary`]: the overview an HTML report draws (counts, dates).
 
 pub mod document;
+pub mod history;
 pub mod incremental;
 pub mod merge;
 pub mod open;
@@ -18,6 +21,7 @@ pub mod readonly;
 pub mod reports;
 pub mod rows;
 pub mod schema;
+pub mod summary;
 pub mod writer;
 
 use std::path::PathBuf;

@@ -7,6 +7,7 @@ use std::path::Path;
 use rmsweep_scanner::Record;
 use tantivy::query::AllQuery;
 
+use crate::history::Run;
 use crate::open::RmsIndex;
 use crate::rows::{matching, sort_by_label_path, stored_json};
 use crate::writer::{IndexSession, WriteStats};
@@ -16,7 +17,12 @@ use crate::IndexError;
 /// in several sources keeps the last source's record.
 pub fn merge(out: &Path, sources: &[&Path]) -> Result<WriteStats, IndexError> {
     let target = RmsIndex::open_or_create(out)?;
-    let mut session = IndexSession::start(&target, 2)?;
+    let run = Run::new(
+        "merge",
+        sources.iter().map(|s| s.display().to_string()).collect(),
+        None,
+    );
+    let mut session = IndexSession::start(&target, 2, run)?;
     for src in sources {
         let idx = RmsIndex::open(src)?;
         let searcher = crate::searcher(&idx)?;

@@ -202,6 +202,28 @@ pub struct IssuerRow {
     pub profiles: usize,
 }
 
+impl IssuerRow {
+    /// Whether `trust` leaves this issuer untrusted, as [`foreign`] judges its
+    /// records (Microsoft's CA chain is never foreign).
+    pub fn is_foreign(&self, trust: &TrustList) -> bool {
+        let ids = [
+            self.issuer_id.as_deref(),
+            self.rms_service_id.as_deref(),
+            self.tenant_id.as_deref(),
+        ];
+        let anything = self.issuer_host.is_some()
+            || self.issuer_name.is_some()
+            || ids.iter().any(Option::is_some);
+        self.issuer_kind.as_deref() != Some("microsoft_ca")
+            && anything
+            && !trust.trusts(
+                self.issuer_host.as_deref(),
+                &ids,
+                self.issuer_name.as_deref(),
+            )
+    }
+}
+
 const LICENSE_KINDS: [&str; 5] = ["rac", "clc", "eul", "publishing_license", "jclc"];
 
 /// The issuers of everything in the index.
@@ -468,6 +490,11 @@ impl TrustList {
 
     pub fn is_empty(&self) -> bool {
         self.patterns.is_empty()
+    }
+
+    /// The patterns as given.
+    pub fn patterns(&self) -> Vec<&str> {
+        self.patterns.iter().map(|p| p.0.as_str()).collect()
     }
 
     /// Whether an issuer is trusted.

@@ -13,6 +13,7 @@ use rmsweep_scanner::Record;
 use tantivy::{IndexWriter, TantivyDocument, Term};
 
 use crate::document::to_document;
+use crate::history::{self, Run, RunStatus};
 use crate::open::RmsIndex;
 use crate::schema::{file_id, Fields};
 use crate::IndexError;
@@ -32,6 +33,8 @@ enum Op {
     Upsert([u8; 16], Box<TantivyDocument>),
     Delete([u8; 16]),
     Commit,
+    /// How the run ended; the final commit records it.
+    Finish(RunStatus),
 }
 
 /// What the writer did.
@@ -66,9 +69,14 @@ pub struct IndexSession {
 
 impl IndexSession {
     /// Takes the index's writer lock (failing at once when another process
-    /// holds it) and starts the writer thread.
-    pub fn start(idx: &RmsIndex, indexing_threads: usize) -> Result<IndexSession, IndexError> {
-        Self::start_with(idx, indexing_threads, COMMIT_EVERY)
+    /// holds it) and starts the writer thread. Every commit records `run` in
+    /// the index's [`history`].
+    pub fn start(
+        idx: &RmsIndex,
+        indexing_threads: usize,
+        run: Run,
+    ) -> Result<IndexSession, IndexError> {
+        Self::start_with(idx, indexing_threads, COMMIT_EVERY, run)
     }
 
     /// Like [`IndexSession::start`], committing every `commit_every` documents.
@@ -76,6 +84,7 @@ impl IndexSession {
         idx: &RmsIndex,
         indexing_threads: usize,
         commit_every: usize,
+        run: Run,
     ) -> Result<IndexSession, IndexError> {
         let commit_every = commit_every.max(1);
         let threads = indexing_threads.clamp(1, 8);
@@ -89,6 +98,7 @@ impl IndexSession {
                 ) => IndexError::Busy(idx.dir.clone()),
                 other => IndexError::Write(idx.dir.clone(), other.to_string()),
             })?;
+        let earlier = history::runs(idx)?;
         let (tx, rx) = bounded::<Op>(1024);
         let fields = idx.fields.clone();
         let dir = idx.dir.clone();
@@ -97,10 +107,27 @@ impl IndexSession {
             .name("rmsweep-index-writer".into())
             .spawn(move || {
                 let mut writer = writer;
+                let mut run = run;
                 let mut stats = WriteStats::default();
                 let mut since_commit = 0;
                 let mut last_commit = std::time::Instant::now();
+                // Dropped without `finish`: the caller stopped early.
+                let mut outcome = RunStatus::Interrupted;
                 let err = |e: tantivy::TantivyError| IndexError::Write(dir.clone(), e.to_string());
+                let mut commit = |writer: &mut IndexWriter,
+                                  stats: &mut WriteStats,
+                                  status: RunStatus|
+                 -> Result<(), IndexError> {
+                    run.committed = Some(history::now());
+                    run.status = status;
+                    run.upserted = stats.upserted as u64;
+                    run.deleted = stats.deleted as u64;
+                    let mut prepared = writer.prepare_commit().map_err(err)?;
+                    prepared.set_payload(&history::encode(&earlier, &run));
+                    prepared.commit().map_err(err)?;
+                    stats.commits += 1;
+                    Ok(())
+                };
                 for op in rx {
                     match op {
                         Op::Upsert(key, doc) => {
@@ -112,9 +139,12 @@ impl IndexSession {
                             writer.delete_term(Term::from_field_bytes(key_field, &key));
                             stats.deleted += 1;
                         }
+                        Op::Finish(status) => {
+                            outcome = status;
+                            continue;
+                        }
                         Op::Commit => {
-                            writer.commit().map_err(err)?;
-                            stats.commits += 1;
+                            commit(&mut writer, &mut stats, RunStatus::Incomplete)?;
                             since_commit = 0;
                             last_commit = std::time::Instant::now();
                             continue;
@@ -122,14 +152,12 @@ impl IndexSession {
                     }
                     since_commit += 1;
                     if since_commit >= commit_every || last_commit.elapsed() >= COMMIT_INTERVAL {
-                        writer.commit().map_err(err)?;
-                        stats.commits += 1;
+                        commit(&mut writer, &mut stats, RunStatus::Incomplete)?;
                         since_commit = 0;
                         last_commit = std::time::Instant::now();
                     }
                 }
-                writer.commit().map_err(err)?;
-                stats.commits += 1;
+                commit(&mut writer, &mut stats, outcome)?;
                 writer.wait_merging_threads().map_err(err)?;
                 Ok(stats)
             })
@@ -189,8 +217,19 @@ impl IndexSession {
         }
     }
 
-    /// Final commit; waits for the writer.
-    pub fn finish(mut self) -> Result<WriteStats, IndexError> {
+    /// Final commit, recording the run as complete; waits for the writer.
+    pub fn finish(self) -> Result<WriteStats, IndexError> {
+        self.finish_as(RunStatus::Complete)
+    }
+
+    /// Final commit of a run stopped early (Ctrl-C, SIGTERM): what was sent
+    /// is kept and the run is recorded as interrupted.
+    pub fn finish_interrupted(self) -> Result<WriteStats, IndexError> {
+        self.finish_as(RunStatus::Interrupted)
+    }
+
+    fn finish_as(mut self, status: RunStatus) -> Result<WriteStats, IndexError> {
+        self.send(Op::Finish(status))?;
         self.join()
     }
 }

@@ -1,0 +1,536 @@
+//! `rmsweep report`: one self-contained HTML page to hand to a client or
+//! keep with the case: a summary of what the index holds (hosts, profiles,
+//! stores, files by kind, errors, scan times), four charts (issuers, the
+//! template timeline, stale records per reason, files per profile) and the
+//! inventories behind them. No scripts, no network: inline CSS and SVG,
+//! readable offline years later.
+
+mod charts;
+mod html;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::ExitCode;
+
+use rmsweep_index::history::{self, RunStatus};
+use rmsweep_index::reports::{self, IssuerRow, TemplateRow, TrustList};
+use rmsweep_index::summary::{self, Overview};
+use rmsweep_index::{query, RmsIndex};
+use serde_json::Value;
+
+use crate::args::ReportArgs;
+use crate::output::column;
+use crate::query_cmd::{stale_window, trust_list, RECORD_COLUMNS};
+use html::{cell, esc, num, text, time, Page};
+
+/// Bars in the issuer and files-per-profile charts.
+const CHART_ROWS: usize = 25;
+
+pub fn run(a: ReportArgs) -> Result<ExitCode, String> {
+    let (as_of, window) = stale_window(&a.window)?;
+    let trust = trust_list(&a.trust)?;
+    if a.out.is_dir() {
+        return Err(format!(
+            "{}: is a folder; --out takes the HTML file to write, e.g. --out report.html",
+            a.out.display()
+        ));
+    }
+    let dir = &a.index.index;
+    let idx = RmsIndex::open(dir).map_err(|e| e.to_string())?;
+    let e = |e: rmsweep_index::IndexError| e.to_string();
+    let data = Data {
+        overview: summary::overview(&idx).map_err(e)?,
+        runs: history::runs(&idx).map_err(e)?,
+        templates: reports::templates(&idx).map_err(e)?,
+        issuers: reports::issuers(&idx).map_err(e)?,
+        stale: reports::stale(&idx, as_of.timestamp(), window).map_err(e)?,
+        foreign: if trust.is_empty() {
+            Vec::new()
+        } else {
+            reports::foreign(&idx, &trust).map_err(e)?
+        },
+        unreadable: query::search(&idx, "kind:unreadable", None)
+            .map_err(e)?
+            .iter()
+            .map(|r| serde_json::from_str(r.get()).unwrap_or(Value::Null))
+            .collect(),
+    };
+    let context = Context {
+        index: dir,
+        as_of: as_of.timestamp(),
+        as_of_text: as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        older_than: &a.window.older_than,
+        trust: &trust,
+        max_rows: a.max_rows,
+    };
+    let page = render(&data, &context)?;
+    write_atomically(&a.out, page.as_bytes())?;
+    eprintln!(
+        "rmsweep: wrote {} ({} files, {} templates, {} stale, {} unreadable)",
+        a.out.display(),
+        data.overview.total.files,
+        data.templates.len(),
+        data.stale.len(),
+        data.unreadable.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What the report shows, read from the index.
+struct Data {
+    overview: Overview,
+    runs: Vec<history::Run>,
+    templates: Vec<TemplateRow>,
+    issuers: Vec<IssuerRow>,
+    stale: Vec<Value>,
+    foreign: Vec<Value>,
+    unreadable: Vec<Value>,
+}
+
+struct Context<'a> {
+    index: &'a Path,
+    as_of: i64,
+    as_of_text: String,
+    older_than: &'a str,
+    trust: &'a TrustList,
+    max_rows: usize,
+}
+
+/// Writes next to `path`, then renames: a reader never sees half a report.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report.html".into());
+    let tmp = path.with_file_name(format!(".{name}.writing-{}", std::process::id()));
+    let fail = |e: std::io::Error| format!("{}: cannot write the report: {e}", path.display());
+    std::fs::write(&tmp, bytes).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        fail(e)
+    })?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        fail(e)
+    })
+}
+
+fn opt(s: &Option<String>) -> String {
+    s.as_deref().map(cell).unwrap_or_default()
+}
+
+fn opt_time(s: &Option<String>) -> String {
+    s.as_deref().map(time).map(|t| esc(&t)).unwrap_or_default()
+}
+
+fn issuer_label(r: &IssuerRow) -> String {
+    r.issuer_name
+        .clone()
+        .or_else(|| r.issuer_host.clone())
+        .or_else(|| r.issuer_id.clone())
+        .unwrap_or_else(|| "(no issuer)".into())
+}
+
+fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+fn card(page: &mut Page, label: &str, value: impl std::fmt::Display, bad: bool) {
+    let class = if bad { "card bad" } else { "card" };
+    page.raw(&format!(
+        "<div class=\"{class}\"><b>{}</b>{}</div>",
+        esc(&value.to_string()),
+        esc(label)
+    ));
+}
+
+/// Record cells for the record tables, by column name.
+fn record_cells(r: &Value, cols: &[&str]) -> Vec<String> {
+    cols.iter()
+        .map(|c| {
+            let v = column(r, c);
+            if matches!(*c, "issued" | "valid_until" | "modified") {
+                esc(&time(&v))
+            } else {
+                cell(&v)
+            }
+        })
+        .collect()
+}
+
+fn render(d: &Data, cx: &Context) -> Result<String, String> {
+    let o = &d.overview;
+    let mut page = Page::default();
+    let labels: Vec<&str> = o.labels.iter().map(|l| l.label.as_str()).collect();
+    let title = format!("rmsweep report: {}", labels.join(", "));
+    let foreign_issuers = d
+        .issuers
+        .iter()
+        .filter(|r| !cx.trust.is_empty() && r.is_foreign(cx.trust))
+        .count();
+    page.raw(&format!("<h1>{}</h1>\n", esc(&title)));
+    page.raw(&format!(
+        "<p class=\"meta\">Generated {} by rmsweep {} from the index <code>{}</code>. Stale and expired as of {} (not refreshed: untouched for {}).{}</p>\n",
+        esc(&time(&history_now())),
+        env!("CARGO_PKG_VERSION"),
+        esc(&cx.index.display().to_string()),
+        esc(&time(&cx.as_of_text)),
+        esc(cx.older_than),
+        if cx.trust.is_empty() {
+            " No trusted issuers given (--trust): nothing is marked foreign.".to_string()
+        } else {
+            format!(" Trusted issuers: {}.", esc(&cx.trust.patterns().join(", ")))
+        }
+    ));
+    page.raw("<nav><a href=\"#summary\">Summary</a><a href=\"#charts\">Charts</a><a href=\"#templates\">Templates</a><a href=\"#issuers\">Issuers</a><a href=\"#stale\">Stale</a>");
+    if !cx.trust.is_empty() {
+        page.raw("<a href=\"#foreign\">Foreign</a>");
+    }
+    page.raw("<a href=\"#unreadable\">Unreadable</a><a href=\"#scans\">Scans</a></nav>\n");
+
+    // Summary.
+    page.section("summary", "Summary");
+    page.raw("<div class=\"cards\">");
+    card(&mut page, "hosts or cases", o.labels.len(), false);
+    card(
+        &mut page,
+        "profiles and service SIDs",
+        o.total.profiles,
+        false,
+    );
+    card(&mut page, "stores", o.total.stores, false);
+    card(&mut page, "store files", o.total.files, false);
+    card(&mut page, "read", bytes(o.total.bytes), false);
+    card(&mut page, "templates", d.templates.len(), false);
+    card(&mut page, "issuers", d.issuers.len(), false);
+    card(
+        &mut page,
+        "stale records",
+        d.stale.len(),
+        !d.stale.is_empty(),
+    );
+    if !cx.trust.is_empty() {
+        card(
+            &mut page,
+            "foreign issuers",
+            foreign_issuers,
+            foreign_issuers > 0,
+        );
+    }
+    card(
+        &mut page,
+        "unreadable files",
+        o.total.errors,
+        o.total.errors > 0,
+    );
+    page.raw("</div>\n");
+    page.table(
+        "labels",
+        &[
+            text("host or case"),
+            num("files"),
+            num("profiles and SIDs"),
+            num("stores"),
+            num("size"),
+            num("unreadable"),
+        ],
+        o.labels.iter().map(|l| {
+            vec![
+                cell(&l.label),
+                l.files.to_string(),
+                l.profiles.to_string(),
+                l.stores.to_string(),
+                esc(&bytes(l.bytes)),
+                l.errors.to_string(),
+            ]
+        }),
+        o.labels.len(),
+        cx.max_rows,
+        "rmsweep export --format csv",
+    );
+    page.raw("<h3>Files by kind</h3>\n");
+    page.table(
+        "kinds",
+        &[text("kind"), num("files")],
+        o.kinds.iter().map(|(k, n)| vec![cell(k), n.to_string()]),
+        o.kinds.len(),
+        cx.max_rows,
+        "rmsweep search 'kind:KIND' --all",
+    );
+
+    // Charts.
+    page.section("charts", "Charts");
+    let mut by_issuer: Vec<&IssuerRow> = d.issuers.iter().collect();
+    by_issuer.sort_by(|a, b| {
+        (b.templates, b.profiles)
+            .cmp(&(a.templates, a.profiles))
+            .then_with(|| issuer_label(a).cmp(&issuer_label(b)))
+    });
+    let issuer_bars: Vec<(String, u64, u64)> = by_issuer
+        .iter()
+        .take(CHART_ROWS)
+        .map(|r| {
+            let mut name = charts::chart_label(&issuer_label(r), 34);
+            if !cx.trust.is_empty() && r.is_foreign(cx.trust) {
+                name.push_str(" (foreign)");
+            }
+            (name, r.templates as u64, r.profiles as u64)
+        })
+        .collect();
+    page.figure(
+        "chart-issuers",
+        &charts::issuers(&issuer_bars)?,
+        &format!(
+            "Issuers by distinct templates issued and by profiles or service SIDs holding anything they issued ({} of {} issuers, most templates first).",
+            issuer_bars.len(),
+            d.issuers.len()
+        ),
+    );
+    let dates: Vec<(Option<i64>, Option<i64>)> = o
+        .revisions
+        .iter()
+        .map(|r| (r.issued, r.content_expiry))
+        .collect();
+    let timeline = charts::timeline(&dates, cx.as_of)?;
+    let mut caption = format!(
+        "Distinct template revisions ({}) by the {} they were issued and the {} their protected content expires; the grey line is the as-of date.",
+        dates.len(),
+        timeline.bin,
+        timeline.bin
+    );
+    if timeline.outside > 0 {
+        caption.push_str(&format!(
+            " {} dates outside 1990–2100 are not drawn.",
+            timeline.outside
+        ));
+    }
+    page.figure("chart-timeline", &timeline.svg, &caption);
+    let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
+    for r in &d.stale {
+        for reason in r["reasons"].as_array().into_iter().flatten() {
+            *reasons
+                .entry(reason.as_str().unwrap_or_default().replace('_', " "))
+                .or_default() += 1;
+        }
+    }
+    page.figure(
+        "chart-stale",
+        &charts::bars(
+            "Stale records per reason",
+            &reasons.into_iter().collect::<Vec<_>>(),
+            charts::VERMILION,
+        )?,
+        "Stale records per reason (a record may have several): not refreshed (a managed template file untouched for longer than the window), superseded (a newer revision of the template exists), expired (certificate validity or content expiry passed).",
+    );
+    let owner_bars: Vec<(String, u64)> = o
+        .owners
+        .iter()
+        .take(CHART_ROWS)
+        .map(|w| {
+            let who = if w.owner.is_empty() {
+                "(machine-wide)"
+            } else {
+                w.owner.as_str()
+            };
+            let name = if o.labels.len() > 1 {
+                format!("{}: {who}", w.label)
+            } else {
+                who.to_string()
+            };
+            (charts::chart_label(&name, 46), w.files)
+        })
+        .collect();
+    page.figure(
+        "chart-profiles",
+        &charts::bars(
+            "Store files per profile or service SID",
+            &owner_bars,
+            charts::BLUE,
+        )?,
+        &format!(
+            "Store files per profile or service SID ({} of {}, most files first).",
+            owner_bars.len(),
+            o.owners.len()
+        ),
+    );
+
+    // Tables.
+    page.section("templates", "Template inventory");
+    page.table(
+        "templates",
+        &[
+            text("name"),
+            text("template ID"),
+            text("issuer"),
+            text("issuer host"),
+            num("stores"),
+            num("profiles"),
+            num("revisions"),
+            text("newest issued"),
+            text("newest file modified"),
+        ],
+        d.templates.iter().map(|t| {
+            vec![
+                opt(&t.name),
+                opt(&t.template_id),
+                opt(&t.issuer_name),
+                opt(&t.issuer_host),
+                t.stores.to_string(),
+                t.profiles.to_string(),
+                t.revisions.to_string(),
+                opt_time(&t.newest_issued),
+                opt_time(&t.newest_modified),
+            ]
+        }),
+        d.templates.len(),
+        cx.max_rows,
+        "rmsweep templates --format csv",
+    );
+
+    page.section("issuers", "Issuers");
+    if cx.trust.is_empty() {
+        page.para("Give the trusted issuers (--trust) to have the others marked foreign.");
+    }
+    let issuer_rows = d.issuers.iter().map(|r| {
+        let mut name = opt(&r.issuer_name);
+        if !cx.trust.is_empty() && r.is_foreign(cx.trust) {
+            name.push_str(" <span class=\"tag\">foreign</span>");
+        }
+        vec![
+            name,
+            opt(&r.issuer_host),
+            opt(&r.issuer_kind),
+            opt(&r.region),
+            r.templates.to_string(),
+            r.licenses.to_string(),
+            r.profiles.to_string(),
+            opt(&r.tenant_id),
+            opt(&r.issuer_id),
+        ]
+    });
+    page.table(
+        "issuers",
+        &[
+            text("issuer"),
+            text("host"),
+            text("kind"),
+            text("region"),
+            num("templates"),
+            num("licences"),
+            num("profiles"),
+            text("tenant ID"),
+            text("issuer ID"),
+        ],
+        issuer_rows,
+        d.issuers.len(),
+        cx.max_rows,
+        "rmsweep issuers --format csv",
+    );
+
+    page.section("stale", "Stale records");
+    let mut stale_cols = vec!["reasons"];
+    stale_cols.extend(RECORD_COLUMNS);
+    page.table(
+        "stale",
+        &[
+            text("reasons"),
+            text("kind"),
+            text("profile or SID"),
+            text("name"),
+            text("issuer"),
+            text("issued"),
+            text("valid until"),
+            text("path"),
+        ],
+        d.stale.iter().map(|r| record_cells(r, &stale_cols)),
+        d.stale.len(),
+        cx.max_rows,
+        &format!(
+            "rmsweep stale --as-of {} --older-than {} --format csv",
+            cx.as_of_text, cx.older_than
+        ),
+    );
+
+    if !cx.trust.is_empty() {
+        page.section("foreign", "Records from foreign issuers");
+        page.table(
+            "foreign",
+            &[
+                text("kind"),
+                text("profile or SID"),
+                text("name"),
+                text("issuer"),
+                text("issued"),
+                text("valid until"),
+                text("path"),
+            ],
+            d.foreign.iter().map(|r| record_cells(r, RECORD_COLUMNS)),
+            d.foreign.len(),
+            cx.max_rows,
+            "rmsweep foreign --trust PATTERN… --format csv",
+        );
+    }
+
+    page.section("unreadable", "Unreadable files");
+    page.table(
+        "unreadable",
+        &[text("path"), text("error"), num("size"), text("modified")],
+        d.unreadable
+            .iter()
+            .map(|r| record_cells(r, &["path", "error", "size", "modified"])),
+        d.unreadable.len(),
+        cx.max_rows,
+        "rmsweep search kind:unreadable --all --format csv",
+    );
+
+    page.section("scans", "Scans of this index");
+    page.table(
+        "scans",
+        &[
+            text("command"),
+            text("read"),
+            text("label"),
+            text("started"),
+            text("last commit"),
+            text("status"),
+            num("records written"),
+            num("removed"),
+            text("rmsweep"),
+        ],
+        d.runs.iter().rev().map(|r| {
+            vec![
+                esc(&r.command),
+                cell(&r.sources.join(", ")),
+                opt(&r.label),
+                esc(&time(&r.started)),
+                opt_time(&r.committed),
+                esc(match r.status {
+                    RunStatus::Complete => "complete",
+                    RunStatus::Interrupted => "interrupted (what was read is committed)",
+                    RunStatus::Incomplete => "incomplete (killed; the index holds its last commit)",
+                }),
+                r.upserted.to_string(),
+                r.deleted.to_string(),
+                esc(&r.rmsweep_version),
+            ]
+        }),
+        d.runs.len(),
+        cx.max_rows,
+        "(the index keeps the last 1000 runs)",
+    );
+    Ok(page.finish(&title))
+}
+
+fn history_now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
