@@ -95,7 +95,7 @@ pub struct ScanArgs {
     /// Reader/parser threads (default: the number of cores; more helps on slow shares).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// Never memory-map files (for network shares: a file truncated under a map kills the process).
+    /// Never memory-map files (by default files of 1 MiB or more are mapped, from read-only mounts only).
     #[arg(long)]
     pub no_mmap: bool,
     /// Larger files become an unreadable record instead of being read.

@@ -9,7 +9,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use rmsweep_fixtures::{write_volume, VolumeSpec};
+use rmsweep_fixtures::{sandbox, write_volume, VolumeSpec};
 
 #[derive(Debug, PartialEq, Eq)]
 struct State {
@@ -224,28 +224,12 @@ fn ctrl_c_commits_what_was_read_and_exits_130() {
 /// mount must work (CI runs as root, so this test cannot pass vacuously
 /// there); as another user the test says so and does nothing.
 fn with_tmpfs(kib: usize, f: impl FnOnce(&std::path::Path)) {
-    if unsafe { libc::geteuid() } != 0 {
+    if !sandbox::is_root() {
         eprintln!("not root: cannot mount a tmpfs to fill; full-disk test not run");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let st = Command::new("mount")
-        .args([
-            "-t",
-            "tmpfs",
-            "-o",
-            &format!("size={kib}k"),
-            "tmpfs",
-            dir.path().to_str().unwrap(),
-        ])
-        .status()
-        .unwrap();
-    assert!(st.success(), "root could not mount a tmpfs");
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(dir.path())));
-    let _ = Command::new("umount").arg(dir.path()).status();
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
-    }
+    sandbox::with_tmpfs(dir.path(), kib, f);
 }
 
 fn export_count(index: &Path) -> usize {
@@ -320,11 +304,7 @@ fn a_full_disk_or_read_only_index_fails_clearly_and_keeps_the_last_commit() {
         std::fs::remove_file(mnt.join("filler")).unwrap();
         assert_eq!(export_count(&index), 79);
         // Read-only: refused at once, clearly, nothing lost.
-        let st = Command::new("mount")
-            .args(["-o", "remount,ro", mnt.to_str().unwrap()])
-            .status()
-            .unwrap();
-        assert!(st.success());
+        sandbox::remount_read_only(mnt);
         let out = scan(&sample, "first");
         assert_eq!(out.status.code(), Some(1));
         let msg = String::from_utf8_lossy(&out.stderr);
@@ -335,4 +315,68 @@ fn a_full_disk_or_read_only_index_fails_clearly_and_keeps_the_last_commit() {
         // An index on read-only media can still be queried.
         assert_eq!(export_count(&index), 79);
     });
+}
+
+#[test]
+fn folders_that_cannot_be_listed_are_reported_and_the_rest_is_read() {
+    // As root, permissions do not bite: the scan runs as `nobody` then.
+    let tmp = tempfile::tempdir().unwrap();
+    let mode = |p: &Path, m: u32| {
+        std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(m)).unwrap()
+    };
+    mode(tmp.path(), 0o755);
+    let vol = tmp.path().join("vol");
+    let m = write_volume(&vol, &VolumeSpec::sample()).unwrap();
+    let store = vol.join("Users/carol.CONTOSO/AppData/Local/Microsoft/MSIPC/Templates");
+    let profile = vol.join("Users/frank");
+    let under = |dir: &Path| {
+        let rel = dir
+            .strip_prefix(&vol)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string()
+            + "/";
+        m.count(|f| f.rel_path.starts_with(&rel))
+    };
+    let (lost_in_store, lost_in_profile) = (under(&store), under(&profile));
+    assert!(lost_in_store > 0 && lost_in_profile > 0);
+    mode(&store, 0o000);
+    mode(&profile, 0o000);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rmsweep"));
+    cmd.args(["scan", vol.to_str().unwrap(), "--jsonl", "-"]);
+    if sandbox::is_root() {
+        sandbox::as_nobody(&mut cmd);
+    }
+    let out = cmd.output().unwrap();
+    mode(&store, 0o755);
+    mode(&profile, 0o755);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let records: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // Everything else was read; the store folder is a record with its error.
+    assert_eq!(
+        records.len(),
+        m.files.len() - lost_in_store - lost_in_profile + 1
+    );
+    let errors: Vec<&serde_json::Value> =
+        records.iter().filter(|r| r["error"].is_string()).collect();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0]["path"], store.to_str().unwrap());
+    assert_eq!(
+        errors[0]["error"],
+        "cannot list this store folder: Permission denied (os error 13)"
+    );
+    // The profile folder (which may hold stores) is named on stderr.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{}: cannot list: Permission denied",
+            profile.display()
+        )),
+        "{stderr}"
+    );
 }

@@ -66,15 +66,24 @@ pub enum RootError {
 /// directories (never symlinks or junctions). Returns every match: a
 /// case-sensitive copy of an NTFS volume can hold `AppData` and `appdata`
 /// side by side, so the parent is always listed rather than probed.
-pub fn child_dirs(dir: &Path, name: &str) -> Vec<PathBuf> {
-    named(&subdirs(dir), name).map(Path::to_path_buf).collect()
+pub fn child_dirs(dir: &Path, name: &str, errors: &mut Vec<(PathBuf, String)>) -> Vec<PathBuf> {
+    named(&subdirs(dir, errors), name)
+        .map(Path::to_path_buf)
+        .collect()
 }
 
 /// Resolves a relative path of several components, case-insensitively.
-pub fn resolve(dir: &Path, components: &[&str]) -> Vec<PathBuf> {
+pub fn resolve(
+    dir: &Path,
+    components: &[&str],
+    errors: &mut Vec<(PathBuf, String)>,
+) -> Vec<PathBuf> {
     let mut current = vec![dir.to_path_buf()];
     for c in components {
-        current = current.iter().flat_map(|d| child_dirs(d, c)).collect();
+        current = current
+            .iter()
+            .flat_map(|d| child_dirs(d, c, errors))
+            .collect();
         if current.is_empty() {
             break;
         }
@@ -89,21 +98,13 @@ fn name_of(p: &Path) -> String {
 }
 
 fn real_subdirs(dir: &Path, errors: &mut Vec<(PathBuf, String)>) -> Vec<PathBuf> {
-    match dir::list(dir) {
-        Ok(entries) => entries
-            .into_iter()
-            .filter(|e| e.kind == EntryKind::Dir)
-            .map(|e| e.path)
-            .collect(),
-        Err(e) => {
-            errors.push((dir.to_path_buf(), e.to_string()));
-            Vec::new()
-        }
-    }
+    subdirs(dir, errors).into_iter().map(|(_, p)| p).collect()
 }
 
+/// For classifying a folder only: listing errors are reported when the
+/// folder is then discovered.
 fn has_child_dir(dir: &Path, name: &str) -> bool {
-    !child_dirs(dir, name).is_empty()
+    !child_dirs(dir, name, &mut Vec::new()).is_empty()
 }
 
 /// Decides what `root` is.
@@ -123,7 +124,7 @@ pub fn classify_root(root: &Path, deep: bool) -> Result<RootKind, RootError> {
     }
     if has_child_dir(root, "Users")
         || has_child_dir(root, "ProgramData")
-        || !resolve(root, &["Windows.old", "Users"]).is_empty()
+        || !resolve(root, &["Windows.old", "Users"], &mut Vec::new()).is_empty()
         || has_child_dir(root, "Documents and Settings")
     {
         return Ok(RootKind::Volume);
@@ -162,12 +163,12 @@ pub fn discover(root: &Path, kind: RootKind) -> Discovery {
                 &["Windows.old", "Users"],
                 &["Documents and Settings"],
             ] {
-                for dir in resolve(root, users) {
+                for dir in resolve(root, users, &mut d.errors) {
                     profiles_in(&dir, &mut d);
                 }
             }
-            for pd in child_dirs(root, "ProgramData") {
-                for ms in child_dirs(&pd, "Microsoft") {
+            for pd in child_dirs(root, "ProgramData", &mut d.errors) {
+                for ms in child_dirs(&pd, "Microsoft", &mut d.errors) {
                     server_stores(&ms, &mut d);
                 }
             }
@@ -194,14 +195,20 @@ fn profiles_in(dir: &Path, d: &mut Discovery) {
     d.errors.extend(errors);
 }
 
-/// The real sub-directories of a folder, listed once: (name, path).
-fn subdirs(dir: &Path) -> Vec<(String, PathBuf)> {
-    dir::list(dir)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|e| e.kind == EntryKind::Dir)
-        .map(|e| (e.name_lossy().into_owned(), e.path))
-        .collect()
+/// The real sub-directories of a folder, listed once: (name, path). A
+/// folder that cannot be listed goes to `errors`: it may hold stores.
+fn subdirs(dir: &Path, errors: &mut Vec<(PathBuf, String)>) -> Vec<(String, PathBuf)> {
+    match dir::list(dir) {
+        Ok(entries) => entries
+            .into_iter()
+            .filter(|e| e.kind == EntryKind::Dir)
+            .map(|e| (e.name_lossy().into_owned(), e.path))
+            .collect(),
+        Err(e) => {
+            errors.push((dir.to_path_buf(), e.to_string()));
+            Vec::new()
+        }
+    }
 }
 
 /// The entries of a listing named `name` in any case.
@@ -215,29 +222,34 @@ fn named<'a>(list: &'a [(String, PathBuf)], name: &'a str) -> impl Iterator<Item
 /// once: the profile, `AppData`, `Local`, `Roaming`, their `Microsoft`.
 fn profile_stores(profile: &Path, d: &mut Discovery) {
     let name = name_of(profile);
-    let top = subdirs(profile);
+    let top = subdirs(profile, &mut d.errors);
     let mut local_microsoft: Vec<PathBuf> = Vec::new();
     let mut roaming_microsoft: Vec<PathBuf> = Vec::new();
     for appdata in named(&top, "AppData") {
-        let ad = subdirs(appdata);
+        let ad = subdirs(appdata, &mut d.errors);
         for local in named(&ad, "Local") {
-            local_microsoft.extend(named(&subdirs(local), "Microsoft").map(Path::to_path_buf));
+            local_microsoft
+                .extend(named(&subdirs(local, &mut d.errors), "Microsoft").map(Path::to_path_buf));
         }
         for roaming in named(&ad, "Roaming") {
-            roaming_microsoft.extend(named(&subdirs(roaming), "Microsoft").map(Path::to_path_buf));
+            roaming_microsoft.extend(
+                named(&subdirs(roaming, &mut d.errors), "Microsoft").map(Path::to_path_buf),
+            );
         }
     }
     // Windows XP profiles.
     for ls in named(&top, "Local Settings") {
-        for app in named(&subdirs(ls), "Application Data") {
-            local_microsoft.extend(named(&subdirs(app), "Microsoft").map(Path::to_path_buf));
+        for app in named(&subdirs(ls, &mut d.errors), "Application Data") {
+            local_microsoft
+                .extend(named(&subdirs(app, &mut d.errors), "Microsoft").map(Path::to_path_buf));
         }
     }
     for app in named(&top, "Application Data") {
-        roaming_microsoft.extend(named(&subdirs(app), "Microsoft").map(Path::to_path_buf));
+        roaming_microsoft
+            .extend(named(&subdirs(app, &mut d.errors), "Microsoft").map(Path::to_path_buf));
     }
     for ms in &local_microsoft {
-        let list = subdirs(ms);
+        let list = subdirs(ms, &mut d.errors);
         for msipc in named(&list, "MSIPC") {
             client_msipc(msipc, Some(&name), d);
         }
@@ -246,8 +258,8 @@ fn profile_stores(profile: &Path, d: &mut Discovery) {
         }
     }
     for ms in &roaming_microsoft {
-        for drm in named(&subdirs(ms), "DRM") {
-            for t in named(&subdirs(drm), "Templates") {
+        for drm in named(&subdirs(ms, &mut d.errors), "DRM") {
+            for t in named(&subdirs(drm, &mut d.errors), "Templates") {
                 client_store(d, t, StoreArea::Templates, RmsClient::Msdrm, Some(&name));
             }
         }
@@ -293,7 +305,7 @@ fn client_store(
 
 fn client_msipc(msipc: &Path, profile: Option<&str>, d: &mut Discovery) {
     client_store(d, msipc, StoreArea::Licenses, RmsClient::Msipc, profile);
-    let list = subdirs(msipc);
+    let list = subdirs(msipc, &mut d.errors);
     for t in named(&list, "Templates") {
         client_store(d, t, StoreArea::Templates, RmsClient::Msipc, profile);
     }
@@ -310,30 +322,30 @@ fn client_msipc(msipc: &Path, profile: Option<&str>, d: &mut Discovery) {
 
 fn client_msdrm(drm: &Path, profile: Option<&str>, d: &mut Discovery) {
     client_store(d, drm, StoreArea::Licenses, RmsClient::Msdrm, profile);
-    for t in child_dirs(drm, "Templates") {
+    for t in child_dirs(drm, "Templates", &mut d.errors) {
         client_store(d, &t, StoreArea::Templates, RmsClient::Msdrm, profile);
     }
 }
 
 /// Server-mode stores under a `ProgramData/Microsoft` folder.
 fn server_stores(microsoft: &Path, d: &mut Discovery) {
-    for msipc in child_dirs(microsoft, "MSIPC") {
+    for msipc in child_dirs(microsoft, "MSIPC", &mut d.errors) {
         msipc_server(&msipc, d);
     }
-    for drm in child_dirs(microsoft, "DRM") {
-        for server in child_dirs(&drm, "Server") {
+    for drm in child_dirs(microsoft, "DRM", &mut d.errors) {
+        for server in child_dirs(&drm, "Server", &mut d.errors) {
             sid_stores(&server, StoreArea::Licenses, RmsClient::Msdrm, d);
         }
     }
 }
 
 fn msipc_server(msipc: &Path, d: &mut Discovery) {
-    for server in child_dirs(msipc, "Server") {
+    for server in child_dirs(msipc, "Server", &mut d.errors) {
         sid_stores(&server, StoreArea::Licenses, RmsClient::Msipc, d);
-        for t in child_dirs(&server, "Templates") {
+        for t in child_dirs(&server, "Templates", &mut d.errors) {
             sid_stores(&t, StoreArea::Templates, RmsClient::Msipc, d);
         }
-        for t in child_dirs(&server, "UnmanagedTemplates") {
+        for t in child_dirs(&server, "UnmanagedTemplates", &mut d.errors) {
             sid_stores(&t, StoreArea::UnmanagedTemplates, RmsClient::Msipc, d);
         }
     }
@@ -398,7 +410,7 @@ fn store_folder(dir: &Path, d: &mut Discovery) {
         }
     } else if name.eq_ignore_ascii_case("DRM") {
         if has_child_dir(dir, "Server") {
-            for server in child_dirs(dir, "Server") {
+            for server in child_dirs(dir, "Server", &mut d.errors) {
                 sid_stores(&server, StoreArea::Licenses, RmsClient::Msdrm, d);
             }
         } else {

@@ -6,7 +6,10 @@
 //! retried without when the caller does not own the file). Type and size are
 //! checked on the open descriptor, so a file swapped for a FIFO after listing
 //! is still refused. Small files are read into a reused buffer; files at or
-//! above the mmap threshold are mapped (see `benches/benches/read.rs`).
+//! above the mmap threshold are mapped (see `benches/benches/read.rs`), but
+//! only from read-only mounts: a file truncated under a mapping raises SIGBUS
+//! and kills the process, so on a writable (live) filesystem every file is
+//! read, and a file that shrinks or grows meanwhile is returned as read.
 
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::{self, Read};
@@ -30,8 +33,8 @@ pub const MMAP_THRESHOLD: u64 = 1024 * 1024;
 #[derive(Debug, Clone, Copy)]
 pub struct ReadOptions {
     pub max_file_size: u64,
-    /// `None`: never map (`--no-mmap`, for network shares where a file
-    /// truncated under a mapping would kill the process with SIGBUS).
+    /// Files at least this large are mapped when their filesystem is
+    /// mounted read-only. `None`: never map (`--no-mmap`).
     pub mmap_threshold: Option<u64>,
 }
 
@@ -110,6 +113,15 @@ pub fn open_evidence(path: &Path) -> io::Result<File> {
     }
 }
 
+/// Whether `file` lies on a filesystem mounted read-only (`ST_RDONLY`).
+fn on_read_only_mount(file: &File) -> bool {
+    use std::os::fd::AsRawFd;
+    // SAFETY: fstatvfs fills the struct for an open descriptor; nothing else is touched.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::fstatvfs(file.as_raw_fd(), &mut st) } == 0;
+    ok && st.f_flag & libc::ST_RDONLY != 0
+}
+
 /// Reads a file of the evidence. `buf` is reused between calls.
 pub fn read_file<'b>(
     path: &Path,
@@ -131,10 +143,10 @@ pub fn read_file<'b>(
         });
     }
     if let Some(threshold) = opts.mmap_threshold {
-        if size >= threshold && size > 0 {
-            // SAFETY: the map is read-only and private to this process. A file
-            // truncated by another process while mapped raises SIGBUS on
-            // access; --no-mmap exists for shares where that can happen.
+        if size >= threshold && size > 0 && on_read_only_mount(&file) {
+            // SAFETY: the map is read-only and private to this process, and
+            // the file is on a read-only mount, so it cannot be truncated
+            // under the map through it (which would raise SIGBUS on access).
             let map = unsafe { memmap2::MmapOptions::new().len(size as usize).map(&file)? };
             return Ok((meta, Bytes::Mapped(map)));
         }

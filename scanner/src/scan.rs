@@ -180,6 +180,9 @@ pub fn plan(config: &ScanConfig) -> Result<Plan, RootError> {
     // The same file reached twice (overlapping roots) is one record.
     plan.jobs
         .dedup_by(|a, b| a.label == b.label && a.path == b.path);
+    // A folder that discovery and the store listing both failed on, once.
+    plan.listing_errors.sort();
+    plan.listing_errors.dedup();
     Ok(plan)
 }
 
