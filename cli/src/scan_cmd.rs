@@ -169,7 +169,18 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
             v.push(b'\n');
             v
         });
-        let doc = fields.as_ref().map(|f| rmsweep_index::prepare(f, &record));
+        let doc = fields.as_ref().map(|f| {
+            let doc = rmsweep_index::prepare(f, &record);
+            // Incremental: a file the index does not hold needs no delete.
+            let indexed = known
+                .get(&record.label)
+                .is_some_and(|files| files.contains_key(&record.path));
+            if incremental && !indexed {
+                doc.new_file()
+            } else {
+                doc
+            }
+        });
         (line, doc)
     };
     // A progress bar on a terminal only (never in pipes or logs), without colour.

@@ -375,6 +375,18 @@ fn incremental_rescan_adds_changes_and_deletes() {
         .find(|r| r["path"] == first.to_str().unwrap())
         .unwrap();
     assert_eq!(changed["size"].as_u64(), Some(bytes.len() as u64));
+    // `--full` re-reads everything and replaces each record, never adds a second.
+    let full = rmsweep(&[
+        "scan",
+        s(&w.volume),
+        "--index",
+        s(&w.index),
+        "--full",
+        "--quiet",
+    ]);
+    assert!(full.status.success());
+    let refreshed = ok_json(&["export", "--index", s(&w.index), "--format", "jsonl"]);
+    assert_eq!(strip_times(refreshed), strip_times(after.clone()));
     // A fresh scan into a new index gives the same records.
     let fresh = w.index.with_file_name("fresh");
     assert!(

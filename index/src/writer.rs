@@ -30,7 +30,8 @@ pub const COMMIT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(
 const WRITER_HEAP: usize = 96 * 1024 * 1024;
 
 enum Op {
-    Upsert([u8; 16], Box<TantivyDocument>),
+    /// A document; with `true`, any earlier document of the same file is deleted first.
+    Upsert([u8; 16], Box<TantivyDocument>, bool),
     Delete([u8; 16]),
     Commit,
     /// How the run ended; the final commit records it.
@@ -50,13 +51,28 @@ pub struct WriteStats {
 pub struct Prepared {
     key: [u8; 16],
     doc: Box<TantivyDocument>,
+    replace: bool,
 }
 
-/// Builds the index document of a record.
+/// Builds the index document of a record, replacing any earlier record of
+/// the same label and path.
 pub fn prepare(fields: &Fields, record: &Record) -> Prepared {
     Prepared {
         key: file_id(&record.label, &record.path),
         doc: Box::new(to_document(fields, record)),
+        replace: true,
+    }
+}
+
+impl Prepared {
+    /// For a file the index is known not to hold (a fresh index, or a file
+    /// new since the last scan): no delete is queued. tantivy keeps every
+    /// queued delete in memory until the next commit (about 1.2 KB each,
+    /// measured with heaptrack: 78 MiB for the 68,508 files of the
+    /// 2,000-profile scale volume), so a fresh scan queues none.
+    pub fn new_file(mut self) -> Prepared {
+        self.replace = false;
+        self
     }
 }
 
@@ -130,8 +146,10 @@ impl IndexSession {
                 };
                 for op in rx {
                     match op {
-                        Op::Upsert(key, doc) => {
-                            writer.delete_term(Term::from_field_bytes(key_field, &key));
+                        Op::Upsert(key, doc, replace) => {
+                            if replace {
+                                writer.delete_term(Term::from_field_bytes(key_field, &key));
+                            }
                             writer.add_document(*doc).map_err(err)?;
                             stats.upserted += 1;
                         }
@@ -191,7 +209,7 @@ impl IndexSession {
 
     /// Adds a record prepared elsewhere with [`prepare`].
     pub fn upsert_prepared(&mut self, p: Prepared) -> Result<(), IndexError> {
-        self.send(Op::Upsert(p.key, p.doc))
+        self.send(Op::Upsert(p.key, p.doc, p.replace))
     }
 
     /// The schema's fields, for [`prepare`].
