@@ -5,7 +5,7 @@
 //! modification time match what the index holds for the same label are not
 //! read again, and records of files gone from the scanned roots are removed.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::os::unix::fs::MetadataExt;
@@ -81,6 +81,15 @@ enum Stop {
     Failed(String),
 }
 
+/// A file the index holds, and whether this scan saw it.
+struct Indexed {
+    known: Known,
+    seen: AtomicBool,
+}
+
+/// label → path → what the index holds.
+type KnownFiles = HashMap<String, HashMap<String, Indexed>>;
+
 /// Where records go.
 struct Outputs {
     index: Option<(PathBuf, IndexSession)>,
@@ -132,24 +141,41 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
     };
     // Skipping unchanged files only makes sense when the index is the sole output.
     let incremental = index.is_some() && jsonl.is_none() && !a.full;
-    let known: HashMap<String, HashMap<String, Known>> = match (&index, incremental) {
+    let known: KnownFiles = match (&index, incremental) {
         (Some((idx, _)), true) => plan
             .labels()
             .iter()
-            .map(|l| known_files(idx, l).map(|k| (l.clone(), k)))
+            .map(|l| {
+                known_files(idx, l).map(|files| {
+                    let files = files
+                        .into_iter()
+                        .map(|(path, known)| {
+                            let seen = AtomicBool::new(false);
+                            (path, Indexed { known, seen })
+                        })
+                        .collect();
+                    (l.clone(), files)
+                })
+            })
             .collect::<Result<_, _>>()
             .map_err(|e| e.to_string())?,
         _ => HashMap::new(),
+    };
+    // What the index holds of a file, marked as seen: files never seen are gone.
+    let indexed = |label: &str, path: &str| {
+        let hit = known.get(label).and_then(|files| files.get(path));
+        if let Some(i) = hit {
+            i.seen.store(true, Ordering::Relaxed);
+        }
+        hit.map(|i| i.known)
     };
     let mut outputs = Outputs {
         index: index.map(|(idx, s)| (idx.dir, s)),
         jsonl,
     };
     let unchanged = |label: &str, path: &Path, m: &std::fs::Metadata| {
-        let Some(k) = known
-            .get(label)
-            .and_then(|files| path.to_str().and_then(|p| files.get(p)))
-        else {
+        // Records carry the path lossily when it is not UTF-8; so do the keys.
+        let Some(k) = indexed(label, &path.to_string_lossy()) else {
             return false;
         };
         let mtime = m
@@ -169,13 +195,11 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
             v.push(b'\n');
             v
         });
+        // Incremental: a file the index does not hold needs no delete.
+        let held = incremental && indexed(&record.label, &record.path).is_some();
         let doc = fields.as_ref().map(|f| {
             let doc = rmsweep_index::prepare(f, &record);
-            // Incremental: a file the index does not hold needs no delete.
-            let indexed = known
-                .get(&record.label)
-                .is_some_and(|files| files.contains_key(&record.path));
-            if incremental && !indexed {
+            if incremental && !held {
                 doc.new_file()
             } else {
                 doc
@@ -185,13 +209,19 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
     };
     // A progress bar on a terminal only (never in pipes or logs), without colour.
     let bar = (!a.quiet && io::stderr().is_terminal()).then(|| {
-        let bar = indicatif::ProgressBar::new(plan.files() as u64);
+        // Files are listed store by store as the scan goes: no total to show.
+        let bar = indicatif::ProgressBar::new_spinner();
         if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{elapsed_precise} [{bar:30}] {pos}/{len} files, {per_sec}, {msg}",
+            "{elapsed_precise} {spinner} {pos} files read, {per_sec}, {msg}",
         ) {
-            bar.set_style(style.progress_chars("=> "));
+            bar.set_style(style);
         }
-        bar.set_message(format!("{} profiles", plan.profiles));
+        bar.set_message(format!(
+            "{} stores of {} profiles",
+            plan.stores().len(),
+            plan.profiles
+        ));
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
         bar
     });
     let summary =
@@ -223,7 +253,7 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
         Err(Stop::Closed) => return Ok(ExitCode::SUCCESS),
     };
     let deleted = match (&mut outputs.index, incremental && !summary.interrupted) {
-        (Some((_, session)), true) => remove_gone(&plan, &known, session)?,
+        (Some((_, session)), true) => remove_gone(&plan, &known, &summary, session)?,
         _ => 0,
     };
     if let Some((path, out)) = &mut outputs.jsonl {
@@ -241,7 +271,7 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
         }
         None => None,
     };
-    for (path, why) in &plan.listing_errors {
+    for (path, why) in &summary.listing_errors {
         eprintln!("rmsweep: {}: cannot list: {why}", path.display());
     }
     if !a.quiet {
@@ -265,33 +295,42 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
         eprintln!("rmsweep: interrupted: {kept}; run the same command again to finish (unchanged files are skipped)");
         return Ok(ExitCode::from((128 + sig).clamp(0, 255) as u8));
     }
-    Ok(if summary.errors > 0 || summary.listing_errors > 0 {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(
+        if summary.errors > 0 || !summary.listing_errors.is_empty() {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
 }
 
 /// Lists what a scan would read.
 fn dry_run(config: &ScanConfig, quiet: bool) -> Result<ExitCode, String> {
     let plan = rmsweep_scanner::plan(config).map_err(|e| e.to_string())?;
     let mut out = BufWriter::new(io::stdout().lock());
-    for (label, path) in plan.file_paths() {
-        if writeln!(out, "{label}\t{}", path.display()).is_err() {
-            return Ok(ExitCode::SUCCESS); // the reader went away
-        }
+    let mut closed = false;
+    let counts = plan.for_each_file(
+        |label, path| {
+            // A reader that went away (`| head`) ends the listing.
+            closed = writeln!(out, "{label}\t{}", path.display()).is_err();
+            !closed
+        },
+        |path, why| eprintln!("rmsweep: {}: cannot list: {why}", path.display()),
+    );
+    if closed {
+        return Ok(ExitCode::SUCCESS);
     }
     let _ = out.flush();
     if !quiet {
         eprintln!(
             "{} store files in {} stores of {} profiles; {} folders could not be listed",
-            plan.files(),
+            counts.files,
             plan.stores().len(),
             plan.profiles,
-            plan.listing_errors.len()
+            counts.listing_errors
         );
     }
-    Ok(if plan.listing_errors.is_empty() {
+    Ok(if counts.listing_errors == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(2)
@@ -302,12 +341,15 @@ fn dry_run(config: &ScanConfig, quiet: bool) -> Result<ExitCode, String> {
 /// are no longer there.
 fn remove_gone(
     plan: &Plan,
-    known: &HashMap<String, HashMap<String, Known>>,
+    known: &KnownFiles,
+    summary: &ScanSummary,
     session: &mut IndexSession,
 ) -> Result<usize, String> {
-    let present: HashSet<(&str, &str)> = plan
-        .file_paths()
-        .filter_map(|(l, p)| Some((l, p.to_str()?)))
+    // Under a folder that could not be listed, a file not seen is not gone.
+    let unlisted: Vec<String> = summary
+        .listing_errors
+        .iter()
+        .map(|(p, _)| format!("{}/", p.display()))
         .collect();
     let mut deleted = 0;
     for (root, label, _) in &plan.roots {
@@ -316,8 +358,13 @@ fn remove_gone(
         };
         let prefix = format!("{}/", root.display());
         let mut gone: Vec<&String> = files
-            .keys()
-            .filter(|p| p.starts_with(&prefix) && !present.contains(&(label.as_str(), p.as_str())))
+            .iter()
+            .filter(|(p, i)| {
+                p.starts_with(&prefix)
+                    && !i.seen.load(Ordering::Relaxed)
+                    && !unlisted.iter().any(|u| p.starts_with(u.as_str()))
+            })
+            .map(|(p, _)| p)
             .collect();
         gone.sort();
         for p in gone {
@@ -370,7 +417,8 @@ fn print_summary(plan: &Plan, s: &ScanSummary, deleted: usize, index: Option<&Pa
     let _ = writeln!(
         e,
         "errors:   {} files, {} folders",
-        s.errors, s.listing_errors
+        s.errors,
+        s.listing_errors.len()
     );
     if let Some(dir) = index {
         let _ = writeln!(

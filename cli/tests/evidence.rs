@@ -380,3 +380,56 @@ fn folders_that_cannot_be_listed_are_reported_and_the_rest_is_read() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_rescan_keeps_records_it_cannot_list_or_name_in_utf8() {
+    // Re-scans remove the records of files gone from the volume; a file is
+    // not gone because its folder could not be listed this time, nor because
+    // its name is not UTF-8 (records carry such paths lossily).
+    let tmp = tempfile::tempdir().unwrap();
+    let mode = |p: &Path, m: u32| {
+        std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(m)).unwrap()
+    };
+    mode(tmp.path(), 0o755);
+    let vol = tmp.path().join("vol");
+    rmsweep_fixtures::write_adversarial(&vol, 6).unwrap();
+    write_volume(&vol, &VolumeSpec::sample()).unwrap();
+    let index = tmp.path().join("idx");
+    let scan = |as_nobody: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rmsweep"));
+        cmd.args([
+            "scan",
+            vol.to_str().unwrap(),
+            "--index",
+            index.to_str().unwrap(),
+        ]);
+        if as_nobody && sandbox::is_root() {
+            sandbox::as_nobody(&mut cmd);
+        }
+        cmd.output().unwrap()
+    };
+    let first = scan(false);
+    assert_eq!(first.status.code(), Some(2), "{first:?}"); // the hostile files
+    let before = export_count(&index);
+    let again = scan(false);
+    let summary = String::from_utf8_lossy(&again.stderr);
+    assert!(summary.contains(", 0 removed)"), "{summary}");
+    assert_eq!(export_count(&index), before);
+
+    let store = vol.join("Users/carol.CONTOSO/AppData/Local/Microsoft/MSIPC/Templates");
+    mode(&store, 0o000);
+    if sandbox::is_root() {
+        let st = Command::new("chown")
+            .args(["-R", "65534:65534", index.to_str().unwrap()])
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+    let third = scan(true);
+    mode(&store, 0o755);
+    let summary = String::from_utf8_lossy(&third.stderr);
+    assert_eq!(third.status.code(), Some(2), "{summary}");
+    assert!(summary.contains(", 0 removed)"), "{summary}");
+    // The folder's error record is added; its files' records stay.
+    assert_eq!(export_count(&index), before + 1);
+}

@@ -1,16 +1,18 @@
 //! The scan: roots → stores → files → records, in parallel, in a stable order.
 //!
 //! ```text
-//!  plan (this thread)             workers (N threads)            sink (this thread)
-//!  classify roots, discover  ──▶  open · read · hash · parse ──▶  reorder by sequence,
-//!  stores, list and sort files    (bounded channel)               hand each record on
+//!  plan (this thread)        dispatcher               workers (N threads)            sink (this thread)
+//!  classify roots,      ──▶  list one store,    ──▶  open · read · hash · parse ──▶  reorder by sequence,
+//!  discover stores           sort, number files      (bounded channel)               hand each record on
 //! ```
-//! Files are sorted by (label, path) before dispatch and numbered; the sink
-//! emits them in that order whatever the thread count. A window of permits
-//! bounds how far ahead workers may run, so memory stays flat however large
-//! the volume: nothing holds more than the window's records.
+//! Stores are sorted by (label, folder) and listed one at a time, when the
+//! dispatcher reaches them; each store's files are sorted and numbered, so
+//! the sink emits records in (label, store, path) order whatever the thread
+//! count. Only the store list is held for the whole run, never the file
+//! list, and a window of permits bounds how far ahead workers may run: memory
+//! stays flat however many files the volume holds.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -74,36 +76,152 @@ struct Job {
     error: Option<String>,
 }
 
-/// Roots classified, stores found, files listed and sorted.
+/// Roots classified and stores found; files are listed store by store when
+/// a run reaches them.
 #[derive(Debug, Default)]
 pub struct Plan {
     labels: Vec<String>,
-    stores: Vec<Store>,
-    jobs: Vec<Job>,
+    /// (label, store), sorted by (label, folder), each folder once.
+    stores: Vec<(usize, Store)>,
+    /// Every store folder by label: a recursive store does not descend into
+    /// a folder that is a store of its own.
+    store_dirs: HashSet<(usize, PathBuf)>,
     /// Per root: its path, label and what it was recognised as.
     pub roots: Vec<(PathBuf, String, RootKind)>,
     pub profiles: usize,
-    pub logs_skipped: usize,
-    /// Folders that could not be listed: each also becomes an error record.
+    /// Folders discovery could not list (they may hold stores).
     pub listing_errors: Vec<(PathBuf, String)>,
 }
 
+/// One store's files, sorted, and what listing it found besides.
+#[derive(Debug, Default)]
+struct StoreListing {
+    jobs: Vec<Job>,
+    logs_skipped: usize,
+    errors: Vec<(PathBuf, String)>,
+}
+
+/// What listing every store found (for `--dry-run`).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ListingCounts {
+    pub files: usize,
+    pub logs_skipped: usize,
+    /// Folders that could not be listed, discovery's included.
+    pub listing_errors: usize,
+}
+
 impl Plan {
-    pub fn stores(&self) -> &[Store] {
-        &self.stores
-    }
-    pub fn files(&self) -> usize {
-        self.jobs.len()
+    pub fn stores(&self) -> impl ExactSizeIterator<Item = &Store> {
+        self.stores.iter().map(|(_, s)| s)
     }
     /// The labels of the roots, sorted.
     pub fn labels(&self) -> &[String] {
         &self.labels
     }
-    /// (label, path) of every planned file, in output order.
-    pub fn file_paths(&self) -> impl Iterator<Item = (&str, &Path)> {
-        self.jobs
-            .iter()
-            .map(|j| (self.labels[j.label].as_str(), j.path.as_path()))
+
+    /// Lists every store in run order, calling `f(label, path)` for each file
+    /// a run would read, until `f` returns false. Listing errors are
+    /// reported to `on_error`.
+    pub fn for_each_file(
+        &self,
+        mut f: impl FnMut(&str, &Path) -> bool,
+        mut on_error: impl FnMut(&Path, &str),
+    ) -> ListingCounts {
+        let mut counts = ListingCounts {
+            listing_errors: self.listing_errors.len(),
+            ..ListingCounts::default()
+        };
+        for (path, why) in &self.listing_errors {
+            on_error(path, why);
+        }
+        for i in 0..self.stores.len() {
+            let listing = self.list(i);
+            counts.logs_skipped += listing.logs_skipped;
+            counts.listing_errors += listing.errors.len();
+            for (path, why) in &listing.errors {
+                on_error(path, why);
+            }
+            for job in listing.jobs.iter().filter(|j| j.error.is_none()) {
+                counts.files += 1;
+                if !f(&self.labels[job.label], &job.path) {
+                    return counts;
+                }
+            }
+        }
+        counts
+    }
+
+    /// Lists store `i`: its files sorted by path; an unlistable folder is a
+    /// job carrying the error (it becomes a record).
+    fn list(&self, i: usize) -> StoreListing {
+        let (label, store) = &self.stores[i];
+        let mut out = StoreListing::default();
+        self.list_dir(&store.dir, store, i, *label, 0, &mut out);
+        out.jobs.sort_by(|a, b| {
+            a.path
+                .as_os_str()
+                .as_bytes()
+                .cmp(b.path.as_os_str().as_bytes())
+        });
+        out
+    }
+
+    fn list_dir(
+        &self,
+        dir: &Path,
+        store: &Store,
+        idx: usize,
+        label: usize,
+        depth: usize,
+        out: &mut StoreListing,
+    ) {
+        let entries = match crate::dir::list(dir) {
+            Ok(e) => e,
+            Err(e) => {
+                // An unlistable store folder is a record: nothing is dropped silently.
+                out.jobs.push(Job {
+                    label,
+                    store: idx,
+                    path: dir.to_path_buf(),
+                    error: Some(format!("cannot list this store folder: {e}")),
+                });
+                out.errors.push((dir.to_path_buf(), e.to_string()));
+                return;
+            }
+        };
+        for entry in entries {
+            match entry.kind {
+                EntryKind::Dir => {
+                    if depth == 0
+                        && store.area == StoreArea::Licenses
+                        && crate::dir::name_is(&entry.name, "Logs")
+                    {
+                        out.logs_skipped +=
+                            crate::dir::list(&entry.path).map(|d| d.len()).unwrap_or(0);
+                    } else if store.recursive
+                        && depth < MAX_STORE_DEPTH
+                        && !self.store_dirs.contains(&(label, entry.path.clone()))
+                    {
+                        self.list_dir(&entry.path, store, idx, label, depth + 1, out);
+                    }
+                }
+                EntryKind::File => out.jobs.push(Job {
+                    label,
+                    store: idx,
+                    path: entry.path,
+                    error: None,
+                }),
+                other => out.jobs.push(Job {
+                    label,
+                    store: idx,
+                    path: entry.path,
+                    error: Some(format!(
+                        "not a regular file ({}): not opened",
+                        other.describe()
+                    )),
+                }),
+            }
+        }
     }
 }
 
@@ -121,8 +239,8 @@ pub struct ScanSummary {
     pub files_by_kind: BTreeMap<Kind, usize>,
     /// Records with an error (unreadable or not read).
     pub errors: usize,
-    /// Folders that could not be listed.
-    pub listing_errors: usize,
+    /// Folders that could not be listed (discovery's and stores'), sorted.
+    pub listing_errors: Vec<(PathBuf, String)>,
     pub logs_skipped: usize,
     pub bytes: u64,
     /// The run stopped early because `cancel` was set.
@@ -134,7 +252,7 @@ pub struct ScanSummary {
     pub elapsed: Duration,
 }
 
-/// Classifies the roots and lists every store file, sorted by (label, path).
+/// Classifies the roots and finds their stores, sorted by (label, folder).
 pub fn plan(config: &ScanConfig) -> Result<Plan, RootError> {
     let mut plan = Plan::default();
     let mut kinds = Vec::new();
@@ -167,20 +285,21 @@ pub fn plan(config: &ScanConfig) -> Result<Plan, RootError> {
         plan.listing_errors.extend(d.errors);
         plan.roots
             .push((root.path.clone(), root.label.clone(), kind));
-        for store in d.stores {
-            let idx = plan.stores.len();
-            list_store(&store.dir.clone(), &store, idx, label, 0, &mut plan);
-            plan.stores.push(store);
-        }
+        plan.stores
+            .extend(d.stores.into_iter().map(|store| (label, store)));
     }
     plan.labels = labels;
-    plan.jobs.sort_by(|a, b| {
-        (a.label, a.path.as_os_str().as_bytes()).cmp(&(b.label, b.path.as_os_str().as_bytes()))
+    plan.stores.sort_by(|(la, a), (lb, b)| {
+        (la, a.dir.as_os_str().as_bytes()).cmp(&(lb, b.dir.as_os_str().as_bytes()))
     });
-    // The same file reached twice (overlapping roots) is one record.
-    plan.jobs
-        .dedup_by(|a, b| a.label == b.label && a.path == b.path);
-    // A folder that discovery and the store listing both failed on, once.
+    // The same store reached twice (overlapping roots) is listed once.
+    plan.stores
+        .dedup_by(|(la, a), (lb, b)| la == lb && a.dir == b.dir);
+    plan.store_dirs = plan
+        .stores
+        .iter()
+        .map(|(l, s)| (*l, s.dir.clone()))
+        .collect();
     plan.listing_errors.sort();
     plan.listing_errors.dedup();
     Ok(plan)
@@ -188,57 +307,6 @@ pub fn plan(config: &ScanConfig) -> Result<Plan, RootError> {
 
 /// Template stores may hold per-server sub-folders; not deeper than this.
 const MAX_STORE_DEPTH: usize = 4;
-
-fn list_store(dir: &Path, store: &Store, idx: usize, label: usize, depth: usize, plan: &mut Plan) {
-    let entries = match crate::dir::list(dir) {
-        Ok(e) => e,
-        Err(e) => {
-            // An unlistable store folder is a record: nothing is dropped silently.
-            let error = Some(format!("cannot list this store folder: {e}"));
-            plan.jobs.push(Job {
-                label,
-                store: idx,
-                path: dir.to_path_buf(),
-                error,
-            });
-            plan.listing_errors.push((dir.to_path_buf(), e.to_string()));
-            return;
-        }
-    };
-    for entry in entries {
-        match entry.kind {
-            EntryKind::Dir => {
-                if depth == 0
-                    && store.area == StoreArea::Licenses
-                    && crate::dir::name_is(&entry.name, "Logs")
-                {
-                    plan.logs_skipped +=
-                        crate::dir::list(&entry.path).map(|d| d.len()).unwrap_or(0);
-                } else if store.recursive && depth < MAX_STORE_DEPTH {
-                    list_store(&entry.path, store, idx, label, depth + 1, plan);
-                }
-            }
-            EntryKind::File => plan.jobs.push(Job {
-                label,
-                store: idx,
-                path: entry.path,
-                error: None,
-            }),
-            other => {
-                let error = Some(format!(
-                    "not a regular file ({}): not opened",
-                    other.describe()
-                ));
-                plan.jobs.push(Job {
-                    label,
-                    store: idx,
-                    path: entry.path,
-                    error,
-                });
-            }
-        }
-    }
-}
 
 /// Reads, hashes and parses every planned file on `config.threads` threads and
 /// hands the records to `sink` in plan order. A sink error stops the scan.
@@ -268,33 +336,41 @@ pub fn run_incremental<T: Send, E>(
     let mut summary = ScanSummary {
         roots: plan.roots.len(),
         profiles: plan.profiles,
-        logs_skipped: plan.logs_skipped,
-        listing_errors: plan.listing_errors.len(),
         ..ScanSummary::default()
     };
-    for s in &plan.stores {
+    for (_, s) in &plan.stores {
         *summary
             .stores
             .entry((s.mode, s.area, s.client))
             .or_default() += 1;
     }
     let window = threads * 64;
-    let (job_tx, job_rx) = bounded::<(usize, &Job)>(threads * 4);
+    let (job_tx, job_rx) = bounded::<(usize, Job)>(threads * 4);
     let (out_tx, out_rx) = bounded::<(usize, Option<Done<T>>)>(threads * 4);
     let (permit_tx, permit_rx) = bounded::<()>(window);
     let result = std::thread::scope(|s| {
         // Owned by this closure: dropped when it returns, so that an early
         // return (a sink error) unblocks the workers and the dispatcher.
         let (out_rx, permit_rx) = (out_rx, permit_rx);
-        s.spawn(move || {
-            for (seq, job) in plan.jobs.iter().enumerate() {
-                if config.cancel.is_some_and(|c| c.load(Ordering::SeqCst)) {
-                    return;
-                }
-                if permit_tx.send(()).is_err() || job_tx.send((seq, job)).is_err() {
-                    return; // the sink stopped
+        // The dispatcher: lists one store at a time, in plan order.
+        let dispatcher = s.spawn(move || {
+            let (mut logs, mut errors) = (0, Vec::new());
+            let mut seq = 0;
+            'stores: for i in 0..plan.stores.len() {
+                let listing = plan.list(i);
+                logs += listing.logs_skipped;
+                errors.extend(listing.errors);
+                for job in listing.jobs {
+                    if config.cancel.is_some_and(|c| c.load(Ordering::SeqCst)) {
+                        break 'stores;
+                    }
+                    if permit_tx.send(()).is_err() || job_tx.send((seq, job)).is_err() {
+                        break 'stores; // the sink stopped
+                    }
+                    seq += 1;
                 }
             }
+            (logs, errors)
         });
         for _ in 0..threads {
             let job_rx = job_rx.clone();
@@ -309,7 +385,7 @@ pub fn run_incremental<T: Send, E>(
                         _ => false,
                     };
                     let done = (!skip).then(|| {
-                        let r = process(job, plan, &config.read, &cache, &mut buf);
+                        let r = process(&job, plan, &config.read, &cache, &mut buf);
                         Done {
                             kind: r.content.kind,
                             error: r.content.error.is_some(),
@@ -343,6 +419,12 @@ pub fn run_incremental<T: Send, E>(
                 sink(d.item)?;
             }
         }
+        let (logs, errors) = dispatcher.join().unwrap_or_default();
+        summary.logs_skipped = logs;
+        summary.listing_errors = plan.listing_errors.clone();
+        summary.listing_errors.extend(errors);
+        summary.listing_errors.sort();
+        summary.listing_errors.dedup();
         Ok(())
     });
     result?;
@@ -367,7 +449,7 @@ fn process(
     cache: &ChainCache,
     buf: &mut Vec<u8>,
 ) -> Record {
-    let store = &plan.stores[job.store];
+    let store = &plan.stores[job.store].1;
     let label = &plan.labels[job.label];
     if let Some(error) = &job.error {
         let mut r = Record::new(&job.path, label, store, Content::unreadable(error.clone()));
