@@ -317,14 +317,15 @@ fn a_full_disk_or_read_only_index_fails_clearly_and_keeps_the_last_commit() {
     });
 }
 
+fn set_mode(path: &Path, mode: u32) {
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap()
+}
+
 #[test]
 fn folders_that_cannot_be_listed_are_reported_and_the_rest_is_read() {
     // As root, permissions do not bite: the scan runs as `nobody` then.
     let tmp = tempfile::tempdir().unwrap();
-    let mode = |p: &Path, m: u32| {
-        std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(m)).unwrap()
-    };
-    mode(tmp.path(), 0o755);
+    set_mode(tmp.path(), 0o755);
     let vol = tmp.path().join("vol");
     let m = write_volume(&vol, &VolumeSpec::sample()).unwrap();
     let store = vol.join("Users/carol.CONTOSO/AppData/Local/Microsoft/MSIPC/Templates");
@@ -341,16 +342,16 @@ fn folders_that_cannot_be_listed_are_reported_and_the_rest_is_read() {
     };
     let (lost_in_store, lost_in_profile) = (under(&store), under(&profile));
     assert!(lost_in_store > 0 && lost_in_profile > 0);
-    mode(&store, 0o000);
-    mode(&profile, 0o000);
+    set_mode(&store, 0o000);
+    set_mode(&profile, 0o000);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rmsweep"));
     cmd.args(["scan", vol.to_str().unwrap(), "--jsonl", "-"]);
     if sandbox::is_root() {
         sandbox::as_nobody(&mut cmd);
     }
     let out = cmd.output().unwrap();
-    mode(&store, 0o755);
-    mode(&profile, 0o755);
+    set_mode(&store, 0o755);
+    set_mode(&profile, 0o755);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let records: Vec<serde_json::Value> = String::from_utf8(out.stdout)
         .unwrap()
@@ -387,10 +388,7 @@ fn a_rescan_keeps_records_it_cannot_list_or_name_in_utf8() {
     // not gone because its folder could not be listed this time, nor because
     // its name is not UTF-8 (records carry such paths lossily).
     let tmp = tempfile::tempdir().unwrap();
-    let mode = |p: &Path, m: u32| {
-        std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(m)).unwrap()
-    };
-    mode(tmp.path(), 0o755);
+    set_mode(tmp.path(), 0o755);
     let vol = tmp.path().join("vol");
     rmsweep_fixtures::write_adversarial(&vol, 6).unwrap();
     write_volume(&vol, &VolumeSpec::sample()).unwrap();
@@ -417,7 +415,7 @@ fn a_rescan_keeps_records_it_cannot_list_or_name_in_utf8() {
     assert_eq!(export_count(&index), before);
 
     let store = vol.join("Users/carol.CONTOSO/AppData/Local/Microsoft/MSIPC/Templates");
-    mode(&store, 0o000);
+    set_mode(&store, 0o000);
     if sandbox::is_root() {
         let st = Command::new("chown")
             .args(["-R", "65534:65534", index.to_str().unwrap()])
@@ -426,7 +424,7 @@ fn a_rescan_keeps_records_it_cannot_list_or_name_in_utf8() {
         assert!(st.success());
     }
     let third = scan(true);
-    mode(&store, 0o755);
+    set_mode(&store, 0o755);
     let summary = String::from_utf8_lossy(&third.stderr);
     assert_eq!(third.status.code(), Some(2), "{summary}");
     assert!(summary.contains(", 0 removed)"), "{summary}");

@@ -18,6 +18,15 @@ fn rmsweep(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// The sample world's date, and its own AD RMS clusters as the trusted issuers.
+const JUDGED_AS_OF_THE_SAMPLE: &[&str] = &[
+    "--as-of",
+    "2025-06-01",
+    "--trust",
+    "contoso.com",
+    "fabrikam.local",
+];
+
 /// Scans `volume` into `idx` and writes the report; returns the page.
 fn scan_and_report(volume: &Path, idx: &Path, out: &Path, extra: &[&str]) -> String {
     let scan = rmsweep(&[
@@ -77,18 +86,7 @@ fn the_report_counts_what_the_volume_holds() {
     let volume = tmp.path().join("HOST-A");
     let m = write_volume(&volume, &VolumeSpec::sample()).unwrap();
     let (idx, out) = (tmp.path().join("idx"), tmp.path().join("report.html"));
-    let html = scan_and_report(
-        &volume,
-        &idx,
-        &out,
-        &[
-            "--as-of",
-            "2025-06-01",
-            "--trust",
-            "contoso.com",
-            "fabrikam.local",
-        ],
-    );
+    let html = scan_and_report(&volume, &idx, &out, JUDGED_AS_OF_THE_SAMPLE);
 
     let owners: BTreeSet<&str> = m
         .profiles
@@ -234,18 +232,7 @@ fn the_report_renders_in_headless_chromium() {
     let tmp = tempfile::tempdir().unwrap();
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/sample-volume");
     let (idx, out) = (tmp.path().join("idx"), tmp.path().join("report.html"));
-    scan_and_report(
-        &sample,
-        &idx,
-        &out,
-        &[
-            "--as-of",
-            "2025-06-01",
-            "--trust",
-            "contoso.com",
-            "fabrikam.local",
-        ],
-    );
+    scan_and_report(&sample, &idx, &out, JUDGED_AS_OF_THE_SAMPLE);
 
     let mut b = browser::Browser::launch(&browser::chromium(), tmp.path());
     let s = b.open_page(&format!("file://{}", out.display()), 1280);

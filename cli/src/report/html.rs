@@ -55,6 +55,7 @@ pub fn time(s: &str) -> String {
 }
 
 /// A table column: heading and whether its cells are numbers (right-aligned).
+#[derive(Clone, Copy)]
 pub struct Col<'a> {
     pub heading: &'a str,
     pub numeric: bool,

@@ -23,6 +23,17 @@ use crate::output::column;
 use crate::query_cmd::{stale_window, trust_list, RECORD_COLUMNS};
 use html::{cell, esc, num, text, time, Page};
 
+/// Headings of the record tables, one per column of [`RECORD_COLUMNS`].
+const RECORD_HEADINGS: [html::Col; 7] = [
+    text("kind"),
+    text("profile or SID"),
+    text("name"),
+    text("issuer"),
+    text("issued"),
+    text("valid until"),
+    text("path"),
+];
+
 /// Bars in the issuer and files-per-profile charts.
 const CHART_ROWS: usize = 25;
 
@@ -442,16 +453,7 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
     stale_cols.extend(RECORD_COLUMNS);
     page.table(
         "stale",
-        &[
-            text("reasons"),
-            text("kind"),
-            text("profile or SID"),
-            text("name"),
-            text("issuer"),
-            text("issued"),
-            text("valid until"),
-            text("path"),
-        ],
+        &[&[text("reasons")][..], &RECORD_HEADINGS].concat(),
         d.stale.iter().map(|r| record_cells(r, &stale_cols)),
         d.stale.len(),
         cx.max_rows,
@@ -465,15 +467,7 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
         page.section("foreign", "Records from foreign issuers");
         page.table(
             "foreign",
-            &[
-                text("kind"),
-                text("profile or SID"),
-                text("name"),
-                text("issuer"),
-                text("issued"),
-                text("valid until"),
-                text("path"),
-            ],
+            &RECORD_HEADINGS,
             d.foreign.iter().map(|r| record_cells(r, RECORD_COLUMNS)),
             d.foreign.len(),
             cx.max_rows,
