@@ -192,7 +192,7 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
     page.raw(&format!("<h1>{}</h1>\n", esc(&title)));
     page.raw(&format!(
         "<p class=\"meta\">Generated {} by rmsweep {} from the index <code>{}</code>. Stale and expired as of {} (not refreshed: untouched for {}).{}</p>\n",
-        esc(&time(&history_now())),
+        esc(&time(&now_rfc3339())),
         env!("CARGO_PKG_VERSION"),
         esc(&cx.index.display().to_string()),
         esc(&time(&cx.as_of_text)),
@@ -525,6 +525,6 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
     Ok(page.finish(&title))
 }
 
-fn history_now() -> String {
+fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
