@@ -97,7 +97,9 @@ pub fn issuers(a: QueryArgs) -> Result<ExitCode, String> {
 pub fn stale(a: StaleArgs) -> Result<ExitCode, String> {
     let idx = open(&a.out)?;
     let (as_of, window) = stale_window(&a.window)?;
-    let rows = reports::stale(&idx, as_of.timestamp(), window).map_err(|e| e.to_string())?;
+    let rows = reports::stale(&idx, as_of.timestamp(), window, None)
+        .map_err(|e| e.to_string())?
+        .rows;
     let mut cols = vec!["reasons"];
     cols.extend_from_slice(RECORD_COLUMNS);
     emit(&rows, &a.out, &cols)
@@ -129,7 +131,9 @@ pub fn foreign(a: ForeignArgs) -> Result<ExitCode, String> {
         return Err("say what is trusted: --trust PATTERN… (host or domain, issuer ID, RMS service ID, tenant ID, issuer name) or --trust-file FILE".into());
     }
     let idx = open(&a.out)?;
-    let rows = reports::foreign(&idx, &trust).map_err(|e| e.to_string())?;
+    let rows = reports::foreign(&idx, &trust, None)
+        .map_err(|e| e.to_string())?
+        .rows;
     emit(&rows, &a.out, RECORD_COLUMNS)
 }
 

@@ -316,3 +316,20 @@ fn the_browser_check_sees_console_errors() {
     assert_eq!(errors.len(), 2, "{errors:#?}");
     assert!(errors.iter().all(|e| e.contains("Content Security Policy")));
 }
+
+#[test]
+fn long_tables_stop_at_max_rows_and_say_how_to_get_the_rest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/sample-volume");
+    let (idx, out) = (tmp.path().join("idx"), tmp.path().join("report.html"));
+    let mut args = JUDGED_AS_OF_THE_SAMPLE.to_vec();
+    args.extend(["--max-rows", "2"]);
+    let html = scan_and_report(&sample, &idx, &out, &args);
+    let stale = card(&html, "stale records");
+    assert!(stale.parse::<usize>().unwrap() > 2);
+    assert_eq!(table(&html, "stale").len(), 2);
+    assert_eq!(table(&html, "templates").len(), 2);
+    assert!(html.contains(&format!(
+        "Showing 2 of {stale} rows; all of them: <code>rmsweep stale --as-of 2025-06-01T00:00:00Z --older-than 30d --format csv</code>"
+    )));
+}

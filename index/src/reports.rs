@@ -362,12 +362,31 @@ pub enum StaleReason {
     Expired,
 }
 
-/// Records with the reasons they are stale, in (label, path) order.
+/// Records a report found: how many, per reason, and the first of them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Found {
+    pub total: usize,
+    /// Records per reason (a record may have several reasons).
+    pub by_reason: BTreeMap<String, usize>,
+    /// In (label, path) order, each with its reasons; at most the limit asked for.
+    pub rows: Vec<serde_json::Value>,
+}
+
+fn reason_name(r: impl Serialize) -> String {
+    serde_json::to_value(r)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// Records with the reasons they are stale: all counted, the first `limit`
+/// (all with `None`) read, in (label, path) order.
 pub fn stale(
     idx: &RmsIndex,
     as_of: i64,
     older_than_secs: i64,
-) -> Result<Vec<serde_json::Value>, IndexError> {
+    limit: Option<usize>,
+) -> Result<Found, IndexError> {
     let searcher = crate::searcher(idx)?;
     let docs = matching(&searcher, &AllQuery).map_err(tantivy_err(idx))?;
     // Newest revision of every template ID, anywhere in the index.
@@ -433,21 +452,33 @@ pub fn stale(
             }
         }
     }
-    with_reasons(idx, &searcher, hits, "reasons")
+    let mut by_reason = BTreeMap::new();
+    for reason in hits.values().flatten() {
+        *by_reason.entry(reason_name(reason)).or_default() += 1;
+    }
+    Ok(Found {
+        total: hits.len(),
+        by_reason,
+        rows: with_reasons(idx, &searcher, &hits, "reasons", limit)?,
+    })
 }
 
+/// The stored records of the first `limit` hits in (label, path) order,
+/// each with its reasons under `key`.
 fn with_reasons<T: Serialize>(
     idx: &RmsIndex,
     searcher: &Searcher,
-    hits: BTreeMap<DocAddress, T>,
+    hits: &BTreeMap<DocAddress, T>,
     key: &str,
+    limit: Option<usize>,
 ) -> Result<Vec<serde_json::Value>, IndexError> {
     let mut by_seg: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
     for a in hits.keys() {
         by_seg.entry(a.segment_ord).or_default().push(a.doc_id);
     }
     let mut out = Vec::new();
-    for (_, _, addr) in sort_by_label_path(searcher, &by_seg) {
+    let ordered = sort_by_label_path(searcher, &by_seg);
+    for (_, _, addr) in ordered.into_iter().take(limit.unwrap_or(usize::MAX)) {
         let mut rec = stored_record(idx, searcher, addr)?;
         if let (Some(obj), Some(extra)) = (rec.as_object_mut(), hits.get(&addr)) {
             obj.insert(
@@ -518,8 +549,13 @@ const RMS_ISSUED: [&str; 6] = [
     "jclc",
 ];
 
-/// Records whose issuer matches none of the trusted patterns.
-pub fn foreign(idx: &RmsIndex, trust: &TrustList) -> Result<Vec<serde_json::Value>, IndexError> {
+/// Records whose issuer matches none of the trusted patterns: all counted,
+/// the first `limit` (all with `None`) read, in (label, path) order.
+pub fn foreign(
+    idx: &RmsIndex,
+    trust: &TrustList,
+    limit: Option<usize>,
+) -> Result<Found, IndexError> {
     let searcher = crate::searcher(idx)?;
     let docs = matching(&searcher, &AllQuery).map_err(tantivy_err(idx))?;
     let mut hits: BTreeMap<DocAddress, &str> = BTreeMap::new();
@@ -567,5 +603,10 @@ pub fn foreign(idx: &RmsIndex, trust: &TrustList) -> Result<Vec<serde_json::Valu
             }
         }
     }
-    with_reasons(idx, &searcher, hits, "reason")
+    let rows = with_reasons(idx, &searcher, &hits, "reason", limit)?;
+    Ok(Found {
+        total: hits.len(),
+        by_reason: BTreeMap::from([("untrusted_issuer".to_string(), hits.len())]),
+        rows,
+    })
 }

@@ -8,12 +8,11 @@
 mod charts;
 mod html;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
 
 use rmsweep_index::history::{self, RunStatus};
-use rmsweep_index::reports::{self, IssuerRow, TemplateRow, TrustList};
+use rmsweep_index::reports::{self, Found, IssuerRow, TemplateRow, TrustList};
 use rmsweep_index::summary::{self, Overview};
 use rmsweep_index::{query, RmsIndex};
 use serde_json::Value;
@@ -54,13 +53,13 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, String> {
         runs: history::runs(&idx).map_err(e)?,
         templates: reports::templates(&idx).map_err(e)?,
         issuers: reports::issuers(&idx).map_err(e)?,
-        stale: reports::stale(&idx, as_of.timestamp(), window).map_err(e)?,
+        stale: reports::stale(&idx, as_of.timestamp(), window, Some(a.max_rows)).map_err(e)?,
         foreign: if trust.is_empty() {
-            Vec::new()
+            Found::default()
         } else {
-            reports::foreign(&idx, &trust).map_err(e)?
+            reports::foreign(&idx, &trust, Some(a.max_rows)).map_err(e)?
         },
-        unreadable: query::search(&idx, "kind:unreadable", None)
+        unreadable: query::search(&idx, "kind:unreadable", Some(a.max_rows))
             .map_err(e)?
             .iter()
             .map(|r| serde_json::from_str(r.get()).unwrap_or(Value::Null))
@@ -81,8 +80,8 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, String> {
         a.out.display(),
         data.overview.total.files,
         data.templates.len(),
-        data.stale.len(),
-        data.unreadable.len()
+        data.stale.total,
+        data.overview.total.errors
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -93,8 +92,9 @@ struct Data {
     runs: Vec<history::Run>,
     templates: Vec<TemplateRow>,
     issuers: Vec<IssuerRow>,
-    stale: Vec<Value>,
-    foreign: Vec<Value>,
+    stale: Found,
+    foreign: Found,
+    /// The first unreadable records (their number is in the overview).
     unreadable: Vec<Value>,
 }
 
@@ -224,12 +224,7 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
     card(&mut page, "read", bytes(o.total.bytes), false);
     card(&mut page, "templates", d.templates.len(), false);
     card(&mut page, "issuers", d.issuers.len(), false);
-    card(
-        &mut page,
-        "stale records",
-        d.stale.len(),
-        !d.stale.is_empty(),
-    );
+    card(&mut page, "stale records", d.stale.total, d.stale.total > 0);
     if !cx.trust.is_empty() {
         card(
             &mut page,
@@ -326,21 +321,15 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
         ));
     }
     page.figure("chart-timeline", &timeline.svg, &caption);
-    let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
-    for r in &d.stale {
-        for reason in r["reasons"].as_array().into_iter().flatten() {
-            *reasons
-                .entry(reason.as_str().unwrap_or_default().replace('_', " "))
-                .or_default() += 1;
-        }
-    }
+    let reasons: Vec<(String, u64)> = d
+        .stale
+        .by_reason
+        .iter()
+        .map(|(r, n)| (r.replace('_', " "), *n as u64))
+        .collect();
     page.figure(
         "chart-stale",
-        &charts::bars(
-            "Stale records per reason",
-            &reasons.into_iter().collect::<Vec<_>>(),
-            charts::VERMILION,
-        )?,
+        &charts::bars("Stale records per reason", &reasons, charts::VERMILION)?,
         "Stale records per reason (a record may have several): not refreshed (a managed template file untouched for longer than the window), superseded (a newer revision of the template exists), expired (certificate validity or content expiry passed).",
     );
     let owner_bars: Vec<(String, u64)> = o
@@ -454,8 +443,8 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
     page.table(
         "stale",
         &[&[text("reasons")][..], &RECORD_HEADINGS].concat(),
-        d.stale.iter().map(|r| record_cells(r, &stale_cols)),
-        d.stale.len(),
+        d.stale.rows.iter().map(|r| record_cells(r, &stale_cols)),
+        d.stale.total,
         cx.max_rows,
         &format!(
             "rmsweep stale --as-of {} --older-than {} --format csv",
@@ -468,8 +457,11 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
         page.table(
             "foreign",
             &RECORD_HEADINGS,
-            d.foreign.iter().map(|r| record_cells(r, RECORD_COLUMNS)),
-            d.foreign.len(),
+            d.foreign
+                .rows
+                .iter()
+                .map(|r| record_cells(r, RECORD_COLUMNS)),
+            d.foreign.total,
             cx.max_rows,
             "rmsweep foreign --trust PATTERN… --format csv",
         );
@@ -482,7 +474,7 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
         d.unreadable
             .iter()
             .map(|r| record_cells(r, &["path", "error", "size", "modified"])),
-        d.unreadable.len(),
+        o.total.errors as usize,
         cx.max_rows,
         "rmsweep search kind:unreadable --all --format csv",
     );
