@@ -84,7 +84,7 @@ fn parse_files(a: args::ParseArgs) -> Result<ExitCode, String> {
         rows.push(v);
     }
     output::emit(
-        &rows,
+        rows,
         output::pick(a.format),
         &[
             "kind",

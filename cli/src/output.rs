@@ -3,7 +3,9 @@
 //! a table should show.
 
 use std::io::{self, IsTerminal, Write};
+use std::ops::ControlFlow;
 
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::args::Format;
@@ -17,90 +19,140 @@ pub fn pick(flag: Option<Format>) -> Format {
     })
 }
 
-/// Like [`emit`] for records read back as JSON text: JSON and JSON lines copy
-/// the text; only tables and CSV parse it.
-pub fn emit_raw(
-    rows: &[Box<serde_json::value::RawValue>],
+/// Rows written as they come: JSON lines, JSON and Timesketch stream (memory
+/// does not grow with the number of rows); a table and CSV need every row
+/// first (column widths, the union of columns), so they are collected.
+pub struct RowSink {
     format: Format,
-    table_columns: &[&str],
-) -> Result<std::process::ExitCode, String> {
-    let result = match format {
-        Format::Jsonl | Format::Json => write_raw(rows, format == Format::Json),
-        Format::Table | Format::Csv | Format::Timesketch => {
-            let values: Vec<Value> = rows
-                .iter()
-                .map(|r| serde_json::from_str(r.get()).unwrap_or(Value::Null))
-                .collect();
-            write(&values, format, table_columns)
+    columns: &'static [&'static str],
+    out: io::BufWriter<io::StdoutLock<'static>>,
+    /// Rows written so far (JSON separators).
+    written: usize,
+    collected: Vec<Value>,
+    failed: Option<io::Error>,
+}
+
+impl RowSink {
+    pub fn new(format: Format, columns: &'static [&'static str]) -> RowSink {
+        RowSink {
+            format,
+            columns,
+            out: io::BufWriter::new(io::stdout().lock()),
+            written: 0,
+            collected: Vec::new(),
+            failed: None,
         }
-    };
-    match result {
-        Ok(()) => Ok(std::process::ExitCode::SUCCESS),
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(std::process::ExitCode::SUCCESS),
-        Err(e) => Err(format!("cannot write to standard output: {e}")),
+    }
+
+    fn stop(&mut self, r: io::Result<()>) -> ControlFlow<()> {
+        match r {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => {
+                self.failed = Some(e);
+                ControlFlow::Break(())
+            }
+        }
+    }
+
+    fn separator(&mut self) -> io::Result<()> {
+        let sep = match (self.written, self.format) {
+            (0, Format::Json) => "[\n",
+            (_, Format::Json) => ",\n",
+            _ => "",
+        };
+        self.written += 1;
+        self.out.write_all(sep.as_bytes())
+    }
+
+    /// A record as stored JSON text: JSON and JSON lines copy it unparsed.
+    pub fn raw(&mut self, row: &RawValue) -> ControlFlow<()> {
+        match self.format {
+            Format::Jsonl | Format::Json => {
+                let r = self
+                    .separator()
+                    .and_then(|()| self.out.write_all(row.get().as_bytes()))
+                    .and_then(|()| match self.format {
+                        Format::Jsonl => self.out.write_all(b"\n"),
+                        _ => Ok(()),
+                    });
+                self.stop(r)
+            }
+            _ => self.value(serde_json::from_str(row.get()).unwrap_or(Value::Null)),
+        }
+    }
+
+    /// A row.
+    pub fn value(&mut self, row: Value) -> ControlFlow<()> {
+        let r = match self.format {
+            Format::Table | Format::Csv => {
+                self.collected.push(row);
+                Ok(())
+            }
+            Format::Jsonl => serde_json::to_writer(&mut self.out, &row)
+                .map_err(io::Error::from)
+                .and_then(|()| self.out.write_all(b"\n")),
+            Format::Json => self.separator().and_then(|()| {
+                serde_json::to_writer_pretty(&mut self.out, &row).map_err(io::Error::from)
+            }),
+            Format::Timesketch => {
+                if row.get("path").is_none() {
+                    Err(io::Error::new(io::ErrorKind::InvalidInput, "the timesketch format is for records (search, stale, foreign, export), not for summaries"))
+                } else {
+                    crate::timeline::events(&row).iter().try_for_each(|e| {
+                        serde_json::to_writer(&mut self.out, e)?;
+                        self.out.write_all(b"\n")
+                    })
+                }
+            }
+        };
+        self.stop(r)
+    }
+
+    /// Writes what was collected and closes the output: a reader that went
+    /// away (`| head`) ends it quietly, as in other Unix tools.
+    pub fn finish(mut self) -> Result<std::process::ExitCode, String> {
+        let r = match self.failed.take() {
+            Some(e) => Err(e),
+            None => self.write_end(),
+        };
+        match r {
+            Ok(()) => Ok(std::process::ExitCode::SUCCESS),
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(std::process::ExitCode::SUCCESS),
+            Err(e) if e.kind() == io::ErrorKind::InvalidInput => Err(e.to_string()),
+            Err(e) => Err(format!("cannot write to standard output: {e}")),
+        }
+    }
+
+    fn write_end(&mut self) -> io::Result<()> {
+        match self.format {
+            Format::Json if self.written == 0 => self.out.write_all(b"[]\n")?,
+            Format::Json => self.out.write_all(b"\n]\n")?,
+            Format::Csv => write_csv(&mut self.out, &self.collected)?,
+            Format::Table => write_table(
+                &mut self.out,
+                &self.collected,
+                self.columns,
+                terminal_width(),
+            )?,
+            Format::Jsonl | Format::Timesketch => {}
+        }
+        self.out.flush()
     }
 }
 
-fn write_raw(rows: &[Box<serde_json::value::RawValue>], array: bool) -> io::Result<()> {
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    if array {
-        writeln!(out, "[")?;
-    }
-    for (i, r) in rows.iter().enumerate() {
-        let sep = if array && i + 1 < rows.len() { "," } else { "" };
-        writeln!(out, "{}{sep}", r.get())?;
-    }
-    if array {
-        writeln!(out, "]")?;
-    }
-    out.flush()
-}
-
-/// Writes `rows` to standard output for a command: a reader that went away
-/// (`| head`) ends the output quietly, as in other Unix tools.
+/// Writes `rows` to standard output for a command.
 pub fn emit(
-    rows: &[Value],
+    rows: Vec<Value>,
     format: Format,
-    table_columns: &[&str],
+    table_columns: &'static [&'static str],
 ) -> Result<std::process::ExitCode, String> {
-    match write(rows, format, table_columns) {
-        Ok(()) => Ok(std::process::ExitCode::SUCCESS),
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(std::process::ExitCode::SUCCESS),
-        Err(e) => Err(format!("cannot write to standard output: {e}")),
-    }
-}
-
-/// Writes `rows` to standard output.
-pub fn write(rows: &[Value], format: Format, table_columns: &[&str]) -> io::Result<()> {
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    match format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut out, rows)?;
-            writeln!(out)?;
-        }
-        Format::Jsonl => {
-            for r in rows {
-                serde_json::to_writer(&mut out, r)?;
-                writeln!(out)?;
-            }
-        }
-        Format::Csv => write_csv(&mut out, rows)?,
-        Format::Table => write_table(&mut out, rows, table_columns, terminal_width())?,
-        Format::Timesketch => {
-            for r in rows {
-                if r.get("path").is_none() {
-                    return Err(io::Error::new(io::ErrorKind::InvalidInput, "the timesketch format is for records (search, stale, foreign, export), not for summaries"));
-                }
-                for e in crate::timeline::events(r) {
-                    serde_json::to_writer(&mut out, &e)?;
-                    writeln!(out)?;
-                }
-            }
+    let mut sink = RowSink::new(format, table_columns);
+    for row in rows {
+        if sink.value(row).is_break() {
+            break;
         }
     }
-    out.flush()
+    sink.finish()
 }
 
 /// A cell as text: strings as they are, lists joined, objects as JSON.

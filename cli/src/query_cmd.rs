@@ -37,28 +37,57 @@ fn to_rows<T: serde::Serialize>(items: Vec<T>) -> Vec<Value> {
         .collect()
 }
 
-fn emit(rows: &[Value], a: &QueryArgs, columns: &[&str]) -> Result<ExitCode, String> {
+/// Columns a table shows for stale records.
+const STALE_COLUMNS: &[&str] = &[
+    "reasons",
+    "kind",
+    "owner",
+    "name",
+    "issuer_name",
+    "issued",
+    "valid_until",
+    "path",
+];
+
+fn emit(
+    rows: Vec<Value>,
+    a: &QueryArgs,
+    columns: &'static [&'static str],
+) -> Result<ExitCode, String> {
     output::emit(rows, output::pick(a.format), columns)
+}
+
+/// Streams records to the output as the index hands them over.
+fn stream(
+    format: Option<crate::args::Format>,
+    columns: &'static [&'static str],
+    read: impl FnOnce(&mut output::RowSink) -> Result<(), rmsweep_index::IndexError>,
+) -> Result<ExitCode, String> {
+    let mut sink = output::RowSink::new(output::pick(format), columns);
+    read(&mut sink).map_err(|e| e.to_string())?;
+    sink.finish()
 }
 
 pub fn search(a: SearchArgs) -> Result<ExitCode, String> {
     let idx = open(&a.out)?;
     let limit = if a.all { None } else { Some(a.limit) };
-    let rows = query::search(&idx, &a.query, limit).map_err(|e| e.to_string())?;
-    output::emit_raw(&rows, output::pick(a.out.format), RECORD_COLUMNS)
+    stream(a.out.format, RECORD_COLUMNS, |sink| {
+        query::search_each(&idx, &a.query, limit, |r| sink.raw(&r))
+    })
 }
 
 pub fn export(a: QueryArgs) -> Result<ExitCode, String> {
     let idx = open(&a)?;
-    let rows = query::export(&idx).map_err(|e| e.to_string())?;
-    output::emit_raw(&rows, output::pick(a.format), RECORD_COLUMNS)
+    stream(a.format, RECORD_COLUMNS, |sink| {
+        query::export_each(&idx, |r| sink.raw(&r))
+    })
 }
 
 pub fn templates(a: QueryArgs) -> Result<ExitCode, String> {
     let idx = open(&a)?;
     let rows = to_rows(reports::templates(&idx).map_err(|e| e.to_string())?);
     emit(
-        &rows,
+        rows,
         &a,
         &[
             "name",
@@ -78,7 +107,7 @@ pub fn issuers(a: QueryArgs) -> Result<ExitCode, String> {
     let idx = open(&a)?;
     let rows = to_rows(reports::issuers(&idx).map_err(|e| e.to_string())?);
     emit(
-        &rows,
+        rows,
         &a,
         &[
             "issuer_name",
@@ -97,12 +126,10 @@ pub fn issuers(a: QueryArgs) -> Result<ExitCode, String> {
 pub fn stale(a: StaleArgs) -> Result<ExitCode, String> {
     let idx = open(&a.out)?;
     let (as_of, window) = stale_window(&a.window)?;
-    let rows = reports::stale(&idx, as_of.timestamp(), window, None)
-        .map_err(|e| e.to_string())?
-        .rows;
-    let mut cols = vec!["reasons"];
-    cols.extend_from_slice(RECORD_COLUMNS);
-    emit(&rows, &a.out, &cols)
+    let found = reports::stale(&idx, as_of.timestamp(), window).map_err(|e| e.to_string())?;
+    stream(a.out.format, STALE_COLUMNS, |sink| {
+        found.for_each(&idx, None, |r| sink.value(r))
+    })
 }
 
 /// The `--as-of` date (default now) and the `--older-than` window in seconds.
@@ -131,10 +158,10 @@ pub fn foreign(a: ForeignArgs) -> Result<ExitCode, String> {
         return Err("say what is trusted: --trust PATTERN… (host or domain, issuer ID, RMS service ID, tenant ID, issuer name) or --trust-file FILE".into());
     }
     let idx = open(&a.out)?;
-    let rows = reports::foreign(&idx, &trust, None)
-        .map_err(|e| e.to_string())?
-        .rows;
-    emit(&rows, &a.out, RECORD_COLUMNS)
+    let found = reports::foreign(&idx, &trust).map_err(|e| e.to_string())?;
+    stream(a.out.format, RECORD_COLUMNS, |sink| {
+        found.for_each(&idx, None, |r| sink.value(r))
+    })
 }
 
 pub fn merge(a: MergeArgs) -> Result<ExitCode, String> {

@@ -2,6 +2,7 @@
 //! server) into one. Records are re-indexed from their stored JSON, so the
 //! result is exactly what scanning into one index would have produced.
 
+use std::ops::ControlFlow;
 use std::path::Path;
 
 use rmsweep_scanner::Record;
@@ -9,7 +10,7 @@ use tantivy::query::AllQuery;
 
 use crate::history::Run;
 use crate::open::RmsIndex;
-use crate::rows::{matching, sort_by_label_path, stored_json};
+use crate::rows::{for_each_in_order, matching};
 use crate::writer::{IndexSession, WriteStats};
 use crate::IndexError;
 
@@ -28,11 +29,21 @@ pub fn merge(out: &Path, sources: &[&Path]) -> Result<WriteStats, IndexError> {
         let searcher = crate::searcher(&idx)?;
         let docs = matching(&searcher, &AllQuery)
             .map_err(|e| IndexError::Tantivy(idx.dir.clone(), e.to_string()))?;
-        for (_, _, addr) in sort_by_label_path(&searcher, &docs) {
-            let json = stored_json(&idx, &searcher, addr)?;
-            let record: Record = serde_json::from_str(json.get())
-                .map_err(|e| IndexError::Corrupt(idx.dir.clone(), e.to_string()))?;
-            session.upsert(&record)?;
+        let mut failed = None;
+        for_each_in_order(&idx, &searcher, &docs, None, |_, json| {
+            let added = serde_json::from_str::<Record>(json.get())
+                .map_err(|e| IndexError::Corrupt(idx.dir.clone(), e.to_string()))
+                .and_then(|record| session.upsert(&record));
+            match added {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    failed = Some(e);
+                    ControlFlow::Break(())
+                }
+            }
+        })?;
+        if let Some(e) = failed {
+            return Err(e);
         }
     }
     session.finish()

@@ -5,6 +5,7 @@
 //! value.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ops::ControlFlow;
 
 use serde::Serialize;
 use tantivy::query::{AllQuery, TermQuery};
@@ -12,7 +13,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, Searcher, Term};
 
 use crate::open::RmsIndex;
-use crate::rows::{date_at, date_col, matching, sort_by_label_path, stored_record, StrLookup};
+use crate::rows::{date_at, date_col, for_each_in_order, matching, StrLookup};
 use crate::IndexError;
 
 fn rfc3339(secs: Option<i64>) -> Option<String> {
@@ -362,14 +363,60 @@ pub enum StaleReason {
     Expired,
 }
 
-/// Records a report found: how many, per reason, and the first of them.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Records a report found: how many, per reason, and the way to read them.
 pub struct Found {
     pub total: usize,
     /// Records per reason (a record may have several reasons).
     pub by_reason: BTreeMap<String, usize>,
-    /// In (label, path) order, each with its reasons; at most the limit asked for.
-    pub rows: Vec<serde_json::Value>,
+    /// The key under which each record carries its reasons.
+    key: &'static str,
+    hits: BTreeMap<DocAddress, serde_json::Value>,
+    searcher: Searcher,
+}
+
+impl Found {
+    /// Hands the records to `f` in (label, path) order, each with its
+    /// reasons, at most `limit`, reading one stored record at a time.
+    pub fn for_each(
+        &self,
+        idx: &RmsIndex,
+        limit: Option<usize>,
+        mut f: impl FnMut(serde_json::Value) -> ControlFlow<()>,
+    ) -> Result<(), IndexError> {
+        let mut by_seg: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+        for a in self.hits.keys() {
+            by_seg.entry(a.segment_ord).or_default().push(a.doc_id);
+        }
+        let mut bad = None;
+        for_each_in_order(idx, &self.searcher, &by_seg, limit, |addr, raw| {
+            let mut rec: serde_json::Value = match serde_json::from_str(raw.get()) {
+                Ok(v) => v,
+                Err(e) => {
+                    bad = Some(IndexError::Corrupt(idx.dir.clone(), e.to_string()));
+                    return ControlFlow::Break(());
+                }
+            };
+            if let (Some(obj), Some(reasons)) = (rec.as_object_mut(), self.hits.get(&addr)) {
+                obj.insert(self.key.to_string(), reasons.clone());
+            }
+            f(rec)
+        })?;
+        bad.map_or(Ok(()), Err)
+    }
+
+    /// The first `limit` records (all with `None`), collected.
+    pub fn rows(
+        &self,
+        idx: &RmsIndex,
+        limit: Option<usize>,
+    ) -> Result<Vec<serde_json::Value>, IndexError> {
+        let mut out = Vec::new();
+        self.for_each(idx, limit, |r| {
+            out.push(r);
+            ControlFlow::Continue(())
+        })?;
+        Ok(out)
+    }
 }
 
 fn reason_name(r: impl Serialize) -> String {
@@ -379,14 +426,8 @@ fn reason_name(r: impl Serialize) -> String {
         .unwrap_or_default()
 }
 
-/// Records with the reasons they are stale: all counted, the first `limit`
-/// (all with `None`) read, in (label, path) order.
-pub fn stale(
-    idx: &RmsIndex,
-    as_of: i64,
-    older_than_secs: i64,
-    limit: Option<usize>,
-) -> Result<Found, IndexError> {
+/// Records that are stale, with their reasons.
+pub fn stale(idx: &RmsIndex, as_of: i64, older_than_secs: i64) -> Result<Found, IndexError> {
     let searcher = crate::searcher(idx)?;
     let docs = matching(&searcher, &AllQuery).map_err(tantivy_err(idx))?;
     // Newest revision of every template ID, anywhere in the index.
@@ -459,36 +500,13 @@ pub fn stale(
     Ok(Found {
         total: hits.len(),
         by_reason,
-        rows: with_reasons(idx, &searcher, &hits, "reasons", limit)?,
+        key: "reasons",
+        hits: hits
+            .into_iter()
+            .map(|(a, r)| (a, serde_json::to_value(r).unwrap_or_default()))
+            .collect(),
+        searcher,
     })
-}
-
-/// The stored records of the first `limit` hits in (label, path) order,
-/// each with its reasons under `key`.
-fn with_reasons<T: Serialize>(
-    idx: &RmsIndex,
-    searcher: &Searcher,
-    hits: &BTreeMap<DocAddress, T>,
-    key: &str,
-    limit: Option<usize>,
-) -> Result<Vec<serde_json::Value>, IndexError> {
-    let mut by_seg: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-    for a in hits.keys() {
-        by_seg.entry(a.segment_ord).or_default().push(a.doc_id);
-    }
-    let mut out = Vec::new();
-    let ordered = sort_by_label_path(searcher, &by_seg);
-    for (_, _, addr) in ordered.into_iter().take(limit.unwrap_or(usize::MAX)) {
-        let mut rec = stored_record(idx, searcher, addr)?;
-        if let (Some(obj), Some(extra)) = (rec.as_object_mut(), hits.get(&addr)) {
-            obj.insert(
-                key.to_string(),
-                serde_json::to_value(extra).unwrap_or_default(),
-            );
-        }
-        out.push(rec);
-    }
-    Ok(out)
 }
 
 /// What an examiner trusts: host names or domain suffixes, issuer IDs, RMS
@@ -549,13 +567,8 @@ const RMS_ISSUED: [&str; 6] = [
     "jclc",
 ];
 
-/// Records whose issuer matches none of the trusted patterns: all counted,
-/// the first `limit` (all with `None`) read, in (label, path) order.
-pub fn foreign(
-    idx: &RmsIndex,
-    trust: &TrustList,
-    limit: Option<usize>,
-) -> Result<Found, IndexError> {
+/// Records whose issuer matches none of the trusted patterns.
+pub fn foreign(idx: &RmsIndex, trust: &TrustList) -> Result<Found, IndexError> {
     let searcher = crate::searcher(idx)?;
     let docs = matching(&searcher, &AllQuery).map_err(tantivy_err(idx))?;
     let mut hits: BTreeMap<DocAddress, &str> = BTreeMap::new();
@@ -603,10 +616,14 @@ pub fn foreign(
             }
         }
     }
-    let rows = with_reasons(idx, &searcher, &hits, "reason", limit)?;
     Ok(Found {
         total: hits.len(),
         by_reason: BTreeMap::from([("untrusted_issuer".to_string(), hits.len())]),
-        rows,
+        key: "reason",
+        hits: hits
+            .into_keys()
+            .map(|a| (a, serde_json::Value::from("untrusted_issuer")))
+            .collect(),
+        searcher,
     })
 }

@@ -6,7 +6,9 @@
 //! order of the terms, so within a segment documents sort by ordinal, and a
 //! string is materialised once per distinct ordinal ([`StrLookup`]).
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::ops::ControlFlow;
 
 use serde_json::value::RawValue;
 use tantivy::collector::{Collector, SegmentCollector};
@@ -185,28 +187,92 @@ pub fn segment_order(
     keyed
 }
 
-/// Every matching document address in (label, path) order: output order is
-/// stable whatever the segment layout. Strings are read in one sorted
-/// dictionary pass per segment.
-pub fn sort_by_label_path(
+/// Visits the stored records of `docs` in (label, path) order, at most
+/// `limit`, one at a time: output order is stable whatever the segment
+/// layout, and memory holds a few integers per document, never the records.
+/// Within a segment, dictionary ordinals sort like the strings, so each
+/// segment's documents are ordered without reading a string; segments are
+/// merged on the label and path of the stored records, read as they are
+/// visited. `f` returns `Break` to stop early.
+pub fn for_each_in_order(
+    idx: &RmsIndex,
     searcher: &Searcher,
     docs: &BTreeMap<u32, Vec<DocId>>,
-) -> Vec<(String, String, DocAddress)> {
-    let mut out = Vec::new();
-    for (&seg_ord, ids) in docs {
-        let seg = searcher.segment_reader(seg_ord);
-        let keyed = segment_order(seg, ids, None);
-        let (mut label, mut path) = (StrLookup::new(seg, "label"), StrLookup::new(seg, "path"));
-        label.prefetch(keyed.iter().map(|k| k.0).collect::<Vec<_>>());
-        path.prefetch(keyed.iter().map(|k| k.1).collect::<Vec<_>>());
-        for (lo, po, doc) in keyed {
-            let l = label.term(lo).unwrap_or_default().to_string();
-            let p = path.term(po).unwrap_or_default().to_string();
-            out.push((l, p, DocAddress::new(seg_ord, doc)));
+    limit: Option<usize>,
+    mut f: impl FnMut(DocAddress, Box<RawValue>) -> ControlFlow<()>,
+) -> Result<(), IndexError> {
+    // Each lane: a segment's documents in order, reversed for popping.
+    let mut lanes: Vec<(u32, Vec<DocId>)> = docs
+        .iter()
+        .map(|(&seg_ord, ids)| {
+            let keyed = segment_order(searcher.segment_reader(seg_ord), ids, limit);
+            (seg_ord, keyed.into_iter().map(|k| k.2).rev().collect())
+        })
+        .collect();
+    #[derive(serde::Deserialize)]
+    struct Key {
+        label: String,
+        path: String,
+    }
+    let fetch =
+        |lane: usize, lanes: &mut Vec<(u32, Vec<DocId>)>| -> Result<Option<Head>, IndexError> {
+            let (seg, ids) = &mut lanes[lane];
+            let Some(doc) = ids.pop() else {
+                return Ok(None);
+            };
+            let addr = DocAddress::new(*seg, doc);
+            let raw = stored_json(idx, searcher, addr)?;
+            let key: Key = serde_json::from_str(raw.get())
+                .map_err(|e| IndexError::Corrupt(idx.dir.clone(), e.to_string()))?;
+            Ok(Some(((key.label, key.path), lane, Unordered((addr, raw)))))
+        };
+    let mut heads = BinaryHeap::new();
+    for lane in 0..lanes.len() {
+        if let Some(head) = fetch(lane, &mut lanes)? {
+            heads.push(Reverse(head));
         }
     }
-    out.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
-    out
+    let mut visited = 0;
+    while limit.is_none_or(|l| visited < l) {
+        let Some(Reverse((_, lane, Unordered((addr, raw))))) = heads.pop() else {
+            break;
+        };
+        visited += 1;
+        if f(addr, raw).is_break() {
+            break;
+        }
+        if let Some(head) = fetch(lane, &mut lanes)? {
+            heads.push(Reverse(head));
+        }
+    }
+    Ok(())
+}
+
+/// A lane's next record: its (label, path), its lane, its address and JSON.
+type Head = (
+    (String, String),
+    usize,
+    Unordered<(DocAddress, Box<RawValue>)>,
+);
+
+/// A payload that never decides an order (keys and lanes do).
+struct Unordered<T>(T);
+
+impl<T> PartialEq for Unordered<T> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl<T> Eq for Unordered<T> {}
+impl<T> PartialOrd for Unordered<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<T> Ord for Unordered<T> {
+    fn cmp(&self, _: &Self) -> std::cmp::Ordering {
+        std::cmp::Ordering::Equal
+    }
 }
 
 /// The stored record of a document, as JSON text (not parsed: output that
@@ -225,14 +291,4 @@ pub fn stored_json(
         .unwrap_or("{}");
     RawValue::from_string(text.to_string())
         .map_err(|e| IndexError::Corrupt(idx.dir.clone(), e.to_string()))
-}
-
-/// The stored record of a document, parsed.
-pub fn stored_record(
-    idx: &RmsIndex,
-    searcher: &Searcher,
-    addr: DocAddress,
-) -> Result<serde_json::Value, IndexError> {
-    let raw = stored_json(idx, searcher, addr)?;
-    serde_json::from_str(raw.get()).map_err(|e| IndexError::Corrupt(idx.dir.clone(), e.to_string()))
 }

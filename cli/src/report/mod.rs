@@ -48,16 +48,21 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, String> {
     let dir = &a.index.index;
     let idx = RmsIndex::open(dir).map_err(|e| e.to_string())?;
     let e = |e: rmsweep_index::IndexError| e.to_string();
+    // Every hit counted; only the rows the tables show read.
+    let listed = |found: Found| -> Result<Listed, String> {
+        let rows = found.rows(&idx, Some(a.max_rows)).map_err(e)?;
+        Ok(Listed { found, rows })
+    };
     let data = Data {
         overview: summary::overview(&idx).map_err(e)?,
         runs: history::runs(&idx).map_err(e)?,
         templates: reports::templates(&idx).map_err(e)?,
         issuers: reports::issuers(&idx).map_err(e)?,
-        stale: reports::stale(&idx, as_of.timestamp(), window, Some(a.max_rows)).map_err(e)?,
+        stale: listed(reports::stale(&idx, as_of.timestamp(), window).map_err(e)?)?,
         foreign: if trust.is_empty() {
-            Found::default()
+            None
         } else {
-            reports::foreign(&idx, &trust, Some(a.max_rows)).map_err(e)?
+            Some(listed(reports::foreign(&idx, &trust).map_err(e)?)?)
         },
         unreadable: query::search(&idx, "kind:unreadable", Some(a.max_rows))
             .map_err(e)?
@@ -80,7 +85,7 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, String> {
         a.out.display(),
         data.overview.total.files,
         data.templates.len(),
-        data.stale.total,
+        data.stale.found.total,
         data.overview.total.errors
     );
     Ok(ExitCode::SUCCESS)
@@ -92,10 +97,17 @@ struct Data {
     runs: Vec<history::Run>,
     templates: Vec<TemplateRow>,
     issuers: Vec<IssuerRow>,
-    stale: Found,
-    foreign: Found,
+    stale: Listed,
+    /// With trusted patterns only.
+    foreign: Option<Listed>,
     /// The first unreadable records (their number is in the overview).
     unreadable: Vec<Value>,
+}
+
+/// A report's hits and the first of their records.
+struct Listed {
+    found: Found,
+    rows: Vec<Value>,
 }
 
 struct Context<'a> {
@@ -224,7 +236,12 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
     card(&mut page, "read", bytes(o.total.bytes), false);
     card(&mut page, "templates", d.templates.len(), false);
     card(&mut page, "issuers", d.issuers.len(), false);
-    card(&mut page, "stale records", d.stale.total, d.stale.total > 0);
+    card(
+        &mut page,
+        "stale records",
+        d.stale.found.total,
+        d.stale.found.total > 0,
+    );
     if !cx.trust.is_empty() {
         card(
             &mut page,
@@ -323,6 +340,7 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
     page.figure("chart-timeline", &timeline.svg, &caption);
     let reasons: Vec<(String, u64)> = d
         .stale
+        .found
         .by_reason
         .iter()
         .map(|(r, n)| (r.replace('_', " "), *n as u64))
@@ -444,7 +462,7 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
         "stale",
         &[&[text("reasons")][..], &RECORD_HEADINGS].concat(),
         d.stale.rows.iter().map(|r| record_cells(r, &stale_cols)),
-        d.stale.total,
+        d.stale.found.total,
         cx.max_rows,
         &format!(
             "rmsweep stale --as-of {} --older-than {} --format csv",
@@ -452,16 +470,13 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
         ),
     );
 
-    if !cx.trust.is_empty() {
+    if let Some(foreign) = &d.foreign {
         page.section("foreign", "Records from foreign issuers");
         page.table(
             "foreign",
             &RECORD_HEADINGS,
-            d.foreign
-                .rows
-                .iter()
-                .map(|r| record_cells(r, RECORD_COLUMNS)),
-            d.foreign.total,
+            foreign.rows.iter().map(|r| record_cells(r, RECORD_COLUMNS)),
+            foreign.found.total,
             cx.max_rows,
             "rmsweep foreign --trust PATTERN… --format csv",
         );
