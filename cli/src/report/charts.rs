@@ -91,6 +91,8 @@ fn draw_hbars(
     chart
         .configure_mesh()
         .disable_y_mesh()
+        // A label on every bar (plotters thins labels out beyond ten).
+        .y_labels(n + 1)
         .x_labels(6)
         .x_label_formatter(&|v| v.to_string())
         .y_label_formatter(&|v| match v {
@@ -331,6 +333,15 @@ mod tests {
         let svg = bars("Files", &[("<script>x</script>".into(), 3)], BLUE).unwrap();
         assert!(svg.contains("&lt;script&gt;x&lt;/script&gt;"));
         assert!(!svg.contains("<script"));
+    }
+
+    #[test]
+    fn every_bar_has_its_label() {
+        let rows: Vec<(String, u64)> = (0..18).map(|i| (format!("profile-{i:02}"), i)).collect();
+        let svg = bars("Files", &rows, BLUE).unwrap();
+        for (name, _) in &rows {
+            assert_eq!(svg.matches(&format!("{name}\n")).count(), 1, "{name}");
+        }
     }
 
     #[test]

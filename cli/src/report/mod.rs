@@ -303,7 +303,18 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
         .iter()
         .take(CHART_ROWS)
         .map(|r| {
-            let mut name = charts::chart_label(&issuer_label(r), 34);
+            // Two issuers of one name (a cluster and a tenant, say) are told apart by host or ID.
+            let label = issuer_label(r);
+            let twins = d
+                .issuers
+                .iter()
+                .filter(|o| issuer_label(o) == label)
+                .count();
+            let label = match (&r.issuer_host, &r.issuer_id) {
+                (Some(h), _) | (None, Some(h)) if twins > 1 => format!("{label} ({h})"),
+                _ => label,
+            };
+            let mut name = charts::chart_label(&label, 34);
             if !cx.trust.is_empty() && r.is_foreign(cx.trust) {
                 name.push_str(" (foreign)");
             }
