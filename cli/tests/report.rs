@@ -333,3 +333,48 @@ fn long_tables_stop_at_max_rows_and_say_how_to_get_the_rest() {
         "Showing 2 of {stale} rows; all of them: <code>rmsweep stale --as-of 2025-06-01T00:00:00Z --older-than 30d --format csv</code>"
     )));
 }
+
+#[test]
+fn a_merged_index_keeps_every_host_scan_history() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/sample-volume");
+    let p = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
+    for (label, idx) in [("HOST-A", p("a")), ("HOST-B", p("b"))] {
+        let scan = rmsweep(&[
+            "scan",
+            sample.to_str().unwrap(),
+            "--index",
+            &idx,
+            "--label",
+            label,
+            "--quiet",
+        ]);
+        assert_eq!(scan.status.code(), Some(0));
+    }
+    let merge = rmsweep(&["merge", "--index", &p("all"), &p("a"), &p("b")]);
+    assert_eq!(merge.status.code(), Some(0), "{merge:?}");
+    let out = tmp.path().join("r.html");
+    let r = rmsweep(&[
+        "report",
+        "--index",
+        &p("all"),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.status.code(), Some(0));
+    let scans = table(&std::fs::read_to_string(&out).unwrap(), "scans");
+    // Newest first: the merge, then each host's scan.
+    let rows: Vec<(&str, &str, &str)> = scans
+        .iter()
+        .map(|r| (r[0].as_str(), r[2].as_str(), r[5].as_str()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("merge", "", "complete"),
+            ("scan", "HOST-B", "complete"),
+            ("scan", "HOST-A", "complete")
+        ]
+    );
+    assert_eq!(scans[0][6], "158");
+}

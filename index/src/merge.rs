@@ -23,14 +23,22 @@ pub fn merge(out: &Path, sources: &[&Path]) -> Result<WriteStats, IndexError> {
         sources.iter().map(|s| s.display().to_string()).collect(),
         None,
     );
-    let mut session = IndexSession::start(&target, 2, run)?;
-    for src in sources {
-        let idx = RmsIndex::open(src)?;
+    let indexes = sources
+        .iter()
+        .map(|s| RmsIndex::open(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    // The merged index keeps the scan history of every source.
+    let mut inherited = Vec::new();
+    for idx in &indexes {
+        inherited.extend(crate::history::runs(idx)?);
+    }
+    let mut session = IndexSession::start_inheriting(&target, 2, run, inherited)?;
+    for idx in &indexes {
         let searcher = crate::searcher(&idx)?;
         let docs = matching(&searcher, &AllQuery)
             .map_err(|e| IndexError::Tantivy(idx.dir.clone(), e.to_string()))?;
         let mut failed = None;
-        for_each_in_order(&idx, &searcher, &docs, None, |_, json| {
+        for_each_in_order(idx, &searcher, &docs, None, |_, json| {
             let added = serde_json::from_str::<Record>(json.get())
                 .map_err(|e| IndexError::Corrupt(idx.dir.clone(), e.to_string()))
                 .and_then(|record| session.upsert(&record));

@@ -102,6 +102,27 @@ impl IndexSession {
         commit_every: usize,
         run: Run,
     ) -> Result<IndexSession, IndexError> {
+        Self::spawn(idx, indexing_threads, commit_every, run, Vec::new())
+    }
+
+    /// For `merge`: the index's history also gains `inherited`, the runs
+    /// that wrote the merged indexes (those it does not hold yet), before `run`.
+    pub fn start_inheriting(
+        idx: &RmsIndex,
+        indexing_threads: usize,
+        run: Run,
+        inherited: Vec<Run>,
+    ) -> Result<IndexSession, IndexError> {
+        Self::spawn(idx, indexing_threads, COMMIT_EVERY, run, inherited)
+    }
+
+    fn spawn(
+        idx: &RmsIndex,
+        indexing_threads: usize,
+        commit_every: usize,
+        run: Run,
+        inherited: Vec<Run>,
+    ) -> Result<IndexSession, IndexError> {
         let commit_every = commit_every.max(1);
         let threads = indexing_threads.clamp(1, 8);
         let writer: IndexWriter = idx
@@ -114,7 +135,12 @@ impl IndexSession {
                 ) => IndexError::Busy(idx.dir.clone()),
                 other => IndexError::Write(idx.dir.clone(), other.to_string()),
             })?;
-        let earlier = history::runs(idx)?;
+        let mut earlier = history::runs(idx)?;
+        for r in inherited {
+            if !earlier.contains(&r) {
+                earlier.push(r);
+            }
+        }
         let (tx, rx) = bounded::<Op>(1024);
         let fields = idx.fields.clone();
         let dir = idx.dir.clone();
