@@ -34,7 +34,7 @@ pub fn merge(out: &Path, sources: &[&Path]) -> Result<WriteStats, IndexError> {
     }
     let mut session = IndexSession::start_inheriting(&target, 2, run, inherited)?;
     for idx in &indexes {
-        let searcher = crate::searcher(&idx)?;
+        let searcher = crate::searcher(idx)?;
         let docs = matching(&searcher, &AllQuery)
             .map_err(|e| IndexError::Tantivy(idx.dir.clone(), e.to_string()))?;
         let mut failed = None;
