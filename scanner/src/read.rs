@@ -113,6 +113,17 @@ pub fn open_evidence(path: &Path) -> io::Result<File> {
     }
 }
 
+/// Maps `len` bytes of an open file, read-only and private to this process.
+///
+/// # Safety
+/// Nothing may truncate the file while the map lives (a file on a read-only
+/// mount, or one the caller controls): touching a page past a truncation
+/// raises SIGBUS and kills the process.
+pub unsafe fn map(file: &File, len: u64) -> io::Result<memmap2::Mmap> {
+    // SAFETY: the caller guarantees the file is not truncated while mapped.
+    unsafe { memmap2::MmapOptions::new().len(len as usize).map(file) }
+}
+
 /// Whether `file` lies on a filesystem mounted read-only (`ST_RDONLY`).
 fn on_read_only_mount(file: &File) -> bool {
     use std::os::fd::AsRawFd;
@@ -144,10 +155,9 @@ pub fn read_file<'b>(
     }
     if let Some(threshold) = opts.mmap_threshold {
         if size >= threshold && size > 0 && on_read_only_mount(&file) {
-            // SAFETY: the map is read-only and private to this process, and
-            // the file is on a read-only mount, so it cannot be truncated
-            // under the map through it (which would raise SIGBUS on access).
-            let map = unsafe { memmap2::MmapOptions::new().len(size as usize).map(&file)? };
+            // SAFETY: the file is on a read-only mount, so it cannot be
+            // truncated under the map through it.
+            let map = unsafe { map(&file, size)? };
             return Ok((meta, Bytes::Mapped(map)));
         }
     }
