@@ -14,7 +14,8 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 use rmsweep_index::history::Run;
-use rmsweep_index::incremental::{known_files, Known};
+use rmsweep_index::incremental::{for_each_indexed, known_files, Known};
+use rmsweep_index::schema::file_id;
 use rmsweep_index::{IndexSession, RmsIndex};
 use rmsweep_scanner::read::{ReadOptions, MMAP_THRESHOLD};
 use rmsweep_scanner::scan::Plan;
@@ -87,8 +88,8 @@ struct Indexed {
     seen: AtomicBool,
 }
 
-/// label → path → what the index holds.
-type KnownFiles = HashMap<String, HashMap<String, Indexed>>;
+/// label → file key → what the index holds, for files under the scanned roots.
+type KnownFiles = HashMap<String, HashMap<[u8; 16], Indexed>>;
 
 /// Where records go.
 struct Outputs {
@@ -146,12 +147,12 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
             .labels()
             .iter()
             .map(|l| {
-                known_files(idx, l).map(|files| {
+                known_files(idx, l, &root_prefixes(&plan, l)).map(|files| {
                     let files = files
                         .into_iter()
-                        .map(|(path, known)| {
+                        .map(|(key, known)| {
                             let seen = AtomicBool::new(false);
-                            (path, Indexed { known, seen })
+                            (key, Indexed { known, seen })
                         })
                         .collect();
                     (l.clone(), files)
@@ -163,14 +164,21 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
     };
     // What the index holds of a file, marked as seen: files never seen are gone.
     let indexed = |label: &str, path: &str| {
-        let hit = known.get(label).and_then(|files| files.get(path));
+        let hit = known
+            .get(label)
+            .and_then(|files| files.get(&file_id(label, path)));
         if let Some(i) = hit {
             i.seen.store(true, Ordering::Relaxed);
         }
         hit.map(|i| i.known)
     };
+    // The index stays open for reading: a re-scan names the files gone from it.
+    let (index_for_gone, session) = match index {
+        Some((idx, s)) => (Some(idx), Some(s)),
+        None => (None, None),
+    };
     let mut outputs = Outputs {
-        index: index.map(|(idx, s)| (idx.dir, s)),
+        index: index_for_gone.as_ref().map(|i| i.dir.clone()).zip(session),
         jsonl,
     };
     let unchanged = |label: &str, path: &Path, m: &std::fs::Metadata| {
@@ -253,7 +261,10 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
         Err(Stop::Closed) => return Ok(ExitCode::SUCCESS),
     };
     let deleted = match (&mut outputs.index, incremental && !summary.interrupted) {
-        (Some((_, session)), true) => remove_gone(&plan, &known, &summary, session)?,
+        (Some((_, session)), true) => {
+            let idx = index_for_gone.as_ref().ok_or("the index went away")?;
+            remove_gone(idx, &known, &summary, session)?
+        }
         _ => 0,
     };
     if let Some((path, out)) = &mut outputs.jsonl {
@@ -340,7 +351,7 @@ fn dry_run(config: &ScanConfig, quiet: bool) -> Result<ExitCode, String> {
 /// Deletes the records of files that were indexed under a scanned root and
 /// are no longer there.
 fn remove_gone(
-    plan: &Plan,
+    idx: &RmsIndex,
     known: &KnownFiles,
     summary: &ScanSummary,
     session: &mut IndexSession,
@@ -352,27 +363,37 @@ fn remove_gone(
         .map(|(p, _)| format!("{}/", p.display()))
         .collect();
     let mut deleted = 0;
-    for (root, label, _) in &plan.roots {
-        let Some(files) = known.get(label) else {
+    for (label, files) in known {
+        if files.values().all(|i| i.seen.load(Ordering::Relaxed)) {
             continue;
-        };
-        let prefix = format!("{}/", root.display());
-        let mut gone: Vec<&String> = files
-            .iter()
-            .filter(|(p, i)| {
-                p.starts_with(&prefix)
-                    && !i.seen.load(Ordering::Relaxed)
-                    && !unlisted.iter().any(|u| p.starts_with(u.as_str()))
-            })
-            .map(|(p, _)| p)
-            .collect();
+        }
+        // The map keeps keys only: a second pass over the index names the unseen.
+        let mut gone = Vec::new();
+        for_each_indexed(idx, label, |path, _| {
+            let unseen = files
+                .get(&file_id(label, path))
+                .is_some_and(|i| !i.seen.load(Ordering::Relaxed));
+            if unseen && !unlisted.iter().any(|u| path.starts_with(u.as_str())) {
+                gone.push(path.to_string());
+            }
+        })
+        .map_err(|e| e.to_string())?;
         gone.sort();
         for p in gone {
-            session.delete(label, p).map_err(|e| e.to_string())?;
+            session.delete(label, &p).map_err(|e| e.to_string())?;
             deleted += 1;
         }
     }
     Ok(deleted)
+}
+
+/// `root/` for each root of `label`: the index records a re-scan may remove.
+fn root_prefixes(plan: &Plan, label: &str) -> Vec<String> {
+    plan.roots
+        .iter()
+        .filter(|(_, l, _)| l == label)
+        .map(|(root, _, _)| format!("{}/", root.display()))
+        .collect()
 }
 
 fn print_summary(plan: &Plan, s: &ScanSummary, deleted: usize, index: Option<&Path>) {

@@ -607,3 +607,44 @@ fn killed_scans_leave_a_usable_index_that_the_next_scan_completes() {
         expected
     );
 }
+
+#[test]
+fn scans_of_two_roots_under_one_label_keep_each_other() {
+    // A re-scan removes records of files gone from the roots it scans, never
+    // from another root that shares its label.
+    let w = world();
+    let other = w.volume.with_file_name("host1-d-drive");
+    write_volume(&other, &spec()).unwrap();
+    for root in [&w.volume, &other] {
+        let out = rmsweep(&[
+            "scan",
+            s(root),
+            "--index",
+            s(&w.index),
+            "--label",
+            "HOST1",
+            "--quiet",
+        ]);
+        assert!(out.status.success(), "{out:?}");
+    }
+    let out = rmsweep(&[
+        "scan",
+        s(&w.volume),
+        "--index",
+        s(&w.index),
+        "--label",
+        "HOST1",
+    ]);
+    let summary = String::from_utf8_lossy(&out.stderr);
+    assert!(summary.contains(", 0 removed)"), "{summary}");
+    let labelled = ok_json(&[
+        "search",
+        "label:HOST1",
+        "--all",
+        "--index",
+        s(&w.index),
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(labelled.len(), 2 * spec_files());
+}

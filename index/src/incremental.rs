@@ -1,14 +1,17 @@
-//! What the index already holds for a label: (path → size, mtime) from fast
-//! fields, so a re-scan can skip unchanged files without reading them.
+//! What the index already holds for a label, so a re-scan can skip
+//! unchanged files without reading them: (size, mtime) by file key, read
+//! from fast fields. Paths are streamed from the term dictionary, never
+//! held: a re-scan's memory is a few dozen bytes per indexed file.
 
 use std::collections::HashMap;
 
 use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
-use tantivy::Term;
+use tantivy::{DocId, Term};
 
 use crate::open::RmsIndex;
-use crate::rows::{matching, StrLookup};
+use crate::rows::matching;
+use crate::schema::file_id;
 use crate::IndexError;
 
 /// Size and modification time (ns) of an indexed file.
@@ -18,8 +21,29 @@ pub struct Known {
     pub mtime_ns: Option<i64>,
 }
 
-/// path → what was indexed, for every record of `label`.
-pub fn known_files(idx: &RmsIndex, label: &str) -> Result<HashMap<String, Known>, IndexError> {
+/// File key ([`file_id`] of label and path) → what was indexed, for every
+/// record of `label` whose path starts with one of `prefixes`.
+pub fn known_files(
+    idx: &RmsIndex,
+    label: &str,
+    prefixes: &[String],
+) -> Result<HashMap<[u8; 16], Known>, IndexError> {
+    let mut out = HashMap::new();
+    for_each_indexed(idx, label, |path, known| {
+        if prefixes.iter().any(|p| path.starts_with(p.as_str())) {
+            out.insert(file_id(label, path), known);
+        }
+    })?;
+    Ok(out)
+}
+
+/// Calls `f(path, known)` for every record of `label`, reading each
+/// segment's paths in one sorted pass over its dictionary.
+pub fn for_each_indexed(
+    idx: &RmsIndex,
+    label: &str,
+    mut f: impl FnMut(&str, Known),
+) -> Result<(), IndexError> {
     let searcher = crate::searcher(idx)?;
     let q = TermQuery::new(
         Term::from_field_text(idx.fields.label, label),
@@ -27,27 +51,33 @@ pub fn known_files(idx: &RmsIndex, label: &str) -> Result<HashMap<String, Known>
     );
     let docs =
         matching(&searcher, &q).map_err(|e| IndexError::Tantivy(idx.dir.clone(), e.to_string()))?;
-    let mut out = HashMap::new();
     for (&seg_ord, ids) in &docs {
         let seg = searcher.segment_reader(seg_ord);
-        let mut path = StrLookup::new(seg, "path");
+        let Some(paths) = seg.fast_fields().str("path").ok().flatten() else {
+            continue;
+        };
         let size = seg.fast_fields().u64("size").ok();
         let mtime = seg.fast_fields().i64("mtime_ns").ok();
-        // Every path of the label is needed: read the dictionary in one
-        // sorted pass instead of one block decode per document.
-        let ords: Vec<u64> = ids.iter().filter_map(|&d| path.ord(d)).collect();
-        path.prefetch(ords);
-        for &doc in ids {
-            if let Some(p) = path.owned(doc) {
-                out.insert(
-                    p,
-                    Known {
+        let mut by_ord: Vec<(u64, DocId)> = ids
+            .iter()
+            .filter_map(|&d| paths.term_ords(d).next().map(|o| (o, d)))
+            .collect();
+        by_ord.sort_unstable();
+        by_ord.dedup_by_key(|p| p.0);
+        let mut next = by_ord.iter();
+        paths
+            .dictionary()
+            .sorted_ords_to_term_cb(by_ord.iter().map(|p| p.0), |bytes| {
+                if let Some(&(_, doc)) = next.next() {
+                    let known = Known {
                         size: size.as_ref().and_then(|c| c.first(doc)),
                         mtime_ns: mtime.as_ref().and_then(|c| c.first(doc)),
-                    },
-                );
-            }
-        }
+                    };
+                    f(&String::from_utf8_lossy(bytes), known);
+                }
+                Ok(())
+            })
+            .map_err(|e| IndexError::Tantivy(idx.dir.clone(), e.to_string()))?;
     }
-    Ok(out)
+    Ok(())
 }
