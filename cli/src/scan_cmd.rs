@@ -192,8 +192,13 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
             .and_then(|s| s.checked_add(m.mtime_nsec()));
         k.size == Some(m.len()) && k.mtime_ns == mtime
     };
-    let check: Option<&rmsweep_scanner::scan::UnchangedCheck> =
-        if incremental { Some(&unchanged) } else { None };
+    // A fresh index holds nothing: no file needs an `lstat` to be compared.
+    let anything_known = known.values().any(|files| !files.is_empty());
+    let check: Option<&rmsweep_scanner::scan::UnchangedCheck> = if anything_known {
+        Some(&unchanged)
+    } else {
+        None
+    };
     // Built on the worker threads: the index document and the JSON line.
     let fields = outputs.index.as_ref().map(|(_, s)| s.fields().clone());
     let want_line = outputs.jsonl.is_some();

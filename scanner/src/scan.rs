@@ -345,8 +345,11 @@ pub fn run_incremental<T: Send, E>(
             .or_default() += 1;
     }
     let window = threads * 64;
-    let (job_tx, job_rx) = bounded::<(usize, Job)>(threads * 4);
-    let (out_tx, out_rx) = bounded::<(usize, Option<Done<T>>)>(threads * 4);
+    // Channels as deep as the window: threads that find them full or empty
+    // spin (sched_yield) before they sleep, and shallow ones made that the
+    // common case (24,604 yields for 7,058 files with one reader).
+    let (job_tx, job_rx) = bounded::<(usize, Job)>(window);
+    let (out_tx, out_rx) = bounded::<(usize, Option<Done<T>>)>(window);
     let (permit_tx, permit_rx) = bounded::<()>(window);
     let result = std::thread::scope(|s| {
         // Owned by this closure: dropped when it returns, so that an early
