@@ -14,8 +14,9 @@ use crate::args::{
 };
 use crate::output;
 
-/// Columns a table shows for record lists.
-pub(crate) const RECORD_COLUMNS: &[&str] = &[
+/// Columns a table shows for stale records: the reasons, then a record's.
+const STALE_COLUMNS: &[&str] = &[
+    "reasons",
     "kind",
     "owner",
     "name",
@@ -24,6 +25,9 @@ pub(crate) const RECORD_COLUMNS: &[&str] = &[
     "valid_until",
     "path",
 ];
+
+/// Columns a table shows for record lists.
+pub(crate) const RECORD_COLUMNS: &[&str] = STALE_COLUMNS.split_at(1).1;
 
 fn open(a: &QueryArgs) -> Result<RmsIndex, String> {
     RmsIndex::open(&a.index.index).map_err(|e| e.to_string())
@@ -37,17 +41,6 @@ fn to_rows<T: serde::Serialize>(items: Vec<T>) -> Vec<Value> {
         .collect()
 }
 
-/// Columns a table shows for stale records.
-const STALE_COLUMNS: &[&str] = &[
-    "reasons",
-    "kind",
-    "owner",
-    "name",
-    "issuer_name",
-    "issued",
-    "valid_until",
-    "path",
-];
 
 fn emit(
     rows: Vec<Value>,
