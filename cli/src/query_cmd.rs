@@ -41,7 +41,6 @@ fn to_rows<T: serde::Serialize>(items: Vec<T>) -> Vec<Value> {
         .collect()
 }
 
-
 fn emit(
     rows: Vec<Value>,
     a: &QueryArgs,

@@ -209,6 +209,16 @@ pub fn for_each_in_order(
             (seg_ord, keyed.into_iter().map(|k| k.2).rev().collect())
         })
         .collect();
+    // One segment: its order is the order; nothing to merge, no keys to read.
+    if let [(seg, ids)] = &mut lanes[..] {
+        while let Some(doc) = ids.pop() {
+            let addr = DocAddress::new(*seg, doc);
+            if f(addr, stored_json(idx, searcher, addr)?).is_break() {
+                break;
+            }
+        }
+        return Ok(());
+    }
     #[derive(serde::Deserialize)]
     struct Key {
         label: String,
