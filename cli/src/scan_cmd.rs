@@ -339,10 +339,11 @@ fn dry_run(config: &ScanConfig, quiet: bool) -> Result<ExitCode, String> {
     let _ = out.flush();
     if !quiet {
         eprintln!(
-            "{} store files in {} stores of {} profiles; {} folders could not be listed",
+            "{} store files in {} stores of {} profiles ({} logs skipped); {} folders could not be listed",
             counts.files,
             plan.stores().len(),
             plan.profiles,
+            counts.logs_skipped,
             counts.listing_errors
         );
     }
