@@ -15,6 +15,13 @@ fn rmsweep(args: &[&str]) -> Output {
         .expect("run rmsweep")
 }
 
+/// `rmsweep scan VOLUME --index INDEX EXTRA…`.
+fn scan(volume: &str, index: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["scan", volume, "--index", index];
+    args.extend_from_slice(extra);
+    rmsweep(&args)
+}
+
 fn ok_json(args: &[&str]) -> Vec<Value> {
     let out = rmsweep(args);
     assert!(
@@ -58,13 +65,11 @@ fn world() -> World {
     let volume = tmp.path().join("host1");
     write_volume(&volume, &spec()).unwrap();
     let index = tmp.path().join("idx");
-    let out = rmsweep(&[
-        "scan",
+    let out = scan(
         volume.to_str().unwrap(),
-        "--index",
         index.to_str().unwrap(),
-        "--quiet",
-    ]);
+        &["--quiet"],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -358,7 +363,7 @@ fn incremental_rescan_adds_changes_and_deletes() {
         .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with("EUL-"))
         .unwrap();
     std::fs::remove_file(&gone).unwrap();
-    let out = rmsweep(&["scan", s(&w.volume), "--index", s(&w.index)]);
+    let out = scan(s(&w.volume), s(&w.index), &[]);
     assert!(out.status.success());
     let summary = String::from_utf8_lossy(&out.stderr);
     assert!(summary.contains("files:    2 read"), "{summary}");
@@ -376,24 +381,13 @@ fn incremental_rescan_adds_changes_and_deletes() {
         .unwrap();
     assert_eq!(changed["size"].as_u64(), Some(bytes.len() as u64));
     // `--full` re-reads everything and replaces each record, never adds a second.
-    let full = rmsweep(&[
-        "scan",
-        s(&w.volume),
-        "--index",
-        s(&w.index),
-        "--full",
-        "--quiet",
-    ]);
+    let full = scan(s(&w.volume), s(&w.index), &["--full", "--quiet"]);
     assert!(full.status.success());
     let refreshed = ok_json(&["export", "--index", s(&w.index), "--format", "jsonl"]);
     assert_eq!(strip_times(refreshed), strip_times(after.clone()));
     // A fresh scan into a new index gives the same records.
     let fresh = w.index.with_file_name("fresh");
-    assert!(
-        rmsweep(&["scan", s(&w.volume), "--index", s(&fresh), "--quiet"])
-            .status
-            .success()
-    );
+    assert!(scan(s(&w.volume), s(&fresh), &["--quiet"]).status.success());
     assert_eq!(
         strip_times(ok_json(&[
             "export",
@@ -434,7 +428,7 @@ fn a_second_scan_on_the_same_index_fails_at_once() {
     )
     .unwrap();
     let started = std::time::Instant::now();
-    let out = rmsweep(&["scan", s(&w.volume), "--index", s(&w.index)]);
+    let out = scan(s(&w.volume), s(&w.index), &[]);
     assert_eq!(out.status.code(), Some(1));
     let msg = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -450,17 +444,11 @@ fn merge_two_hosts_into_one_index() {
     let b = world();
     let out_dir = a.index.with_file_name("merged");
     let relabel = b.index.with_file_name("host2-idx");
-    assert!(rmsweep(&[
-        "scan",
-        s(&b.volume),
-        "--index",
-        s(&relabel),
-        "--label",
-        "host2",
-        "--quiet"
-    ])
-    .status
-    .success());
+    assert!(
+        scan(s(&b.volume), s(&relabel), &["--label", "host2", "--quiet"])
+            .status
+            .success()
+    );
     let out = rmsweep(&["merge", "--index", s(&out_dir), s(&a.index), s(&relabel)]);
     assert!(
         out.status.success(),
@@ -507,7 +495,7 @@ fn index_errors_say_what_to_do() {
         msg.contains("schema version 999") && msg.contains("Rebuild it"),
         "{msg}"
     );
-    let out = rmsweep(&["scan", s(tmp.path()), "--index", s(&tmp.path().join("i2"))]);
+    let out = scan(s(tmp.path()), s(&tmp.path().join("i2")), &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--deep"));
 }
@@ -523,9 +511,7 @@ fn csv_export_neutralises_formulas() {
     std::fs::write(store.join("evil.xml"), tpl).unwrap();
     let idx = tmp.path().join("idx");
     assert_eq!(
-        rmsweep(&["scan", s(tmp.path()), "--index", s(&idx), "--quiet"])
-            .status
-            .code(),
+        scan(s(tmp.path()), s(&idx), &["--quiet"]).status.code(),
         Some(0)
     );
     let out = rmsweep(&["templates", "--index", s(&idx), "--format", "csv"]);
@@ -552,11 +538,7 @@ fn killed_scans_leave_a_usable_index_that_the_next_scan_completes() {
     )
     .unwrap();
     let clean = tmp.path().join("clean");
-    assert!(
-        rmsweep(&["scan", s(&volume), "--index", s(&clean), "--quiet"])
-            .status
-            .success()
-    );
+    assert!(scan(s(&volume), s(&clean), &["--quiet"]).status.success());
     let expected = strip_times(ok_json(&[
         "export",
         "--index",
@@ -590,7 +572,7 @@ fn killed_scans_leave_a_usable_index_that_the_next_scan_completes() {
             assert!(partial.len() <= expected.len());
         }
     }
-    let out = rmsweep(&["scan", s(&volume), "--index", s(&killed), "--quiet"]);
+    let out = scan(s(&volume), s(&killed), &["--quiet"]);
     assert!(
         out.status.success(),
         "{}",
@@ -616,25 +598,10 @@ fn scans_of_two_roots_under_one_label_keep_each_other() {
     let other = w.volume.with_file_name("host1-d-drive");
     write_volume(&other, &spec()).unwrap();
     for root in [&w.volume, &other] {
-        let out = rmsweep(&[
-            "scan",
-            s(root),
-            "--index",
-            s(&w.index),
-            "--label",
-            "HOST1",
-            "--quiet",
-        ]);
+        let out = scan(s(root), s(&w.index), &["--label", "HOST1", "--quiet"]);
         assert!(out.status.success(), "{out:?}");
     }
-    let out = rmsweep(&[
-        "scan",
-        s(&w.volume),
-        "--index",
-        s(&w.index),
-        "--label",
-        "HOST1",
-    ]);
+    let out = scan(s(&w.volume), s(&w.index), &["--label", "HOST1"]);
     let summary = String::from_utf8_lossy(&out.stderr);
     assert!(summary.contains(", 0 removed)"), "{summary}");
     let labelled = ok_json(&[
