@@ -344,12 +344,11 @@ fn folders_that_cannot_be_listed_are_reported_and_the_rest_is_read() {
     assert!(lost_in_store > 0 && lost_in_profile > 0);
     set_mode(&store, 0o000);
     set_mode(&profile, 0o000);
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rmsweep"));
-    cmd.args(["scan", vol.to_str().unwrap(), "--jsonl", "-"]);
-    if sandbox::is_root() {
-        sandbox::as_nobody(&mut cmd);
-    }
-    let out = cmd.output().unwrap();
+    let bin = Path::new(env!("CARGO_BIN_EXE_rmsweep"));
+    let out = sandbox::unprivileged(bin, tmp.path())
+        .args(["scan", vol.to_str().unwrap(), "--jsonl", "-"])
+        .output()
+        .unwrap();
     set_mode(&store, 0o755);
     set_mode(&profile, 0o755);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
@@ -393,17 +392,19 @@ fn a_rescan_keeps_records_it_cannot_list_or_name_in_utf8() {
     rmsweep_fixtures::write_adversarial(&vol, 6).unwrap();
     write_volume(&vol, &VolumeSpec::sample()).unwrap();
     let index = tmp.path().join("idx");
-    let scan = |as_nobody: bool| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rmsweep"));
+    let scan = |unprivileged: bool| {
+        let bin = Path::new(env!("CARGO_BIN_EXE_rmsweep"));
+        let mut cmd = if unprivileged {
+            sandbox::unprivileged(bin, tmp.path())
+        } else {
+            Command::new(bin)
+        };
         cmd.args([
             "scan",
             vol.to_str().unwrap(),
             "--index",
             index.to_str().unwrap(),
         ]);
-        if as_nobody && sandbox::is_root() {
-            sandbox::as_nobody(&mut cmd);
-        }
         cmd.output().unwrap()
     };
     let first = scan(false);
