@@ -8,7 +8,8 @@
 use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use rmsweep_scanner::read::{map, open_evidence, read_file, ReadOptions};
+use rmsweep_scanner::volume::host::{map, open_evidence, read_file};
+use rmsweep_scanner::volume::ReadOptions;
 
 const TOTAL: usize = 32 * 1024 * 1024;
 

@@ -91,7 +91,7 @@ pub fn synthetic_records(n: usize) -> Vec<rmsweep_scanner::Record> {
         deep: false,
         threads: 2,
         read: Default::default(),
-        cancel: None,
+        cancel: Default::default(),
     };
     let mut base = Vec::new();
     run(&plan(&config).unwrap(), &config, |r| {

@@ -77,7 +77,8 @@ pub struct QueryArgs {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Mounted volumes, profile shares, profiles, store folders (or anything with --deep).
+    /// Mounted volumes, KAPE or Velociraptor collections, profile shares, profiles,
+    /// parts of them (AppData, ProgramData, MSIPC/Server), store folders (anything with --deep).
     #[arg(required = true, value_name = "ROOT")]
     pub roots: Vec<PathBuf>,
     /// The index to write (created if missing). Default ./rmsweep-index unless only --jsonl is given.
@@ -86,9 +87,14 @@ pub struct ScanArgs {
     /// Also (or only) write one JSON object per store file to FILE (`-` for standard output).
     #[arg(long, value_name = "FILE")]
     pub jsonl: Option<PathBuf>,
-    /// Host or case name carried by every record (default: each root's folder name).
+    /// Host or case name carried by every record (default: the collection's host
+    /// name, else the root folder's name; never a drive letter or a mount point's name).
     #[arg(long)]
     pub label: Option<String>,
+    /// The label's evidence is another host now (its machine certificates differ
+    /// from the index's): replace every record of the label with this scan's.
+    #[arg(long)]
+    pub replace: bool,
     /// Walk the whole tree for Microsoft/MSIPC and Microsoft/DRM folders (unusual layouts).
     #[arg(long)]
     pub deep: bool,
@@ -99,7 +105,7 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_mmap: bool,
     /// Larger files become an unreadable record instead of being read.
-    #[arg(long, value_name = "BYTES", default_value_t = rmsweep_scanner::read::DEFAULT_MAX_FILE_SIZE)]
+    #[arg(long, value_name = "BYTES", default_value_t = rmsweep_scanner::volume::DEFAULT_MAX_FILE_SIZE)]
     pub max_file_size: u64,
     /// Documents between index commits: a scan killed midway keeps what was committed.
     #[arg(long, value_name = "N", default_value_t = rmsweep_index::writer::COMMIT_EVERY)]

@@ -54,7 +54,7 @@ fn main() -> ExitCode {
 
 fn parse_files(a: args::ParseArgs) -> Result<ExitCode, String> {
     use rmsweep_scanner::parse::{parse_store_file, ChainCache, Content, NameTable};
-    use rmsweep_scanner::read;
+    use rmsweep_scanner::volume::{host, ReadOptions};
     let cache = ChainCache::new();
     let table = if a.msdrm {
         NameTable::Msdrm
@@ -65,7 +65,7 @@ fn parse_files(a: args::ParseArgs) -> Result<ExitCode, String> {
     let mut errors = 0;
     let mut buf = Vec::new();
     for path in &a.files {
-        let content = match read::read_file(path, &read::ReadOptions::default(), &mut buf) {
+        let content = match host::read_file(path, &ReadOptions::default(), &mut buf) {
             Ok((_, bytes)) => parse_store_file(
                 &bytes,
                 &cache,

@@ -8,18 +8,19 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use rmsweep_index::history::Run;
 use rmsweep_index::incremental::{for_each_indexed, known_files, Known};
 use rmsweep_index::schema::file_id;
 use rmsweep_index::{IndexSession, RmsIndex};
-use rmsweep_scanner::read::{ReadOptions, MMAP_THRESHOLD};
-use rmsweep_scanner::scan::Plan;
-use rmsweep_scanner::{Root, ScanConfig, ScanSummary};
+use rmsweep_scanner::locate::collection;
+use rmsweep_scanner::pipeline::UnchangedCheck;
+use rmsweep_scanner::volume::{ReadOptions, Stat, MMAP_THRESHOLD};
+use rmsweep_scanner::{CancelToken, Plan, Root, RunError, ScanConfig, ScanSummary};
 
 use crate::args::ScanArgs;
 
@@ -29,12 +30,9 @@ pub fn config(a: &ScanArgs) -> ScanConfig {
         roots: a
             .roots
             .iter()
-            .map(|p| match &a.label {
-                Some(l) => Root {
-                    path: p.clone(),
-                    label: l.clone(),
-                },
-                None => Root::new(p),
+            .map(|p| Root {
+                path: p.clone(),
+                label: a.label.clone(),
             })
             .collect(),
         deep: a.deep,
@@ -47,22 +45,26 @@ pub fn config(a: &ScanArgs) -> ScanConfig {
             max_file_size: a.max_file_size,
             mmap_threshold: (!a.no_mmap).then_some(MMAP_THRESHOLD),
         },
-        cancel: Some(&STOP),
+        cancel: CancelToken::default(),
     }
 }
 
-/// Set by SIGINT/SIGTERM: stop reading, commit what was read, exit.
-static STOP: AtomicBool = AtomicBool::new(false);
+/// The scan's cancel flag, set by SIGINT/SIGTERM: stop reading, commit what
+/// was read, exit.
+static STOP: OnceLock<Arc<AtomicBool>> = OnceLock::new();
 static STOP_SIGNAL: AtomicI32 = AtomicI32::new(0);
 
 extern "C" fn on_stop_signal(sig: libc::c_int) {
-    // Only atomics: async-signal-safe.
+    // Only atomics (and a set OnceLock's load): async-signal-safe.
     STOP_SIGNAL.store(sig, Ordering::SeqCst);
-    STOP.store(true, Ordering::SeqCst);
+    if let Some(stop) = STOP.get() {
+        stop.store(true, Ordering::SeqCst);
+    }
 }
 
 /// Ctrl-C (or SIGTERM) once: finish gracefully. Twice: the default action.
-fn install_stop_handler() {
+fn install_stop_handler(cancel: &CancelToken) {
+    let _ = STOP.set(cancel.flag());
     for sig in [libc::SIGINT, libc::SIGTERM] {
         // SAFETY: a zeroed sigaction with a handler that only stores atomics.
         unsafe {
@@ -102,29 +104,17 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
     if a.dry_run {
         return dry_run(&config, a.quiet);
     }
+    // Every root is read before anything is created: a mistyped root leaves
+    // no index, no output file and no history entry.
+    let plan = rmsweep_scanner::plan(&config).map_err(|e| e.to_string())?;
     let index_dir = match (&a.index, &a.jsonl) {
         (Some(dir), _) => Some(dir.clone()),
         (None, None) => Some(PathBuf::from("rmsweep-index")),
         (None, Some(_)) => None,
     };
-    // Take the index lock first: a second scan on the same index fails at once.
-    let index = match &index_dir {
-        Some(dir) => {
-            let idx = RmsIndex::open_or_create(dir).map_err(|e| e.to_string())?;
-            let run = Run::new(
-                "scan",
-                a.roots.iter().map(|r| r.display().to_string()).collect(),
-                a.label.clone(),
-            );
-            let session =
-                IndexSession::start_with(&idx, config.threads.clamp(1, 4), a.commit_every, run)
-                    .map_err(|e| e.to_string())?;
-            Some((idx, session))
-        }
-        None => None,
-    };
-    let plan = rmsweep_scanner::plan(&config).map_err(|e| e.to_string())?;
-    install_stop_handler();
+    if let Some(dir) = &index_dir {
+        check_hosts(dir, &plan, &config, a.replace)?;
+    }
     let jsonl = match &a.jsonl {
         Some(target) if target.as_os_str() == "-" => Some((
             target.clone(),
@@ -140,6 +130,23 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
         }
         None => None,
     };
+    // The index lock: a second scan on the same index fails here, at once.
+    let index = match &index_dir {
+        Some(dir) => {
+            let idx = RmsIndex::open_or_create(dir).map_err(|e| e.to_string())?;
+            let run = Run::new(
+                "scan",
+                a.roots.iter().map(|r| r.display().to_string()).collect(),
+                a.label.clone(),
+            );
+            let session =
+                IndexSession::start_with(&idx, config.threads.clamp(1, 4), a.commit_every, run)
+                    .map_err(|e| e.to_string())?;
+            Some((idx, session))
+        }
+        None => None,
+    };
+    install_stop_handler(&config.cancel);
     // Skipping unchanged files only makes sense when the index is the sole output.
     let incremental = index.is_some() && jsonl.is_none() && !a.full;
     let known: KnownFiles = match (&index, incremental) {
@@ -147,7 +154,7 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
             .labels()
             .iter()
             .map(|l| {
-                known_files(idx, l, &root_prefixes(&plan, l)).map(|files| {
+                known_files(idx, l, &root_prefixes(&plan, l, a.replace)).map(|files| {
                     let files = files
                         .into_iter()
                         .map(|(key, known)| {
@@ -181,20 +188,16 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
         index: index_for_gone.as_ref().map(|i| i.dir.clone()).zip(session),
         jsonl,
     };
-    let unchanged = |label: &str, path: &Path, m: &std::fs::Metadata| {
+    let unchanged = |label: &str, path: &Path, st: &Stat| {
         // Records carry the path lossily when it is not UTF-8; so do the keys.
         let Some(k) = indexed(label, &path.to_string_lossy()) else {
             return false;
         };
-        let mtime = m
-            .mtime()
-            .checked_mul(1_000_000_000)
-            .and_then(|s| s.checked_add(m.mtime_nsec()));
-        k.size == Some(m.len()) && k.mtime_ns == mtime
+        k.size == Some(st.size) && k.mtime_ns == st.mtime_ns
     };
     // A fresh index holds nothing: no file needs an `lstat` to be compared.
     let anything_known = known.values().any(|files| !files.is_empty());
-    let check: Option<&rmsweep_scanner::scan::UnchangedCheck> = if anything_known {
+    let check: Option<&UnchangedCheck> = if anything_known {
         Some(&unchanged)
     } else {
         None
@@ -231,7 +234,7 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
         }
         bar.set_message(format!(
             "{} stores of {} profiles",
-            plan.stores().len(),
+            plan.stores.len(),
             plan.profiles
         ));
         bar.enable_steady_tick(std::time::Duration::from_millis(200));
@@ -261,9 +264,15 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
     }
     let summary = match summary {
         Ok(s) => s,
-        Err(Stop::Failed(message)) => return Err(message),
+        Err(RunError::Sink(Stop::Failed(message))) => return Err(message),
         // Dropping the session commits what was indexed.
-        Err(Stop::Closed) => return Ok(ExitCode::SUCCESS),
+        Err(RunError::Sink(Stop::Closed)) => return Ok(ExitCode::SUCCESS),
+        Err(e @ RunError::Dispatcher(..)) => {
+            if let Some((_, session)) = outputs.index.take() {
+                let _ = session.finish_interrupted();
+            }
+            return Err(e.to_string());
+        }
     };
     let deleted = match (&mut outputs.index, incremental && !summary.interrupted) {
         (Some((_, session)), true) => {
@@ -341,7 +350,7 @@ fn dry_run(config: &ScanConfig, quiet: bool) -> Result<ExitCode, String> {
         eprintln!(
             "{} store files in {} stores of {} profiles ({} logs skipped); {} folders could not be listed",
             counts.files,
-            plan.stores().len(),
+            plan.stores.len(),
             plan.profiles,
             counts.logs_skipped,
             counts.listing_errors
@@ -393,13 +402,47 @@ fn remove_gone(
     Ok(deleted)
 }
 
-/// `root/` for each root of `label`: the index records a re-scan may remove.
-fn root_prefixes(plan: &Plan, label: &str) -> Vec<String> {
+/// `root/` for each root of `label`: the index records a re-scan may remove
+/// (every record of the label with `--replace`).
+fn root_prefixes(plan: &Plan, label: &str, replace: bool) -> Vec<String> {
+    if replace {
+        return vec![String::new()];
+    }
     plan.roots
         .iter()
-        .filter(|(_, l, _)| l == label)
-        .map(|(root, _, _)| format!("{}/", root.display()))
+        .filter(|r| r.label == label)
+        .map(|r| format!("{}/", r.stored().display()))
         .collect()
+}
+
+/// Stops a scan whose evidence is another host than the one the index
+/// holds under the same label, before anything is written.
+fn check_hosts(dir: &Path, plan: &Plan, config: &ScanConfig, replace: bool) -> Result<(), String> {
+    if replace || !dir.join(rmsweep_index::open::META_FILE).exists() {
+        return Ok(());
+    }
+    let idx = RmsIndex::open(dir).map_err(|e| e.to_string())?;
+    for label in plan.labels() {
+        let known = rmsweep_index::hosts::machine_ids(&idx, &label).map_err(|e| e.to_string())?;
+        if known.is_empty() {
+            continue;
+        }
+        let found = rmsweep_scanner::identity::sample_machine_ids(plan, &label, &config.read);
+        if !found.is_empty() && found.is_disjoint(&known) {
+            let list = |s: &std::collections::BTreeSet<String>| {
+                s.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+            };
+            return Err(format!(
+                "{}: label {label:?} holds another host (machine IDs {}) than this evidence (machine IDs {}). \
+                 Nothing was changed. Scan it under its own label (--label HOST), or pass --replace to replace \
+                 every record of {label:?} with this scan's",
+                dir.display(),
+                list(&known),
+                list(&found)
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn print_summary(plan: &Plan, s: &ScanSummary, deleted: usize, index: Option<&Path>) {
@@ -407,11 +450,17 @@ fn print_summary(plan: &Plan, s: &ScanSummary, deleted: usize, index: Option<&Pa
     let roots: Vec<String> = plan
         .roots
         .iter()
-        .map(|(p, label, kind)| {
+        .map(|r| {
+            let drive = r
+                .drive
+                .as_deref()
+                .map(|d| format!(", drive {d}"))
+                .unwrap_or_default();
             format!(
-                "{} ({}, label {label})",
-                p.display(),
-                format!("{kind:?}").to_lowercase()
+                "{} ({}, label {}{drive})",
+                r.stored().display(),
+                collection::describe(r.kind, r.collector),
+                r.label
             )
         })
         .collect();

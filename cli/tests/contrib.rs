@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use rmsweep_scanner::store::STORE_LOCATIONS;
+use rmsweep_scanner::locate::locations::collection_roots;
 use serde_yaml::Value;
 
 fn load(rel: &str) -> Value {
@@ -22,6 +22,7 @@ fn normalise(p: &str) -> String {
         .replace("%%users.localappdata%%", "Users/*/AppData/Local")
         .replace("%%users.appdata%%", "Users/*/AppData/Roaming")
         .replace("%%environ_allusersappdata%%", "ProgramData")
+        .replace("%%environ_systemdrive%%", "")
         .replace("%user%", "*");
     let p = p.trim_start_matches("C:").trim_start_matches('/');
     p.trim_end_matches("**").trim_end_matches('/').to_string()
@@ -29,10 +30,7 @@ fn normalise(p: &str) -> String {
 
 fn assert_covers(name: &str, paths: &[String]) {
     let got: Vec<String> = paths.iter().map(|p| normalise(p)).collect();
-    let want: Vec<String> = STORE_LOCATIONS
-        .iter()
-        .map(|(p, _, _)| p.to_string())
-        .collect();
+    let want = collection_roots();
     assert_eq!(
         got, want,
         "{name}: the collector's paths and the scanner's store locations differ"

@@ -26,19 +26,19 @@ fn snapshot(root: &Path) -> BTreeMap<PathBuf, State> {
     let mut out = BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        for e in rmsweep_scanner::dir::list(&dir).unwrap() {
+        for e in rmsweep_scanner::volume::host::list(&dir).unwrap() {
             let m = std::fs::symlink_metadata(&e.path).unwrap();
             let (kind, sha256) = if m.is_dir() {
                 stack.push(e.path.clone());
                 ("dir", None)
             } else if m.is_file() {
-                let mut f = rmsweep_scanner::read::open_evidence(&e.path).unwrap();
+                let mut f = rmsweep_scanner::volume::host::open_evidence(&e.path).unwrap();
                 let mut bytes = Vec::new();
                 f.read_to_end(&mut bytes).unwrap();
                 use sha2::Digest;
                 (
                     "file",
-                    Some(rmsweep_scanner::scan::hex(&sha2::Sha256::digest(&bytes))),
+                    Some(rmsweep_scanner::process::hex(&sha2::Sha256::digest(&bytes))),
                 )
             } else {
                 ("other", None)

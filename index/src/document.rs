@@ -33,6 +33,12 @@ pub fn to_document(f: &Fields, r: &Record) -> TantivyDocument {
             d.add_text(field, v);
         }
     };
+    text(
+        f.volume_path,
+        &r.volume_path.as_ref().map(|p| p.to_lowercase()),
+    );
+    text(f.drive, &r.drive.as_ref().map(|d| d.to_lowercase()));
+    text(f.machine_id, &c.machine_id);
     text(f.profile, &r.profile);
     text(f.sid, &r.sid);
     text(f.sha256, &r.sha256);

@@ -9,10 +9,14 @@
 //! - [`reports`]: `templates`, `issuers`, `stale`, `foreign`.
 //! - [`merge`]: several indexes into one.
 //! - [`history`]: which runs wrote the index, in its commit payload.
+//! - [`hosts`]: what identifies the host behind a label (machine IDs).
+//! - [`rows`]: reading stored records one at a time, in order.
+//! - [`readonly`]: reading an index on read-only media.
 //! - [`summary`]: the overview an HTML report draws (counts, dates).
 
 pub mod document;
 pub mod history;
+pub mod hosts;
 pub mod incremental;
 pub mod merge;
 pub mod open;

@@ -14,7 +14,7 @@ use tantivy::schema::{
 
 /// Bumped whenever the schema or the meaning of a field changes: an index of
 /// another version is refused with instructions to rebuild it.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Handles of every field.
 #[derive(Debug, Clone)]
@@ -25,6 +25,14 @@ pub struct Fields {
     pub file_id: Field,
     pub label: Field,
     pub path: Field,
+    /// The path inside the host's volume (`\Users\…`), lower-cased: Windows
+    /// names are case-insensitive.
+    pub volume_path: Field,
+    /// The drive letter (`c:`), lower-cased.
+    pub drive: Field,
+    /// The machine ID of a machine certificate (or the machine a RAC binds to):
+    /// what identifies a label's host.
+    pub machine_id: Field,
     /// `label` NUL the store folder (the file's parent): counts stores.
     pub store: Field,
     /// `label` NUL the profile or SID: counts profiles.
@@ -80,6 +88,9 @@ impl Fields {
         let file_id = b.add_bytes_field("file_id", tantivy::schema::INDEXED);
         let label = b.add_text_field("label", fast_string.clone());
         let path = b.add_text_field("path", fast_string.clone());
+        let volume_path = b.add_text_field("volume_path", STRING);
+        let drive = b.add_text_field("drive", STRING);
+        let machine_id = b.add_text_field("machine_id", fast_string.clone());
         let store = b.add_text_field("store", column.clone());
         let owner = b.add_text_field("owner", column.clone());
         let kind = b.add_text_field("kind", fast_string.clone());
@@ -116,6 +127,9 @@ impl Fields {
             file_id,
             label,
             path,
+            volume_path,
+            drive,
+            machine_id,
             store,
             owner,
             kind,

@@ -1,21 +1,29 @@
-//! rmsweep's scanner: finds MSIPC/MSDRM stores on mounted Windows volumes,
-//! reads their files without touching the evidence, and parses them.
+//! rmsweep's scanner: finds MSIPC/MSDRM stores on Windows evidence, reads
+//! their files without touching the evidence, and parses them.
 //!
-//! - [`parse`]: the XrML/JCLC parser, pure (`&[u8]` in, record out).
+//! - [`volume`]: where bytes come from — a read-only volume of one host
+//!   (a folder on this machine; in memory for tests). All host access and
+//!   all `unsafe` live in [`volume::host`].
+//! - [`locate`]: what to look for and where — the one table of store
+//!   locations, root reading, triage collections, `--deep`.
 //! - [`store`]: what a store is (mode, area, client, profile or SID).
-//! - [`dir`]: listing folders without touching their access times.
-//! - [`discover`]: which stores a root holds, by targeted resolution or `--deep`.
-//! - [`read`]: opening and reading evidence read-only, never following links.
+//! - [`plan`]: roots → volumes of hosts → sorted stores; listing a store.
+//! - [`pipeline`]: the parallel, order-preserving run over a plan.
+//! - [`process`]: one file read, hashed and parsed into its record.
+//! - [`parse`]: the XrML/JCLC parser, pure (`&[u8]` in, [`parse::Content`] out).
 //! - [`record`]: the output record with its provenance.
-//! - [`scan`]: the parallel, order-preserving pipeline that ties them together.
+//! - [`identity`]: what identifies a label's host (machine IDs), read first.
 
-pub mod dir;
-pub mod discover;
+pub mod identity;
+pub mod locate;
 pub mod parse;
-pub mod read;
+pub mod pipeline;
+pub mod plan;
+pub mod process;
 pub mod record;
-pub mod scan;
 pub mod store;
+pub mod volume;
 
+pub use pipeline::{run, run_incremental, CancelToken, RunError, ScanSummary};
+pub use plan::{plan, Plan, Root, RootError, ScanConfig};
 pub use record::Record;
-pub use scan::{plan, run, run_incremental, Root, ScanConfig, ScanSummary};

@@ -2,15 +2,15 @@
 //! found. Its JSON form is rmsweep's output contract.
 
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::parse::time::serde_rfc3339;
 use crate::parse::{Anomaly, Content};
 use crate::store::{well_known_sid, RmsClient, Store, StoreArea, StoreMode};
+use crate::volume::Stat;
 
 /// One store file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -20,8 +20,16 @@ pub struct Record {
     /// The raw bytes of a non-UTF-8 path, hex-encoded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path_hex: Option<String>,
-    /// The host or case name (`--label`, default the root folder's name).
+    /// The host or case name (`--label`; by default the collection's host
+    /// name, or the root folder's name).
     pub label: String,
+    /// The path inside the host's volume, as Windows writes it
+    /// (`\Users\alice\AppData\Local\Microsoft\MSIPC\x.drm`), where the layout tells it.
+    #[serde(default)]
+    pub volume_path: Option<String>,
+    /// The drive letter (`C:`), where the evidence tells it.
+    #[serde(default)]
+    pub drive: Option<String>,
     pub store_mode: StoreMode,
     pub store_area: StoreArea,
     pub rms_client: RmsClient,
@@ -60,6 +68,8 @@ impl Record {
             path: path_str,
             path_hex,
             label: label.to_string(),
+            volume_path: None,
+            drive: None,
             store_mode: store.mode,
             store_area: store.area,
             rms_client: store.client,
@@ -92,17 +102,12 @@ impl Record {
         r
     }
 
-    /// Fills size and times from the metadata of the opened file.
-    pub fn set_metadata(&mut self, m: &std::fs::Metadata) {
-        self.size = Some(m.len());
-        self.modified = ts(m.mtime(), m.mtime_nsec());
-        self.accessed = ts(m.atime(), m.atime_nsec());
-        self.changed = ts(m.ctime(), m.ctime_nsec());
-        self.created = m.created().ok().map(DateTime::<Utc>::from);
+    /// Fills size and times from the stat of the opened file.
+    pub fn set_stat(&mut self, st: &Stat) {
+        self.size = Some(st.size);
+        self.modified = st.modified;
+        self.accessed = st.accessed;
+        self.changed = st.changed;
+        self.created = st.created;
     }
-}
-
-fn ts(secs: i64, nsecs: i64) -> Option<DateTime<Utc>> {
-    Utc.timestamp_opt(secs, nsecs.clamp(0, 999_999_999) as u32)
-        .single()
 }

@@ -2,8 +2,6 @@
 //! (a profile in client mode, a service-account SID in server mode) and which
 //! client wrote it (MSIPC or MSDRM). Reference §1.
 
-use std::path::PathBuf;
-
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -63,8 +61,8 @@ impl RmsClient {
 /// One store folder found on the volume.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Store {
-    /// The folder, as found on disk (on-disk spelling kept).
-    pub dir: PathBuf,
+    /// The folder inside its volume (on-disk spelling kept).
+    pub dir: crate::volume::VPath,
     pub mode: StoreMode,
     pub area: StoreArea,
     pub client: RmsClient,
@@ -98,43 +96,12 @@ pub fn well_known_sid(sid: &str) -> Option<&'static str> {
     }
 }
 
-/// Where the stores live on a Windows volume, as `/`-separated paths with
-/// `*` for any profile or SID. What discovery resolves, and what the
-/// collector definitions in `contrib/` must cover (a test checks them).
-pub const STORE_LOCATIONS: &[(&str, StoreMode, RmsClient)] = &[
-    (
-        "Users/*/AppData/Local/Microsoft/MSIPC",
-        StoreMode::Client,
-        RmsClient::Msipc,
-    ),
-    (
-        "Users/*/AppData/Local/Microsoft/DRM",
-        StoreMode::Client,
-        RmsClient::Msdrm,
-    ),
-    (
-        "Users/*/AppData/Roaming/Microsoft/DRM/Templates",
-        StoreMode::Client,
-        RmsClient::Msdrm,
-    ),
-    (
-        "ProgramData/Microsoft/MSIPC/Server",
-        StoreMode::Server,
-        RmsClient::Msipc,
-    ),
-    (
-        "ProgramData/Microsoft/DRM/Server",
-        StoreMode::Server,
-        RmsClient::Msdrm,
-    ),
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn sids() {
+    fn sid_shapes_and_well_known_names() {
         assert!(is_sid("S-1-5-20"));
         assert!(is_sid("S-1-5-21-1004336348-1177238915-682003330-1105"));
         assert!(!is_sid("S-1-"));

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use rmsweep_fixtures::{write_adversarial, Expect};
-use rmsweep_scanner::read::ReadOptions;
+use rmsweep_scanner::volume::ReadOptions;
 use rmsweep_scanner::{plan, run, Record, Root, ScanConfig};
 
 fn anomaly_codes(r: &Record) -> Vec<String> {
@@ -33,7 +33,7 @@ fn every_hostile_file_becomes_the_record_it_must() {
         deep: false,
         threads: 2,
         read: ReadOptions::default(),
-        cancel: None,
+        cancel: Default::default(),
     };
     let p = plan(&config).unwrap();
     let mut records: Vec<Record> = Vec::new();
@@ -49,7 +49,7 @@ fn every_hostile_file_becomes_the_record_it_must() {
             .iter()
             .find(|r| match &r.path_hex {
                 Some(hex) => {
-                    hex == &rmsweep_scanner::scan::hex(std::os::unix::ffi::OsStrExt::as_bytes(
+                    hex == &rmsweep_scanner::process::hex(std::os::unix::ffi::OsStrExt::as_bytes(
                         want.as_os_str(),
                     ))
                 }

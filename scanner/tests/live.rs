@@ -7,7 +7,8 @@ use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use rmsweep_scanner::read::{read_file, Bytes, ReadOptions, MMAP_THRESHOLD};
+use rmsweep_scanner::volume::host::read_file;
+use rmsweep_scanner::volume::{Bytes, ReadOptions, MMAP_THRESHOLD};
 
 #[test]
 fn a_file_truncated_while_being_read_never_crashes() {

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rmsweep_fixtures::{write_volume, Manifest, VolumeSpec};
-use rmsweep_scanner::discover::RootKind;
-use rmsweep_scanner::read::ReadOptions;
+use rmsweep_scanner::locate::RootKind;
+use rmsweep_scanner::volume::ReadOptions;
 use rmsweep_scanner::{plan, run, Record, Root, ScanConfig};
 
 fn config(roots: Vec<Root>, deep: bool, threads: usize) -> ScanConfig {
@@ -15,19 +15,12 @@ fn config(roots: Vec<Root>, deep: bool, threads: usize) -> ScanConfig {
         deep,
         threads,
         read: ReadOptions::default(),
-        cancel: None,
+        cancel: Default::default(),
     }
 }
 
 fn scan(root: &Path, deep: bool, threads: usize) -> Vec<Record> {
-    let cfg = config(
-        vec![Root {
-            path: root.to_path_buf(),
-            label: "host1".into(),
-        }],
-        deep,
-        threads,
-    );
+    let cfg = config(vec![Root::labelled(root, "host1")], deep, threads);
     let p = plan(&cfg).expect("plan");
     let mut out = Vec::new();
     run(&p, &cfg, |r| {
@@ -113,7 +106,9 @@ fn sample_volume_counts_match_the_manifest() {
         use sha2::Digest;
         assert_eq!(
             r.sha256.as_deref(),
-            Some(&*rmsweep_scanner::scan::hex(&sha2::Sha256::digest(&bytes)))
+            Some(&*rmsweep_scanner::process::hex(&sha2::Sha256::digest(
+                &bytes
+            )))
         );
         assert!(r.modified.is_some() && r.accessed.is_some() && r.changed.is_some());
         assert_eq!(r.label, "host1");
@@ -227,7 +222,10 @@ fn deep_walk_finds_the_same_files() {
 fn every_root_layout_is_recognised() {
     let (dir, _) = volume(&VolumeSpec::sample());
     let root = dir.path();
-    let kind = |p: PathBuf| rmsweep_scanner::discover::classify_root(&p, false).unwrap();
+    let kind = |p: PathBuf| {
+        let cfg = config(vec![Root::labelled(p, "host1")], false, 1);
+        plan(&cfg).unwrap().roots[0].kind
+    };
     assert_eq!(kind(root.to_path_buf()), RootKind::Volume);
     assert_eq!(kind(root.join("Users")), RootKind::ProfileFolder);
     assert_eq!(kind(root.join("Users/bob.V6")), RootKind::Profile);
@@ -257,8 +255,12 @@ fn every_root_layout_is_recognised() {
     );
     assert_eq!(sid.len(), 4);
     assert!(sid.iter().all(|r| r.sid.as_deref() == Some("S-1-5-20")));
-    let err = rmsweep_scanner::discover::classify_root(&root.join("Users/bob.V6/Documents"), false)
-        .unwrap_err();
+    let cfg = config(
+        vec![Root::labelled(root.join("Users/bob.V6/Documents"), "host1")],
+        false,
+        1,
+    );
+    let err = plan(&cfg).unwrap_err();
     assert!(err.to_string().contains("--deep"), "{err}");
 }
 
@@ -334,7 +336,7 @@ fn a_file_that_vanishes_after_listing_is_an_error_record() {
         .join("Windows.old/Users/alice/AppData/Local/Microsoft/MSIPC/CERT-Machine.drm");
     // Files are listed as the run reaches their store; the hook that runs
     // between listing and reading removes the victim there.
-    let vanish = |_: &str, path: &Path, _: &std::fs::Metadata| {
+    let vanish = |_: &str, path: &Path, _: &rmsweep_scanner::volume::Stat| {
         if path == victim {
             std::fs::remove_file(path).unwrap();
         }

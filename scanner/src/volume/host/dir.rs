@@ -1,4 +1,4 @@
-//! Listing directories of the evidence without touching them.
+//! Listing host directories of the evidence without touching them.
 //!
 //! `std::fs::read_dir` opens a directory without `O_NOATIME`, so on a volume
 //! mounted read-write with `relatime` every listing may update the folder's
@@ -6,71 +6,44 @@
 //! kernel permits it), `O_NOFOLLOW` and `O_DIRECTORY`, and reports entry types
 //! from `d_type` (falling back to `lstat` where the filesystem has none).
 
-use std::ffi::{CStr, CString, OsStr, OsString};
+use std::ffi::{CStr, CString, OsString};
 use std::io;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
-/// What a directory entry is (never following a symlink).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EntryKind {
-    Dir,
-    File,
-    Symlink,
-    Fifo,
-    Socket,
-    BlockDevice,
-    CharDevice,
-    Unknown,
-}
+use crate::volume::EntryKind;
 
-impl EntryKind {
-    /// The kind of a file type (as from `lstat`: a symlink is a symlink).
-    pub fn of(t: &std::fs::FileType) -> EntryKind {
-        use std::os::unix::fs::FileTypeExt;
-        if t.is_dir() {
-            EntryKind::Dir
-        } else if t.is_file() {
-            EntryKind::File
-        } else if t.is_symlink() {
-            EntryKind::Symlink
-        } else if t.is_fifo() {
-            EntryKind::Fifo
-        } else if t.is_socket() {
-            EntryKind::Socket
-        } else if t.is_block_device() {
-            EntryKind::BlockDevice
-        } else if t.is_char_device() {
-            EntryKind::CharDevice
-        } else {
-            EntryKind::Unknown
-        }
-    }
-
-    /// How a non-regular entry is described in a record.
-    pub fn describe(self) -> &'static str {
-        match self {
-            EntryKind::Dir => "directory",
-            EntryKind::File => "regular file",
-            EntryKind::Symlink => "symbolic link",
-            EntryKind::Fifo => "FIFO",
-            EntryKind::Socket => "socket",
-            EntryKind::BlockDevice => "block device",
-            EntryKind::CharDevice => "character device",
-            EntryKind::Unknown => "special file",
-        }
+/// The kind of a file type (as from `lstat`: a symlink is a symlink).
+pub fn kind_of_type(t: &std::fs::FileType) -> EntryKind {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_dir() {
+        EntryKind::Dir
+    } else if t.is_file() {
+        EntryKind::File
+    } else if t.is_symlink() {
+        EntryKind::Symlink
+    } else if t.is_fifo() {
+        EntryKind::Fifo
+    } else if t.is_socket() {
+        EntryKind::Socket
+    } else if t.is_block_device() {
+        EntryKind::BlockDevice
+    } else if t.is_char_device() {
+        EntryKind::CharDevice
+    } else {
+        EntryKind::Unknown
     }
 }
 
-/// One entry of a listing.
+/// One entry of a host listing.
 #[derive(Debug, Clone)]
-pub struct Entry {
+pub struct HostEntry {
     pub name: OsString,
     pub path: PathBuf,
     pub kind: EntryKind,
 }
 
-impl Entry {
+impl HostEntry {
     /// The name as text (lossy for non-UTF-8 names).
     pub fn name_lossy(&self) -> std::borrow::Cow<'_, str> {
         self.name.to_string_lossy()
@@ -111,7 +84,7 @@ fn open_dir(dir: &Path) -> io::Result<Dir> {
 }
 
 /// Lists `dir` (without `.` and `..`), sorted by name bytes.
-pub fn list(dir: &Path) -> io::Result<Vec<Entry>> {
+pub fn list(dir: &Path) -> io::Result<Vec<HostEntry>> {
     let d = open_dir(dir)?;
     let mut out = Vec::new();
     loop {
@@ -147,7 +120,7 @@ pub fn list(dir: &Path) -> io::Result<Vec<Entry>> {
             libc::DT_CHR => EntryKind::CharDevice,
             _ => kind_of(&path),
         };
-        out.push(Entry { name, path, kind });
+        out.push(HostEntry { name, path, kind });
     }
     out.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
     Ok(out)
@@ -155,13 +128,8 @@ pub fn list(dir: &Path) -> io::Result<Vec<Entry>> {
 
 fn kind_of(path: &Path) -> EntryKind {
     std::fs::symlink_metadata(path)
-        .map(|m| EntryKind::of(&m.file_type()))
+        .map(|m| kind_of_type(&m.file_type()))
         .unwrap_or(EntryKind::Unknown)
-}
-
-/// Whether a name equals `want`, ignoring ASCII case (non-UTF-8 names never match).
-pub fn name_is(name: &OsStr, want: &str) -> bool {
-    name.to_str().is_some_and(|n| n.eq_ignore_ascii_case(want))
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Reading evidence without touching it.
+//! Reading host files of the evidence without touching them.
 //!
 //! Files are opened read-only with `O_NOFOLLOW` (a symlink is never followed),
 //! `O_NONBLOCK` (a FIFO named `x.drm` cannot hang the scan), and `O_NOATIME`
@@ -16,84 +16,8 @@ use std::io::{self, Read};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use crate::dir::EntryKind;
-
-/// Refuse to read files larger than this unless told otherwise (64 MiB:
-/// real store files are 3–60 KB).
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
-
-/// Files of at least this size are memory-mapped instead of read. Measured by
-/// `cargo bench -p rmsweep-benches --bench read` on the 2-core reference
-/// machine: for 4 KB and 64 KB files a plain read into a reused buffer was
-/// faster than mapping (mapping costs an mmap/munmap pair and page faults and
-/// scales worse across threads); from 1 MB up mapping avoided the copy and won.
-pub const MMAP_THRESHOLD: u64 = 1024 * 1024;
-
-/// How files are read.
-#[derive(Debug, Clone, Copy)]
-pub struct ReadOptions {
-    pub max_file_size: u64,
-    /// Files at least this large are mapped when their filesystem is
-    /// mounted read-only. `None`: never map (`--no-mmap`).
-    pub mmap_threshold: Option<u64>,
-}
-
-impl Default for ReadOptions {
-    fn default() -> Self {
-        ReadOptions {
-            max_file_size: DEFAULT_MAX_FILE_SIZE,
-            mmap_threshold: Some(MMAP_THRESHOLD),
-        }
-    }
-}
-
-/// A file's bytes: in the caller's buffer, or mapped.
-pub enum Bytes<'a> {
-    Buffer(&'a [u8]),
-    Mapped(memmap2::Mmap),
-}
-
-impl std::ops::Deref for Bytes<'_> {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            Bytes::Buffer(b) => b,
-            Bytes::Mapped(m) => m,
-        }
-    }
-}
-
-/// Why a file was not read. The message names what to do where there is
-/// something to do.
-#[derive(Debug, thiserror::Error)]
-pub enum ReadError {
-    #[error("not a regular file ({0}): not opened")]
-    NotRegular(&'static str),
-    #[error("the file vanished between listing and reading")]
-    Vanished,
-    #[error("permission denied: rerun as a user who can read it (e.g. root), or scan an image of the volume")]
-    PermissionDenied,
-    #[error("file is {size} bytes, over the {max}-byte cap: rerun with --max-file-size {size} to read it")]
-    TooLarge { size: u64, max: u64 },
-    #[error("the file grew past the {max}-byte cap while being read")]
-    GrewPastCap { max: u64 },
-    #[error("read error: {0}")]
-    Io(io::Error),
-}
-
-impl From<io::Error> for ReadError {
-    fn from(e: io::Error) -> Self {
-        match e.kind() {
-            io::ErrorKind::NotFound => ReadError::Vanished,
-            io::ErrorKind::PermissionDenied => ReadError::PermissionDenied,
-            _ => match e.raw_os_error() {
-                // O_NOFOLLOW on a symbolic link.
-                Some(libc::ELOOP) => ReadError::NotRegular("symbolic link"),
-                _ => ReadError::Io(e),
-            },
-        }
-    }
-}
+use super::dir::kind_of_type;
+use crate::volume::{Bytes, ReadError, ReadOptions};
 
 /// Opens a file of the evidence read-only, without following a final
 /// symlink, without blocking, and without updating its access time when the
@@ -139,11 +63,11 @@ pub fn read_file<'b>(
     opts: &ReadOptions,
     buf: &'b mut Vec<u8>,
 ) -> Result<(Metadata, Bytes<'b>), ReadError> {
-    let file = open_evidence(path)?;
+    let file = open_evidence(path).map_err(read_error)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(ReadError::NotRegular(
-            EntryKind::of(&meta.file_type()).describe(),
+            kind_of_type(&meta.file_type()).describe(),
         ));
     }
     let size = meta.len();
@@ -170,4 +94,12 @@ pub fn read_file<'b>(
         });
     }
     Ok((meta, Bytes::Buffer(buf)))
+}
+
+/// A failed open or read, named: `O_NOFOLLOW` on a symbolic link fails with `ELOOP`.
+fn read_error(e: io::Error) -> ReadError {
+    match e.raw_os_error() {
+        Some(libc::ELOOP) => ReadError::NotRegular("symbolic link"),
+        _ => ReadError::from(e),
+    }
 }

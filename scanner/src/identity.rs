@@ -1,0 +1,44 @@
+//! What identifies the host behind a label's evidence, read before a scan
+//! writes anything: the machine IDs of a few machine certificates
+//! (`CERT-Machine*.drm`), found in the first licence stores of the label.
+//! The index compares them with what it holds for that label.
+
+use std::collections::BTreeSet;
+
+use crate::parse::ChainCache;
+use crate::plan::Plan;
+use crate::process::process;
+use crate::store::StoreArea;
+use crate::volume::ReadOptions;
+
+/// Machine certificates read at most, and licence stores listed at most.
+const MAX_CERTS: usize = 4;
+const MAX_STORES: usize = 32;
+
+/// Machine IDs of up to a few machine certificates of `label`'s evidence.
+pub fn sample_machine_ids(plan: &Plan, label: &str, opts: &ReadOptions) -> BTreeSet<String> {
+    let cache = ChainCache::new();
+    let mut buf = Vec::new();
+    let mut out = BTreeSet::new();
+    let (mut certs, mut stores) = (0, 0);
+    for i in 0..plan.stores.len() {
+        let s = &plan.stores[i];
+        if plan.roots[s.root].label != label || s.store.area != StoreArea::Licenses {
+            continue;
+        }
+        stores += 1;
+        for job in plan.list(i).jobs {
+            let name = String::from_utf8_lossy(job.path.file_name()).to_ascii_lowercase();
+            if job.error.is_some() || !name.starts_with("cert-machine") {
+                continue;
+            }
+            certs += 1;
+            let r = process(&job, plan, opts, &cache, &mut buf);
+            out.extend(r.content.machine_id);
+        }
+        if certs >= MAX_CERTS || stores >= MAX_STORES {
+            break;
+        }
+    }
+    out
+}

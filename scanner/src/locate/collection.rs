@@ -1,0 +1,227 @@
+//! Triage collections: one folder holding several volumes of one host.
+//!
+//! - **KAPE** copies each drive to a folder named by its letter:
+//!   `<dest>/C/Users/…`, `<dest>/D/…`. The host is the collection folder's
+//!   name (KAPE's `%m` destination names it after the machine).
+//! - **Velociraptor**'s offline collector, unzipped, keeps uploads per
+//!   accessor and drive with percent-encoded names: `uploads/auto/C%3A/…`,
+//!   `uploads/ntfs/%5C%5C.%5CC%3A/…`. The host comes from the collection's
+//!   own `client_info.json` (`Hostname`, `Fqdn`), else from the default
+//!   folder name `Collection-<host>-<time>`.
+
+use std::path::{Path, PathBuf};
+
+use super::root::RootKind;
+use crate::volume::host::{list, HostVolume, Names};
+use crate::volume::{percent_decode, EntryKind, VPath, Volume};
+
+/// Which collector wrote a collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Collector {
+    Kape,
+    Velociraptor,
+}
+
+impl Collector {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Collector::Kape => "KAPE collection",
+            Collector::Velociraptor => "Velociraptor collection",
+        }
+    }
+}
+
+/// One volume of a collection.
+#[derive(Debug, Clone)]
+pub struct Part {
+    pub base: PathBuf,
+    /// `C:`.
+    pub drive: String,
+    pub names: Names,
+}
+
+/// A recognised collection.
+#[derive(Debug, Clone)]
+pub struct Collection {
+    pub collector: Collector,
+    /// The host name the collection names, if any.
+    pub host: Option<String>,
+    pub parts: Vec<Part>,
+}
+
+/// The drive letter a folder name stands for: `C`, `C$`, `C:`, `C_drive`.
+pub fn drive_letter(name: &str) -> Option<char> {
+    let mut chars = name.chars();
+    let letter = chars.next().filter(char::is_ascii_alphabetic)?;
+    let rest: String = chars.collect();
+    matches!(
+        rest.to_ascii_lowercase().as_str(),
+        "" | "$" | ":" | "_drive" | "-drive" | "drive"
+    )
+    .then(|| letter.to_ascii_uppercase())
+}
+
+fn subdirs(dir: &Path) -> Vec<(String, PathBuf)> {
+    list(dir)
+        .map(|entries| {
+            entries
+                .into_iter()
+                .filter(|e| e.kind == EntryKind::Dir)
+                .map(|e| (e.name.to_string_lossy().into_owned(), e.path))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether a folder holds what a Windows volume holds at its root.
+fn looks_like_volume(vol: &dyn Volume) -> bool {
+    vol.list(&VPath::root()).is_ok_and(|entries| {
+        entries.iter().any(|e| {
+            e.kind == EntryKind::Dir
+                && [
+                    "Users",
+                    "ProgramData",
+                    "Windows",
+                    "Windows.old",
+                    "Documents and Settings",
+                ]
+                .iter()
+                .any(|m| e.is(m))
+        })
+    })
+}
+
+/// Recognises a collection folder; `None` for anything else.
+pub fn recognise(root: &Path) -> Option<Collection> {
+    velociraptor(root).or_else(|| kape(root))
+}
+
+fn kape(root: &Path) -> Option<Collection> {
+    let parts: Vec<Part> = subdirs(root)
+        .into_iter()
+        .filter_map(|(name, path)| {
+            let letter = drive_letter(&name)?;
+            let vol = HostVolume::new(&path, Names::AsStored);
+            looks_like_volume(&vol).then(|| Part {
+                base: path,
+                drive: format!("{letter}:"),
+                names: Names::AsStored,
+            })
+        })
+        .collect();
+    (!parts.is_empty()).then(|| Collection {
+        collector: Collector::Kape,
+        host: root.file_name().map(|n| n.to_string_lossy().into_owned()),
+        parts,
+    })
+}
+
+fn velociraptor(root: &Path) -> Option<Collection> {
+    let uploads = subdirs(root)
+        .into_iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("uploads"))?
+        .1;
+    let mut parts = Vec::new();
+    for (_, accessor) in subdirs(&uploads) {
+        for (name, path) in subdirs(&accessor) {
+            let decoded = String::from_utf8_lossy(&percent_decode(name.as_bytes())).into_owned();
+            // `C:` (auto, file) or `\\.\C:` (ntfs).
+            let device = decoded.trim_start_matches("\\\\.\\");
+            let Some(letter) = device.strip_suffix(':').and_then(drive_letter) else {
+                continue;
+            };
+            parts.push(Part {
+                base: path,
+                drive: format!("{letter}:"),
+                names: Names::PercentEncoded,
+            });
+        }
+    }
+    (!parts.is_empty()).then(|| Collection {
+        collector: Collector::Velociraptor,
+        host: velociraptor_host(root),
+        parts,
+    })
+}
+
+/// The host a Velociraptor collection names: `client_info.json`, else the
+/// default folder name `Collection-<host>-<time>`.
+fn velociraptor_host(root: &Path) -> Option<String> {
+    let info = crate::volume::host::read_small_json(&root.join("client_info.json"));
+    if let Some(v) = info {
+        for key in ["Hostname", "hostname", "Fqdn", "fqdn"] {
+            if let Some(h) = v
+                .get(key)
+                .and_then(|h| h.as_str())
+                .filter(|h| !h.is_empty())
+            {
+                return Some(h.to_string());
+            }
+        }
+    }
+    let name = root.file_name()?.to_string_lossy().into_owned();
+    let rest = name.strip_prefix("Collection-")?;
+    // The time starts at the first `-` followed by a four-digit year.
+    let cut = rest
+        .char_indices()
+        .filter(|&(_, c)| c == '-')
+        .map(|(i, _)| i)
+        .find(|&i| {
+            rest[i + 1..]
+                .chars()
+                .take(4)
+                .filter(char::is_ascii_digit)
+                .count()
+                == 4
+        })
+        .unwrap_or(rest.len());
+    Some(rest[..cut].to_string()).filter(|h| !h.is_empty())
+}
+
+/// Names that say where something is mounted, not which host it is.
+const GENERIC: &[&str] = &[
+    "mnt",
+    "media",
+    "mount",
+    "mounts",
+    "mountpoint",
+    "image",
+    "images",
+    "evidence",
+    "vol",
+    "volume",
+    "volumes",
+    "disk",
+    "disks",
+    "ro",
+    "rw",
+    "root",
+    "data",
+    "c",
+    "run",
+];
+
+/// The label a plain folder root gets by default: its name, or, when that
+/// names only a drive or a mount point, the nearest folder above that names
+/// more. `None` when nothing does (`/mnt/c`).
+pub fn default_label(root: &Path) -> Option<String> {
+    root.ancestors()
+        .take(4)
+        .filter_map(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .find(|n| drive_letter(n).is_none() && !GENERIC.iter().any(|g| n.eq_ignore_ascii_case(g)))
+}
+
+/// What a plain folder root's own name says about its drive (`…/C`).
+pub fn drive_of(root: &Path) -> Option<String> {
+    let name = root.file_name()?.to_string_lossy();
+    drive_letter(&name).map(|l| format!("{l}:"))
+}
+
+/// How a root's kind reads in the summary, with its collection.
+pub fn describe(kind: RootKind, collector: Option<Collector>) -> String {
+    match collector {
+        Some(c) => format!("{} of a {}", kind.as_str(), c.as_str()),
+        None => kind.as_str().to_string(),
+    }
+}

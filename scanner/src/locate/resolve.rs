@@ -1,0 +1,111 @@
+//! Resolving the location trie on a volume: each folder on the way to a
+//! store is listed once, names match case-insensitively (mounted NTFS and
+//! SMB shares return names as stored: `appdata/local/microsoft/msipc`),
+//! every match is followed (a case-sensitive copy can hold `AppData` and
+//! `appdata` side by side), and only real folders are entered: links are
+//! never followed, so discovery cannot leave the evidence.
+
+use std::path::PathBuf;
+
+use super::locations::{Node, Step, Trie};
+use crate::store::{is_sid, Store, StoreArea};
+use crate::volume::{Entry, EntryKind, VPath, Volume};
+
+/// Whose a folder is, as far as the path tells.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ctx {
+    pub profile: Option<String>,
+    pub sid: Option<String>,
+}
+
+/// A trie node reached at a folder, with what the path told on the way.
+#[derive(Debug, Clone)]
+pub struct State {
+    pub node: usize,
+    pub ctx: Ctx,
+}
+
+/// Stores found under one root, and what could not be looked at.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    pub stores: Vec<Store>,
+    /// Profiles examined (with or without a store).
+    pub profiles: usize,
+    /// Folders that could not be listed (as stored), with the reason.
+    pub errors: Vec<(PathBuf, String)>,
+}
+
+/// The state after entering a folder named `name` through `step` of `to`.
+pub fn enter(trie: &Trie, from: &Ctx, step: Step, to: usize, name: &str) -> Option<State> {
+    let mut ctx = from.clone();
+    match step {
+        Step::Name(n) if !name.eq_ignore_ascii_case(n) => return None,
+        Step::Name(_) => {}
+        Step::Profile => ctx.profile = Some(name.to_string()),
+        Step::Sid if !is_sid(name) => return None,
+        Step::Sid => ctx.sid = Some(name.to_string()),
+    }
+    if let Some(sid) = trie.nodes[to].service_sid {
+        ctx.profile = Some(name.to_string());
+        ctx.sid = Some(sid.to_string());
+    }
+    Some(State { node: to, ctx })
+}
+
+/// Whether entering this node is entering a profile.
+fn is_profile(node: &Node) -> bool {
+    node.service_sid.is_some() || node.path.last() == Some(&Step::Profile)
+}
+
+/// Resolves the trie from `states` at `dir`.
+pub fn resolve(vol: &dyn Volume, dir: &VPath, states: &[State], d: &mut Discovery) {
+    let trie = Trie::get();
+    if states.iter().any(|s| is_profile(&trie.nodes[s.node])) {
+        d.profiles += 1;
+    }
+    for s in states {
+        if let Some(kind) = trie.nodes[s.node].store {
+            d.stores.push(Store {
+                dir: dir.clone(),
+                mode: kind.mode,
+                area: kind.area,
+                client: kind.client,
+                profile: s.ctx.profile.clone(),
+                sid: s.ctx.sid.clone(),
+                recursive: kind.area != StoreArea::Licenses,
+            });
+        }
+    }
+    if states
+        .iter()
+        .all(|s| trie.nodes[s.node].children.is_empty())
+    {
+        return;
+    }
+    let entries = match vol.list(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            d.errors.push((vol.stored_path(dir), e.to_string()));
+            return;
+        }
+    };
+    for entry in entries.iter().filter(|e| e.kind == EntryKind::Dir) {
+        let next = step_into(trie, states, entry);
+        if !next.is_empty() {
+            resolve(vol, &entry.path, &next, d);
+        }
+    }
+}
+
+/// The states a sub-folder reaches from `states`.
+pub fn step_into(trie: &Trie, states: &[State], entry: &Entry) -> Vec<State> {
+    let mut next = Vec::new();
+    for s in states {
+        for &(step, child) in &trie.nodes[s.node].children {
+            if let Some(n) = enter(trie, &s.ctx, step, child, &entry.name) {
+                next.push(n);
+            }
+        }
+    }
+    next
+}

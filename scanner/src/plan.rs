@@ -1,0 +1,408 @@
+//! Planning a scan: roots → volumes of hosts → stores, sorted and
+//! deduplicated; and listing one store's files when the run reaches it.
+//!
+//! Every root is checked and read here, before anything is written: a root
+//! that is missing, a file, or not recognised stops the run with advice, and
+//! no index or history entry is made.
+
+use std::collections::HashSet;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use crate::locate::collection::{self, Collector};
+use crate::locate::{self, RootKind};
+use crate::store::{Store, StoreArea};
+use crate::volume::host::{HostVolume, Names};
+use crate::volume::{EntryKind, ReadOptions, VPath, Volume};
+use crate::CancelToken;
+
+/// One root to scan, as given, and the label its records carry (`None`: the
+/// default label, from the collection or the folder's name).
+#[derive(Debug, Clone)]
+pub struct Root {
+    pub path: PathBuf,
+    pub label: Option<String>,
+}
+
+impl Root {
+    /// A root with the default label.
+    pub fn new(path: impl Into<PathBuf>) -> Root {
+        Root {
+            path: path.into(),
+            label: None,
+        }
+    }
+    /// A root with an explicit label.
+    pub fn labelled(path: impl Into<PathBuf>, label: &str) -> Root {
+        Root {
+            path: path.into(),
+            label: Some(label.to_string()),
+        }
+    }
+}
+
+/// What to scan and how (the CLI's arguments, as plain data).
+#[derive(Debug, Clone)]
+pub struct ScanConfig {
+    pub roots: Vec<Root>,
+    pub deep: bool,
+    /// Reader/parser threads; may exceed the core count for slow disks and shares.
+    pub threads: usize,
+    pub read: ReadOptions,
+    /// Set (e.g. from a signal handler) to stop dispatching files: what was
+    /// already read is still handed to the sink, then the run ends.
+    pub cancel: CancelToken,
+}
+
+/// Why a root cannot be scanned. Each names the root and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum RootError {
+    #[error("{path}: cannot read this root: {source}")]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}: this is a file, not a folder: point at the folder that holds the evidence (a mounted volume, a profile, a collection), or parse single files with `rmsweep parse FILE`")]
+    File(PathBuf),
+    #[error("{0}: not a folder or a file (a device, FIFO or socket): point at the folder that holds the evidence")]
+    Special(PathBuf),
+    #[error("{path}: {advice}")]
+    Unrecognised { path: PathBuf, advice: String },
+    #[error(
+        "{0}: --deep found no Microsoft/MSIPC or Microsoft/DRM folder anywhere under this root"
+    )]
+    NothingFound(PathBuf),
+    #[error("{0}: cannot tell which host this is (its name is a drive letter or a mount point): pass --label HOST")]
+    NoLabel(PathBuf),
+}
+
+/// A volume of one host, and how its root was read.
+pub struct PlannedRoot {
+    /// The root as given (a collection's parts share it).
+    pub given: PathBuf,
+    pub label: String,
+    pub kind: RootKind,
+    pub collector: Option<Collector>,
+    /// `C:`, where the evidence tells it.
+    pub drive: Option<String>,
+    /// The root folder's Windows path inside the volume, where the layout tells it.
+    pub prefix: Option<Vec<String>>,
+    pub volume: Box<dyn Volume>,
+}
+
+impl PlannedRoot {
+    /// The root folder as stored (the volume's base).
+    pub fn stored(&self) -> PathBuf {
+        self.volume.stored_path(&VPath::root())
+    }
+
+    /// `volume_path` of a path in this root: `\Users\alice\…` (with no drive).
+    pub fn volume_path(&self, p: &VPath) -> Option<String> {
+        let prefix = self.prefix.as_ref()?;
+        let mut s = String::new();
+        for c in prefix.iter().cloned().chain(self.volume.windows_names(p)) {
+            s.push('\\');
+            s.push_str(&c);
+        }
+        Some(if s.is_empty() { "\\".into() } else { s })
+    }
+}
+
+impl std::fmt::Debug for PlannedRoot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlannedRoot")
+            .field("root", &self.stored())
+            .field("label", &self.label)
+            .field("kind", &self.kind)
+            .field("drive", &self.drive)
+            .finish()
+    }
+}
+
+/// A store of a planned root.
+#[derive(Debug)]
+pub struct PlannedStore {
+    pub root: usize,
+    pub store: Store,
+    /// The store folder as stored: the sort key.
+    pub stored: PathBuf,
+}
+
+/// Roots read and stores found; files are listed store by store when a run
+/// reaches them.
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub roots: Vec<PlannedRoot>,
+    /// Sorted by (label, stored folder), each folder once.
+    pub stores: Vec<PlannedStore>,
+    /// Every store folder by (root, folder): a recursive store does not
+    /// descend into a folder that is a store of its own.
+    store_dirs: HashSet<(usize, VPath)>,
+    pub profiles: usize,
+    /// Folders discovery could not list (they may hold stores).
+    pub listing_errors: Vec<(PathBuf, String)>,
+}
+
+/// One file to read.
+#[derive(Debug)]
+pub struct Job {
+    pub store: usize,
+    pub path: VPath,
+    /// Set when the entry must not or cannot be opened (not a regular file,
+    /// an unlistable folder): the record carries this error.
+    pub error: Option<String>,
+}
+
+/// One store's files, sorted, and what listing it found besides.
+#[derive(Debug, Default)]
+pub struct StoreListing {
+    pub jobs: Vec<Job>,
+    pub logs_skipped: usize,
+    pub errors: Vec<(PathBuf, String)>,
+}
+
+/// What listing every store found (for `--dry-run`).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ListingCounts {
+    pub files: usize,
+    pub logs_skipped: usize,
+    /// Folders that could not be listed, discovery's included.
+    pub listing_errors: usize,
+}
+
+/// Template stores may hold per-server sub-folders; not deeper than this.
+const MAX_STORE_DEPTH: usize = 4;
+
+/// Reads the roots and finds their stores, sorted by (label, folder).
+pub fn plan(config: &ScanConfig) -> Result<Plan, RootError> {
+    let mut plan = Plan::default();
+    for root in &config.roots {
+        for (planned, discovery) in read_root(root, config.deep)? {
+            let r = plan.roots.len();
+            plan.profiles += discovery.profiles;
+            plan.listing_errors.extend(discovery.errors);
+            for store in discovery.stores {
+                let stored = planned.volume.stored_path(&store.dir);
+                plan.stores.push(PlannedStore {
+                    root: r,
+                    store,
+                    stored,
+                });
+            }
+            plan.roots.push(planned);
+        }
+    }
+    let roots = &plan.roots;
+    plan.stores.sort_by(|a, b| {
+        (&roots[a.root].label, a.stored.as_os_str().as_bytes())
+            .cmp(&(&roots[b.root].label, b.stored.as_os_str().as_bytes()))
+    });
+    // The same store reached twice (overlapping roots) is listed once.
+    plan.stores
+        .dedup_by(|a, b| roots[a.root].label == roots[b.root].label && a.stored == b.stored);
+    plan.store_dirs = plan
+        .stores
+        .iter()
+        .map(|s| (s.root, s.store.dir.clone()))
+        .collect();
+    plan.listing_errors.sort();
+    plan.listing_errors.dedup();
+    Ok(plan)
+}
+
+/// One given root: its volumes (several for a collection), each read.
+fn read_root(root: &Root, deep: bool) -> Result<Vec<(PlannedRoot, locate::Discovery)>, RootError> {
+    let unreadable = |source| RootError::Unreadable {
+        path: root.path.clone(),
+        source,
+    };
+    // Records carry absolute paths, so a re-scan through another spelling
+    // of the same root finds the same records.
+    let path = std::fs::canonicalize(&root.path).map_err(unreadable)?;
+    let meta = std::fs::metadata(&path).map_err(unreadable)?;
+    if meta.is_file() {
+        return Err(RootError::File(root.path.clone()));
+    }
+    if !meta.is_dir() {
+        return Err(RootError::Special(root.path.clone()));
+    }
+    let found = (!deep).then(|| collection::recognise(&path)).flatten();
+    let label = |host: Option<String>| {
+        root.label
+            .clone()
+            .or(host)
+            .ok_or_else(|| RootError::NoLabel(root.path.clone()))
+    };
+    let mut out = Vec::new();
+    match found {
+        Some(c) => {
+            let label = label(c.host.clone())?;
+            for part in c.parts {
+                let volume = Box::new(HostVolume::new(&part.base, part.names));
+                let Ok(located) = locate::locate(volume.as_ref(), &[], false) else {
+                    continue; // a drive that holds no Windows layout
+                };
+                out.push(planned(
+                    root,
+                    &label,
+                    located,
+                    volume,
+                    Some(c.collector),
+                    Some(part.drive),
+                ));
+            }
+        }
+        None => {
+            let label = label(collection::default_label(&path))?;
+            let volume = Box::new(HostVolume::new(&path, Names::AsStored));
+            let above: Vec<String> = path
+                .components()
+                .filter_map(|c| match c {
+                    std::path::Component::Normal(n) => Some(n.to_string_lossy().into_owned()),
+                    _ => None,
+                })
+                .collect();
+            let located = locate::locate(volume.as_ref(), &above, deep).map_err(|advice| {
+                RootError::Unrecognised {
+                    path: root.path.clone(),
+                    advice,
+                }
+            })?;
+            if deep && located.discovery.stores.is_empty() {
+                return Err(RootError::NothingFound(root.path.clone()));
+            }
+            let drive = collection::drive_of(&path);
+            out.push(planned(root, &label, located, volume, None, drive));
+        }
+    }
+    if out.is_empty() {
+        return Err(RootError::Unrecognised {
+            path: root.path.clone(),
+            advice: "a collection whose drive folders hold no Windows volume layout (Users/, ProgramData/, Windows/): point at a drive folder, or pass --deep".into(),
+        });
+    }
+    Ok(out)
+}
+
+fn planned(
+    root: &Root,
+    label: &str,
+    located: locate::Located,
+    volume: Box<HostVolume>,
+    collector: Option<Collector>,
+    drive: Option<String>,
+) -> (PlannedRoot, locate::Discovery) {
+    (
+        PlannedRoot {
+            given: root.path.clone(),
+            label: label.to_string(),
+            kind: located.reading.kind,
+            collector,
+            drive,
+            prefix: located.reading.prefix,
+            volume,
+        },
+        located.discovery,
+    )
+}
+
+impl Plan {
+    /// The labels of the roots, sorted, each once.
+    pub fn labels(&self) -> Vec<String> {
+        let mut l: Vec<String> = self.roots.iter().map(|r| r.label.clone()).collect();
+        l.sort();
+        l.dedup();
+        l
+    }
+
+    /// The root and label of store `i`.
+    pub fn root_of(&self, store: usize) -> &PlannedRoot {
+        &self.roots[self.stores[store].root]
+    }
+
+    /// Lists every store in run order, calling `f(label, path)` for each file
+    /// a run would read, until `f` returns false. Listing errors are
+    /// reported to `on_error`.
+    pub fn for_each_file(
+        &self,
+        mut f: impl FnMut(&str, &Path) -> bool,
+        mut on_error: impl FnMut(&Path, &str),
+    ) -> ListingCounts {
+        let mut counts = ListingCounts {
+            listing_errors: self.listing_errors.len(),
+            ..ListingCounts::default()
+        };
+        for (path, why) in &self.listing_errors {
+            on_error(path, why);
+        }
+        for i in 0..self.stores.len() {
+            let listing = self.list(i);
+            counts.logs_skipped += listing.logs_skipped;
+            counts.listing_errors += listing.errors.len();
+            for (path, why) in &listing.errors {
+                on_error(path, why);
+            }
+            let root = self.root_of(i);
+            for job in listing.jobs.iter().filter(|j| j.error.is_none()) {
+                counts.files += 1;
+                if !f(&root.label, &root.volume.stored_path(&job.path)) {
+                    return counts;
+                }
+            }
+        }
+        counts
+    }
+
+    /// Lists store `i`: its files sorted by path; an unlistable folder is a
+    /// job carrying the error (it becomes a record).
+    pub fn list(&self, i: usize) -> StoreListing {
+        let mut out = StoreListing::default();
+        self.list_dir(i, &self.stores[i].store.dir.clone(), 0, &mut out);
+        out.jobs.sort_by(|a, b| a.path.cmp(&b.path));
+        out
+    }
+
+    fn list_dir(&self, i: usize, dir: &VPath, depth: usize, out: &mut StoreListing) {
+        let PlannedStore { root, store, .. } = &self.stores[i];
+        let volume = &self.roots[*root].volume;
+        let job = |path: VPath, error: Option<String>| Job {
+            store: i,
+            path,
+            error,
+        };
+        let entries = match volume.list(dir) {
+            Ok(e) => e,
+            Err(e) => {
+                // An unlistable store folder is a record: nothing is dropped silently.
+                out.jobs.push(job(
+                    dir.clone(),
+                    Some(format!("cannot list this store folder: {e}")),
+                ));
+                out.errors.push((volume.stored_path(dir), e.to_string()));
+                return;
+            }
+        };
+        for entry in entries {
+            match entry.kind {
+                EntryKind::Dir => {
+                    if depth == 0 && store.area == StoreArea::Licenses && entry.is("Logs") {
+                        out.logs_skipped += volume.list(&entry.path).map(|d| d.len()).unwrap_or(0);
+                    } else if store.recursive
+                        && depth < MAX_STORE_DEPTH
+                        && !self.store_dirs.contains(&(*root, entry.path.clone()))
+                    {
+                        self.list_dir(i, &entry.path, depth + 1, out);
+                    }
+                }
+                EntryKind::File => out.jobs.push(job(entry.path, None)),
+                other => out.jobs.push(job(
+                    entry.path,
+                    Some(format!(
+                        "not a regular file ({}): not opened",
+                        other.describe()
+                    )),
+                )),
+            }
+        }
+    }
+}

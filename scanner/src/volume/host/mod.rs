@@ -1,0 +1,136 @@
+//! A volume that is a folder on this machine: a mounted Windows volume, a
+//! profile share, one drive folder of a KAPE or Velociraptor collection.
+//!
+//! All host access of the scanner lives under this module, and with it all
+//! `unsafe`: listing with `O_NOATIME` ([`dir`]), opening with
+//! `O_NOFOLLOW|O_NONBLOCK|O_NOATIME` and mapping only from read-only mounts
+//! ([`read`]).
+
+pub mod dir;
+pub mod read;
+
+use std::io;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, TimeZone, Utc};
+
+pub use dir::{kind_of_type, list, HostEntry};
+pub use read::{map, open_evidence, read_file};
+
+use super::{percent_decode, Bytes, Entry, ReadError, ReadOptions, Stat, VPath, Volume};
+
+/// How the source spells Windows names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Names {
+    /// As Windows wrote them (a mounted volume, a KAPE copy).
+    AsStored,
+    /// Percent-encoded (Velociraptor's `uploads/auto/C%3A/…`).
+    PercentEncoded,
+}
+
+/// A folder of this machine seen as a volume.
+#[derive(Debug, Clone)]
+pub struct HostVolume {
+    base: PathBuf,
+    names: Names,
+}
+
+impl HostVolume {
+    /// `base` is the folder that is the volume's (or the scanned part's) root.
+    pub fn new(base: impl Into<PathBuf>, names: Names) -> HostVolume {
+        HostVolume {
+            base: base.into(),
+            names,
+        }
+    }
+
+    pub fn base(&self) -> &Path {
+        &self.base
+    }
+
+    fn host(&self, p: &VPath) -> PathBuf {
+        if p.is_root() {
+            self.base.clone()
+        } else {
+            self.base
+                .join(std::ffi::OsString::from_vec(p.as_bytes().to_vec()))
+        }
+    }
+
+    fn windows_name(&self, stored: &[u8]) -> String {
+        match self.names {
+            Names::AsStored => String::from_utf8_lossy(stored).into_owned(),
+            Names::PercentEncoded => String::from_utf8_lossy(&percent_decode(stored)).into_owned(),
+        }
+    }
+}
+
+impl Volume for HostVolume {
+    fn list(&self, dir: &VPath) -> io::Result<Vec<Entry>> {
+        Ok(list(&self.host(dir))?
+            .into_iter()
+            .map(|e| Entry {
+                name: self.windows_name(e.name.as_bytes()),
+                path: dir.join(e.name.as_bytes()),
+                kind: e.kind,
+            })
+            .collect())
+    }
+
+    fn stat(&self, path: &VPath) -> io::Result<Stat> {
+        std::fs::symlink_metadata(self.host(path)).map(|m| stat_of(&m))
+    }
+
+    fn read<'b>(
+        &self,
+        path: &VPath,
+        opts: &ReadOptions,
+        buf: &'b mut Vec<u8>,
+    ) -> Result<(Stat, Bytes<'b>), ReadError> {
+        let (meta, bytes) = read_file(&self.host(path), opts, buf)?;
+        Ok((stat_of(&meta), bytes))
+    }
+
+    fn stored_path(&self, path: &VPath) -> PathBuf {
+        self.host(path)
+    }
+
+    fn windows_names(&self, path: &VPath) -> Vec<String> {
+        path.components().map(|c| self.windows_name(c)).collect()
+    }
+}
+
+/// Size and times from host metadata.
+pub fn stat_of(m: &std::fs::Metadata) -> Stat {
+    Stat {
+        kind: Some(kind_of_type(&m.file_type())),
+        size: m.len(),
+        modified: ts(m.mtime(), m.mtime_nsec()),
+        accessed: ts(m.atime(), m.atime_nsec()),
+        changed: ts(m.ctime(), m.ctime_nsec()),
+        created: m.created().ok().map(DateTime::<Utc>::from),
+        mtime_ns: m
+            .mtime()
+            .checked_mul(1_000_000_000)
+            .and_then(|s| s.checked_add(m.mtime_nsec())),
+    }
+}
+
+fn ts(secs: i64, nsecs: i64) -> Option<DateTime<Utc>> {
+    Utc.timestamp_opt(secs, nsecs.clamp(0, 999_999_999) as u32)
+        .single()
+}
+
+/// A small JSON file of the evidence (a collector's metadata), read like
+/// any evidence file; `None` when absent, unreadable or not JSON.
+pub fn read_small_json(path: &Path) -> Option<serde_json::Value> {
+    let opts = ReadOptions {
+        max_file_size: 1024 * 1024,
+        mmap_threshold: None,
+    };
+    let mut buf = Vec::new();
+    let (_, bytes) = read_file(path, &opts, &mut buf).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}

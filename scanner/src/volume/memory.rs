@@ -1,0 +1,167 @@
+//! A volume held in memory: discovery and planning tested without temporary
+//! folders, and with every listing counted (each folder on the way to a
+//! store must be listed once).
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use super::{Bytes, Entry, EntryKind, ReadError, ReadOptions, Stat, VPath, Volume};
+
+/// Files, folders and other entries by path (`a/b/c`); parent folders are
+/// implied by their contents.
+#[derive(Debug, Default)]
+pub struct MemoryVolume {
+    entries: BTreeMap<Vec<u8>, Node>,
+    listings: Mutex<BTreeMap<Vec<u8>, usize>>,
+}
+
+#[derive(Debug, Clone)]
+enum Node {
+    Dir,
+    File(Vec<u8>),
+    Other(EntryKind),
+}
+
+impl MemoryVolume {
+    pub fn new() -> MemoryVolume {
+        MemoryVolume::default()
+    }
+
+    /// Adds a file (and the folders above it).
+    pub fn file(mut self, path: &str, bytes: &[u8]) -> Self {
+        self.parents(path);
+        self.entries
+            .insert(path.as_bytes().to_vec(), Node::File(bytes.to_vec()));
+        self
+    }
+
+    /// Adds an empty folder (and the folders above it).
+    pub fn dir(mut self, path: &str) -> Self {
+        self.parents(path);
+        self.entries.insert(path.as_bytes().to_vec(), Node::Dir);
+        self
+    }
+
+    /// Adds an entry that is neither file nor folder (a symlink, a FIFO…).
+    pub fn other(mut self, path: &str, kind: EntryKind) -> Self {
+        self.parents(path);
+        self.entries
+            .insert(path.as_bytes().to_vec(), Node::Other(kind));
+        self
+    }
+
+    fn parents(&mut self, path: &str) {
+        let mut at = 0;
+        while let Some(i) = path[at..].find('/') {
+            self.entries
+                .insert(path.as_bytes()[..at + i].to_vec(), Node::Dir);
+            at += i + 1;
+        }
+    }
+
+    /// How often each folder was listed, by path (`""` is the root).
+    pub fn listings(&self) -> BTreeMap<String, usize> {
+        self.listings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(k, n)| (String::from_utf8_lossy(k).into_owned(), *n))
+            .collect()
+    }
+
+    fn node(&self, p: &VPath) -> io::Result<&Node> {
+        if p.is_root() {
+            return Ok(&Node::Dir);
+        }
+        self.entries
+            .get(p.as_bytes())
+            .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
+    }
+}
+
+fn kind(n: &Node) -> EntryKind {
+    match n {
+        Node::Dir => EntryKind::Dir,
+        Node::File(_) => EntryKind::File,
+        Node::Other(k) => *k,
+    }
+}
+
+impl Volume for MemoryVolume {
+    fn list(&self, dir: &VPath) -> io::Result<Vec<Entry>> {
+        if !matches!(self.node(dir)?, Node::Dir) {
+            return Err(io::Error::from(io::ErrorKind::NotADirectory));
+        }
+        *self
+            .listings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(dir.as_bytes().to_vec())
+            .or_default() += 1;
+        let prefix = if dir.is_root() {
+            Vec::new()
+        } else {
+            [dir.as_bytes(), b"/"].concat()
+        };
+        Ok(self
+            .entries
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .filter(|(k, _)| !k[prefix.len()..].contains(&b'/'))
+            .map(|(k, n)| Entry {
+                name: String::from_utf8_lossy(&k[prefix.len()..]).into_owned(),
+                path: VPath::from_bytes(k.clone()),
+                kind: kind(n),
+            })
+            .collect())
+    }
+
+    fn stat(&self, path: &VPath) -> io::Result<Stat> {
+        let n = self.node(path)?;
+        Ok(Stat {
+            kind: Some(kind(n)),
+            size: match n {
+                Node::File(b) => b.len() as u64,
+                _ => 0,
+            },
+            ..Stat::default()
+        })
+    }
+
+    fn read<'b>(
+        &self,
+        path: &VPath,
+        opts: &ReadOptions,
+        buf: &'b mut Vec<u8>,
+    ) -> Result<(Stat, Bytes<'b>), ReadError> {
+        let stat = self.stat(path)?;
+        let Node::File(bytes) = self.node(path)? else {
+            let k = stat.kind.unwrap_or(EntryKind::Unknown);
+            return Err(ReadError::NotRegular(k.describe()));
+        };
+        if stat.size > opts.max_file_size {
+            return Err(ReadError::TooLarge {
+                size: stat.size,
+                max: opts.max_file_size,
+            });
+        }
+        buf.clear();
+        buf.extend_from_slice(bytes);
+        Ok((stat, Bytes::Buffer(buf)))
+    }
+
+    fn stored_path(&self, path: &VPath) -> PathBuf {
+        PathBuf::from(format!(
+            "/memory/{}",
+            String::from_utf8_lossy(path.as_bytes())
+        ))
+    }
+
+    fn windows_names(&self, path: &VPath) -> Vec<String> {
+        path.components()
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect()
+    }
+}

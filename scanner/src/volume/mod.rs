@@ -1,0 +1,264 @@
+//! Where evidence bytes come from: a read-only Windows volume of one host.
+//!
+//! Discovery, planning, the pipeline and re-scans see evidence only through
+//! [`Volume`]: list a folder, stat an entry without following it, read a
+//! file. [`host::HostVolume`] is a folder on this machine (a mounted volume,
+//! a profile share, one drive of a triage collection); all `unsafe` and libc
+//! lives there. [`memory::MemoryVolume`] is a volume held in memory, so
+//! discovery can be tested without temporary folders. Image-backed volumes
+//! (NTFS inside raw, VHD(X), E01) are further implementations of the same
+//! trait.
+//!
+//! Paths inside a volume are [`VPath`]s: the names as the source stores them,
+//! joined by `/`. Each entry also has its Windows name (a triage collector's
+//! percent-encoding undone), which is what discovery matches and what the
+//! record's `volume_path` shows.
+
+pub mod host;
+pub mod memory;
+
+use std::io;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+
+/// A read-only volume, shared by many worker threads.
+pub trait Volume: Send + Sync {
+    /// Lists a folder (without `.` and `..`), sorted by stored name bytes.
+    /// Never lists through a link.
+    fn list(&self, dir: &VPath) -> io::Result<Vec<Entry>>;
+    /// What an entry is, without following it.
+    fn stat(&self, path: &VPath) -> io::Result<Stat>;
+    /// Reads a regular file; its type and size are checked on what is read.
+    fn read<'b>(
+        &self,
+        path: &VPath,
+        opts: &ReadOptions,
+        buf: &'b mut Vec<u8>,
+    ) -> Result<(Stat, Bytes<'b>), ReadError>;
+    /// The path as stored where the evidence lies (a host path for a mounted
+    /// folder): the record's `path`.
+    fn stored_path(&self, path: &VPath) -> PathBuf;
+    /// The Windows names of a path's components (decoded where the source
+    /// encodes them), for `volume_path`.
+    fn windows_names(&self, path: &VPath) -> Vec<String>;
+}
+
+/// A path inside a volume: stored names joined by `/`; empty is the volume's
+/// root folder.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct VPath(Vec<u8>);
+
+impl VPath {
+    /// The volume's root folder.
+    pub fn root() -> VPath {
+        VPath(Vec::new())
+    }
+    /// A path from stored name bytes joined by `/`.
+    pub fn from_bytes(b: impl Into<Vec<u8>>) -> VPath {
+        VPath(b.into())
+    }
+    /// This path with one more component.
+    pub fn join(&self, name: &[u8]) -> VPath {
+        let mut v = Vec::with_capacity(self.0.len() + 1 + name.len());
+        v.extend_from_slice(&self.0);
+        if !v.is_empty() {
+            v.push(b'/');
+        }
+        v.extend_from_slice(name);
+        VPath(v)
+    }
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+    pub fn is_root(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// The stored names, outermost first.
+    pub fn components(&self) -> impl DoubleEndedIterator<Item = &[u8]> {
+        self.0.split(|&b| b == b'/').filter(|c| !c.is_empty())
+    }
+    /// The last stored name (empty for the root).
+    pub fn file_name(&self) -> &[u8] {
+        self.components().next_back().unwrap_or(b"")
+    }
+}
+
+/// What an entry is (never following a symlink).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    Dir,
+    File,
+    Symlink,
+    Fifo,
+    Socket,
+    BlockDevice,
+    CharDevice,
+    Unknown,
+}
+
+impl EntryKind {
+    /// How a non-regular entry is described in a record.
+    pub fn describe(self) -> &'static str {
+        match self {
+            EntryKind::Dir => "directory",
+            EntryKind::File => "regular file",
+            EntryKind::Symlink => "symbolic link",
+            EntryKind::Fifo => "FIFO",
+            EntryKind::Socket => "socket",
+            EntryKind::BlockDevice => "block device",
+            EntryKind::CharDevice => "character device",
+            EntryKind::Unknown => "special file",
+        }
+    }
+}
+
+/// One entry of a listing.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The Windows name (decoded where the source encodes names; lossy UTF-8).
+    pub name: String,
+    pub path: VPath,
+    pub kind: EntryKind,
+}
+
+impl Entry {
+    /// Whether the Windows name equals `want`, ignoring ASCII case as Windows does.
+    pub fn is(&self, want: &str) -> bool {
+        self.name.eq_ignore_ascii_case(want)
+    }
+}
+
+/// Size and times of an entry, as the source records them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stat {
+    pub kind: Option<EntryKind>,
+    pub size: u64,
+    pub modified: Option<DateTime<Utc>>,
+    pub accessed: Option<DateTime<Utc>>,
+    /// Metadata change time (inode ctime; the MFT change time on NTFS).
+    pub changed: Option<DateTime<Utc>>,
+    pub created: Option<DateTime<Utc>>,
+    /// Modification time in nanoseconds since the epoch: the re-scan check.
+    pub mtime_ns: Option<i64>,
+}
+
+/// Refuse to read files larger than this unless told otherwise (64 MiB:
+/// real store files are 3–60 KB).
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
+
+/// Files of at least this size are memory-mapped instead of read. Measured by
+/// `cargo bench -p rmsweep-benches --bench read` on the 2-core reference
+/// machine: for 4 KB and 64 KB files a plain read into a reused buffer was
+/// faster than mapping (mapping costs an mmap/munmap pair and page faults and
+/// scales worse across threads); from 1 MB up mapping avoided the copy and won.
+pub const MMAP_THRESHOLD: u64 = 1024 * 1024;
+
+/// How files are read.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadOptions {
+    pub max_file_size: u64,
+    /// Files at least this large are mapped when their filesystem is
+    /// mounted read-only. `None`: never map (`--no-mmap`).
+    pub mmap_threshold: Option<u64>,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            mmap_threshold: Some(MMAP_THRESHOLD),
+        }
+    }
+}
+
+/// A file's bytes: in the caller's buffer, or mapped.
+pub enum Bytes<'a> {
+    Buffer(&'a [u8]),
+    Mapped(memmap2::Mmap),
+}
+
+impl std::ops::Deref for Bytes<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Buffer(b) => b,
+            Bytes::Mapped(m) => m,
+        }
+    }
+}
+
+/// Why a file was not read. The message names what to do where there is
+/// something to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("not a regular file ({0}): not opened")]
+    NotRegular(&'static str),
+    #[error("the file vanished between listing and reading")]
+    Vanished,
+    #[error("permission denied: rerun as a user who can read it (e.g. root), or scan an image of the volume")]
+    PermissionDenied,
+    #[error("file is {size} bytes, over the {max}-byte cap: rerun with --max-file-size {size} to read it")]
+    TooLarge { size: u64, max: u64 },
+    #[error("the file grew past the {max}-byte cap while being read")]
+    GrewPastCap { max: u64 },
+    #[error("read error: {0}")]
+    Io(io::Error),
+}
+
+impl From<io::Error> for ReadError {
+    fn from(e: io::Error) -> Self {
+        match e.kind() {
+            io::ErrorKind::NotFound => ReadError::Vanished,
+            io::ErrorKind::PermissionDenied => ReadError::PermissionDenied,
+            _ => ReadError::Io(e),
+        }
+    }
+}
+
+/// Undoes the percent-encoding triage collectors apply to names
+/// (Velociraptor: `C%3A`, `%5C%5C.%5CC%3A`). Invalid escapes stay as written.
+pub fn percent_decode(name: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(name.len());
+    let mut i = 0;
+    while i < name.len() {
+        if name[i] == b'%' && i + 2 < name.len() {
+            if let (Some(h), Some(l)) = (hex(name[i + 1]), hex(name[i + 2])) {
+                out.push(h << 4 | l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(name[i]);
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_decoding_undoes_collector_escapes_and_keeps_invalid_ones() {
+        assert_eq!(percent_decode(b"C%3A"), b"C:");
+        assert_eq!(percent_decode(b"%5C%5C.%5CC%3A"), b"\\\\.\\C:");
+        assert_eq!(percent_decode(b"100%"), b"100%");
+        assert_eq!(percent_decode(b"a%zzb%4"), b"a%zzb%4");
+        assert_eq!(
+            percent_decode(b"Documents%20and%20Settings"),
+            b"Documents and Settings"
+        );
+    }
+
+    #[test]
+    fn vpaths_join_and_split() {
+        let p = VPath::root().join(b"Users").join(b"alice");
+        assert_eq!(p.as_bytes(), b"Users/alice");
+        assert_eq!(p.file_name(), b"alice");
+        assert_eq!(p.components().count(), 2);
+        assert!(VPath::root().is_root());
+        assert_eq!(VPath::root().file_name(), b"");
+    }
+}
