@@ -15,18 +15,19 @@ use crate::writer::{IndexSession, WriteStats};
 use crate::IndexError;
 
 /// Merges `sources` into `out` (created if missing). A (label, path) present
-/// in several sources keeps the last source's record.
+/// in several sources keeps the last source's record. Every source is
+/// opened first: a merge that cannot read one creates nothing.
 pub fn merge(out: &Path, sources: &[&Path]) -> Result<WriteStats, IndexError> {
+    let indexes = sources
+        .iter()
+        .map(|s| RmsIndex::open(s))
+        .collect::<Result<Vec<_>, _>>()?;
     let target = RmsIndex::open_or_create(out)?;
     let run = Run::new(
         "merge",
         sources.iter().map(|s| s.display().to_string()).collect(),
         None,
     );
-    let indexes = sources
-        .iter()
-        .map(|s| RmsIndex::open(s))
-        .collect::<Result<Vec<_>, _>>()?;
     // The merged index keeps the scan history of every source.
     let mut inherited = Vec::new();
     for idx in &indexes {

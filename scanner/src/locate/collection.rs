@@ -203,10 +203,10 @@ const GENERIC: &[&str] = &[
 
 /// The label a plain folder root gets by default: its name, or, when that
 /// names only a drive or a mount point, the nearest folder above that names
-/// more. `None` when nothing does (`/mnt/c`).
+/// more (up to two levels up). `None` when nothing does (`/mnt/c`).
 pub fn default_label(root: &Path) -> Option<String> {
     root.ancestors()
-        .take(4)
+        .take(3)
         .filter_map(|p| p.file_name())
         .map(|n| n.to_string_lossy().into_owned())
         .find(|n| drive_letter(n).is_none() && !GENERIC.iter().any(|g| n.eq_ignore_ascii_case(g)))
