@@ -7,7 +7,7 @@
 //! - [`locate`]: what to look for and where — the one table of store
 //!   locations, root reading, triage collections, `--deep`.
 //! - [`store`]: what a store is (mode, area, client, profile or SID).
-//! - [`plan`]: roots → volumes of hosts → sorted stores; listing a store.
+//! - [`mod@plan`]: roots → volumes of hosts → sorted stores; listing a store.
 //! - [`pipeline`]: the parallel, order-preserving run over a plan.
 //! - [`process`]: one file read, hashed and parsed into its record.
 //! - [`parse`]: the XrML/JCLC parser, pure (`&[u8]` in, [`parse::Content`] out).
