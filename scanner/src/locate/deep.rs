@@ -82,10 +82,8 @@ fn walk_one(
             return Vec::new();
         }
     };
-    let in_microsoft = vol
-        .windows_names(dir)
-        .last()
-        .is_some_and(|n| n.eq_ignore_ascii_case("Microsoft"));
+    // `Microsoft` is never percent-encoded: the stored name is enough.
+    let in_microsoft = dir.file_name().eq_ignore_ascii_case(b"Microsoft");
     let mut subdirs = Vec::new();
     for e in entries.into_iter().filter(|e| e.kind == EntryKind::Dir) {
         if in_microsoft && (e.is("MSIPC") || e.is("DRM")) {
