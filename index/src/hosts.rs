@@ -6,24 +6,13 @@
 
 use std::collections::BTreeSet;
 
-use tantivy::query::TermQuery;
-use tantivy::schema::IndexRecordOption;
-use tantivy::Term;
-
 use crate::open::RmsIndex;
-use crate::rows::matching;
 use crate::IndexError;
 
 /// The machine IDs of every record of `label` (empty: the index cannot tell
 /// which host the label is).
 pub fn machine_ids(idx: &RmsIndex, label: &str) -> Result<BTreeSet<String>, IndexError> {
-    let searcher = crate::searcher(idx)?;
-    let q = TermQuery::new(
-        Term::from_field_text(idx.fields.label, label),
-        IndexRecordOption::Basic,
-    );
-    let docs =
-        matching(&searcher, &q).map_err(|e| IndexError::Tantivy(idx.dir.clone(), e.to_string()))?;
+    let (searcher, docs) = crate::incremental::label_docs(idx, label)?;
     let mut out = BTreeSet::new();
     for (&seg_ord, ids) in &docs {
         let seg = searcher.segment_reader(seg_ord);

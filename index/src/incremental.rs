@@ -3,11 +3,11 @@
 //! from fast fields. Paths are streamed from the term dictionary, never
 //! held: a re-scan's memory is a few dozen bytes per indexed file.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocId, Term};
+use tantivy::{DocId, Searcher, Term};
 
 use crate::open::RmsIndex;
 use crate::rows::matching;
@@ -37,13 +37,11 @@ pub fn known_files(
     Ok(out)
 }
 
-/// Calls `f(path, known)` for every record of `label`, reading each
-/// segment's paths in one sorted pass over its dictionary.
-pub fn for_each_indexed(
+/// A searcher and the documents of `label`, by segment.
+pub(crate) fn label_docs(
     idx: &RmsIndex,
     label: &str,
-    mut f: impl FnMut(&str, Known),
-) -> Result<(), IndexError> {
+) -> Result<(Searcher, BTreeMap<u32, Vec<DocId>>), IndexError> {
     let searcher = crate::searcher(idx)?;
     let q = TermQuery::new(
         Term::from_field_text(idx.fields.label, label),
@@ -51,6 +49,17 @@ pub fn for_each_indexed(
     );
     let docs =
         matching(&searcher, &q).map_err(|e| IndexError::Tantivy(idx.dir.clone(), e.to_string()))?;
+    Ok((searcher, docs))
+}
+
+/// Calls `f(path, known)` for every record of `label`, reading each
+/// segment's paths in one sorted pass over its dictionary.
+pub fn for_each_indexed(
+    idx: &RmsIndex,
+    label: &str,
+    mut f: impl FnMut(&str, Known),
+) -> Result<(), IndexError> {
+    let (searcher, docs) = label_docs(idx, label)?;
     for (&seg_ord, ids) in &docs {
         let seg = searcher.segment_reader(seg_ord);
         let Some(paths) = seg.fast_fields().str("path").ok().flatten() else {

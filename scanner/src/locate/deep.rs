@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::{Condvar, Mutex, MutexGuard};
 
-use super::resolve::{resolve, Discovery};
+use super::resolve::{resolve, Discovery, State};
 use super::root::by_name;
 use crate::volume::{EntryKind, VPath, Volume};
 
@@ -98,18 +98,29 @@ fn walk_one(
 /// Reads a found store folder by the names on its path, as a root would be
 /// read; the reading that finds the most stores below it wins.
 fn read_store_folder(vol: &dyn Volume, dir: &VPath, d: &mut Discovery) {
-    let names = vol.windows_names(dir);
-    let mut best: Option<(Discovery, (usize, usize))> = None;
-    for reading in by_name(&names) {
-        let mut found = Discovery::default();
-        resolve(vol, dir, &reading.states, &mut found);
-        let below = found.stores.iter().filter(|s| &s.dir != dir).count();
-        let score = (below, found.stores.len());
-        if best.as_ref().is_none_or(|(_, b)| score > *b) {
-            best = Some((found, score));
+    let all = by_name(&vol.windows_names(dir));
+    let states: Vec<State> = all
+        .iter()
+        .enumerate()
+        .map(|(i, r)| State {
+            node: r.node,
+            ctx: r.ctx.clone(),
+            reading: i,
+        })
+        .collect();
+    let mut found: Vec<Discovery> = all.iter().map(|_| Discovery::default()).collect();
+    resolve(vol, dir, &states, &mut found);
+    let score = |f: &Discovery| {
+        let below = f.stores.iter().filter(|s| &s.dir != dir).count();
+        (below, f.stores.len())
+    };
+    let mut best: Option<Discovery> = None;
+    for f in found {
+        if best.as_ref().is_none_or(|b| score(&f) > score(b)) {
+            best = Some(f);
         }
     }
-    if let Some((found, _)) = best {
+    if let Some(found) = best {
         d.stores.extend(found.stores);
         d.errors.extend(found.errors);
     }

@@ -27,7 +27,8 @@ pub fn locate(vol: &dyn Volume, above: &[String], deep: bool) -> Result<Located,
         return Ok(Located {
             reading: Reading {
                 kind: RootKind::Deep,
-                states: Vec::new(),
+                node: 0,
+                ctx: Default::default(),
                 prefix: Some(Vec::new()),
             },
             discovery: deep::deep(vol),

@@ -18,11 +18,13 @@ pub struct Ctx {
     pub sid: Option<String>,
 }
 
-/// A trie node reached at a folder, with what the path told on the way.
+/// A trie node reached at a folder, with what the path told on the way,
+/// for one way of reading the root (`reading` indexes the discoveries).
 #[derive(Debug, Clone)]
 pub struct State {
     pub node: usize,
     pub ctx: Ctx,
+    pub reading: usize,
 }
 
 /// Stores found under one root, and what could not be looked at.
@@ -49,7 +51,11 @@ pub fn enter(trie: &Trie, from: &Ctx, step: Step, to: usize, name: &str) -> Opti
         ctx.profile = Some(name.to_string());
         ctx.sid = Some(sid.to_string());
     }
-    Some(State { node: to, ctx })
+    Some(State {
+        node: to,
+        ctx,
+        reading: 0,
+    })
 }
 
 /// Whether entering this node is entering a profile.
@@ -57,15 +63,20 @@ fn is_profile(node: &Node) -> bool {
     node.service_sid.is_some() || node.path.last() == Some(&Step::Profile)
 }
 
-/// Resolves the trie from `states` at `dir`.
-pub fn resolve(vol: &dyn Volume, dir: &VPath, states: &[State], d: &mut Discovery) {
+/// Resolves the trie from `states` at `dir`, for every reading at once: each
+/// folder is listed once however many readings reach it, and what a reading
+/// finds goes to `found[state.reading]`.
+pub fn resolve(vol: &dyn Volume, dir: &VPath, states: &[State], found: &mut [Discovery]) {
     let trie = Trie::get();
-    if states.iter().any(|s| is_profile(&trie.nodes[s.node])) {
-        d.profiles += 1;
-    }
+    let mut counted = Vec::new();
     for s in states {
-        if let Some(kind) = trie.nodes[s.node].store {
-            d.stores.push(Store {
+        let node = &trie.nodes[s.node];
+        if is_profile(node) && !counted.contains(&s.reading) {
+            counted.push(s.reading);
+            found[s.reading].profiles += 1;
+        }
+        if let Some(kind) = node.store {
+            found[s.reading].stores.push(Store {
                 dir: dir.clone(),
                 mode: kind.mode,
                 area: kind.area,
@@ -85,14 +96,25 @@ pub fn resolve(vol: &dyn Volume, dir: &VPath, states: &[State], d: &mut Discover
     let entries = match vol.list(dir) {
         Ok(e) => e,
         Err(e) => {
-            d.errors.push((vol.stored_path(dir), e.to_string()));
+            let mut named = Vec::new();
+            for s in states
+                .iter()
+                .filter(|s| !trie.nodes[s.node].children.is_empty())
+            {
+                if !named.contains(&s.reading) {
+                    named.push(s.reading);
+                    found[s.reading]
+                        .errors
+                        .push((vol.stored_path(dir), e.to_string()));
+                }
+            }
             return;
         }
     };
     for entry in entries.iter().filter(|e| e.kind == EntryKind::Dir) {
         let next = step_into(trie, states, entry);
         if !next.is_empty() {
-            resolve(vol, &entry.path, &next, d);
+            resolve(vol, &entry.path, &next, found);
         }
     }
 }
@@ -102,7 +124,8 @@ pub fn step_into(trie: &Trie, states: &[State], entry: &Entry) -> Vec<State> {
     let mut next = Vec::new();
     for s in states {
         for &(step, child) in &trie.nodes[s.node].children {
-            if let Some(n) = enter(trie, &s.ctx, step, child, &entry.name) {
+            if let Some(mut n) = enter(trie, &s.ctx, step, child, &entry.name) {
+                n.reading = s.reading;
                 next.push(n);
             }
         }

@@ -45,11 +45,12 @@ impl RootKind {
     }
 }
 
-/// A root, read one way.
+/// A root, read one way: as trie folder `node`, with what its path tells.
 #[derive(Debug, Clone)]
 pub struct Reading {
     pub kind: RootKind,
-    pub states: Vec<State>,
+    pub node: usize,
+    pub ctx: Ctx,
     /// The Windows path of the root folder inside its volume (components),
     /// when the layout tells it.
     pub prefix: Option<Vec<String>>,
@@ -80,8 +81,10 @@ fn has(entries: &[Entry], names: &[&str]) -> bool {
 }
 
 /// Reads the root of `vol`, whose Windows name and the names above it are
-/// `above` (outermost first; empty when unknown). `Err` carries the advice
-/// for a root that is not recognised.
+/// `above` (outermost first; empty when unknown). Every reading is resolved
+/// in one pass (each folder listed once); the one that finds the most stores
+/// below the root, then in all, wins, the earliest on a tie. `Err` carries
+/// the advice for a root that is not recognised.
 pub fn locate(vol: &dyn Volume, above: &[String]) -> Result<Located, String> {
     let memo = RootMemo {
         inner: vol,
@@ -91,39 +94,37 @@ pub fn locate(vol: &dyn Volume, above: &[String]) -> Result<Located, String> {
         .list(&VPath::root())
         .map_err(|e| format!("cannot list it: {e}"))?;
     let name = above.last().cloned().unwrap_or_default();
-    let mut best: Option<(Located, (usize, usize))> = None;
-    for reading in readings(&name, above) {
-        let mut d = Discovery::default();
-        resolve(&memo, &VPath::root(), &reading.states, &mut d);
+    let all = readings(&name, above);
+    let states: Vec<State> = all
+        .iter()
+        .enumerate()
+        .map(|(i, r)| State {
+            node: r.node,
+            ctx: r.ctx.clone(),
+            reading: i,
+        })
+        .collect();
+    let mut found: Vec<Discovery> = all.iter().map(|_| Discovery::default()).collect();
+    resolve(&memo, &VPath::root(), &states, &mut found);
+    let score = |d: &Discovery| {
         let below = d.stores.iter().filter(|s| !s.dir.is_root()).count();
-        let score = (below, d.stores.len());
-        let early = reading.kind == RootKind::Volume && !d.stores.is_empty();
-        if best.as_ref().is_none_or(|(_, b)| score > *b) {
-            best = Some((
-                Located {
-                    reading,
-                    discovery: d,
-                },
-                score,
-            ));
-        }
-        if early {
-            break;
+        (below, d.stores.len())
+    };
+    let mut best = 0;
+    for i in 1..found.len() {
+        if score(&found[i]) > score(&found[best]) {
+            best = i;
         }
     }
-    if let Some((found, score)) = best.take() {
-        if score.1 > 0 {
-            return Ok(found);
-        }
-    }
-    // No reading found a store: recognise the root by what it holds.
-    let fallback =
-        recognise(&memo, &root_entries, &name, above).ok_or_else(|| advice(&root_entries))?;
-    let mut d = Discovery::default();
-    resolve(&memo, &VPath::root(), &fallback.states, &mut d);
+    let pick = if found[best].stores.is_empty() {
+        // No reading found a store: recognise the root by what it holds.
+        recognise(&memo, &root_entries, &all).ok_or_else(|| advice(&root_entries))?
+    } else {
+        best
+    };
     Ok(Located {
-        reading: fallback,
-        discovery: d,
+        reading: all[pick].clone(),
+        discovery: found.swap_remove(pick),
     })
 }
 
@@ -133,10 +134,8 @@ fn readings(name: &str, above: &[String]) -> Vec<Reading> {
     let trie = Trie::get();
     let mut out = vec![Reading {
         kind: RootKind::Volume,
-        states: vec![State {
-            node: 0,
-            ctx: Ctx::default(),
-        }],
+        node: 0,
+        ctx: Ctx::default(),
         prefix: Some(Vec::new()),
     }];
     out.extend(by_name(above));
@@ -145,13 +144,11 @@ fn readings(name: &str, above: &[String]) -> Vec<Reading> {
         if let Some(node) = trie.find(&format!("{parent}/*")) {
             out.push(Reading {
                 kind: RootKind::Profile,
-                states: vec![State {
-                    node,
-                    ctx: Ctx {
-                        profile: Some(name.to_string()),
-                        sid: None,
-                    },
-                }],
+                node,
+                ctx: Ctx {
+                    profile: Some(name.to_string()),
+                    sid: None,
+                },
                 prefix: Some(vec![parent.into(), name.to_string()]),
             });
         }
@@ -160,10 +157,8 @@ fn readings(name: &str, above: &[String]) -> Vec<Reading> {
         if let Some(node) = trie.find(parent) {
             out.push(Reading {
                 kind: RootKind::ProfileFolder,
-                states: vec![State {
-                    node,
-                    ctx: Ctx::default(),
-                }],
+                node,
+                ctx: Ctx::default(),
                 prefix: Some(vec![parent.into()]),
             });
         }
@@ -253,15 +248,16 @@ fn reading_at(idx: usize, tail: &[String]) -> Reading {
     };
     Reading {
         kind,
-        states: vec![State { node: idx, ctx }],
+        node: idx,
+        ctx,
         prefix,
     }
 }
 
-/// A root in which no reading found a store, recognised by what it holds.
-fn recognise(vol: &dyn Volume, entries: &[Entry], name: &str, above: &[String]) -> Option<Reading> {
-    let all = readings(name, above);
-    let pick = |kind: RootKind| all.iter().find(|r| r.kind == kind).cloned();
+/// A root in which no reading found a store, recognised by what it holds:
+/// the index of the reading that fits it.
+fn recognise(vol: &dyn Volume, entries: &[Entry], all: &[Reading]) -> Option<usize> {
+    let pick = |kind: RootKind| all.iter().position(|r| r.kind == kind);
     if has(entries, VOLUME_MARKS) {
         return pick(RootKind::Volume);
     }
@@ -269,15 +265,17 @@ fn recognise(vol: &dyn Volume, entries: &[Entry], name: &str, above: &[String]) 
         return pick(RootKind::Profile);
     }
     let trie = Trie::get();
-    if let Some(r) = by_name(above).into_iter().find(|r| {
-        let node = &trie.nodes[r.states[0].node];
-        node.store.is_some()
-            || node
-                .children
-                .iter()
-                .any(|(s, _)| matches!(s, Step::Name(n) if has(entries, &[n])))
-    }) {
-        return Some(r);
+    let named = all.iter().position(|r| {
+        let node = &trie.nodes[r.node];
+        r.kind != RootKind::Volume
+            && (node.store.is_some()
+                || node
+                    .children
+                    .iter()
+                    .any(|(s, _)| matches!(s, Step::Name(n) if has(entries, &[n]))))
+    });
+    if named.is_some() {
+        return named;
     }
     let profiles = entries
         .iter()

@@ -194,6 +194,9 @@ fn xp_profile_shares_and_empty_volumes_are_recognised() {
     assert_eq!(kind, RootKind::ProfileFolder);
     assert_eq!(stores.len(), 2);
     assert_eq!(profiles, 2);
+    // Every reading of the root is resolved in one pass: each folder once.
+    let listings = share.listings();
+    assert!(listings.values().all(|&n| n == 1), "{listings:?}");
     // A volume without stores is a result, not an error.
     let empty = MemoryVolume::new()
         .dir("Users/alice/AppData/Local")
