@@ -25,9 +25,6 @@ pub struct Fields {
     pub file_id: Field,
     pub label: Field,
     pub path: Field,
-    /// The path inside the host's volume (`\Users\…`), lower-cased: Windows
-    /// names are case-insensitive.
-    pub volume_path: Field,
     /// The drive letter (`c:`), lower-cased.
     pub drive: Field,
     /// The machine ID of a machine certificate (or the machine a RAC binds to):
@@ -88,7 +85,6 @@ impl Fields {
         let file_id = b.add_bytes_field("file_id", tantivy::schema::INDEXED);
         let label = b.add_text_field("label", fast_string.clone());
         let path = b.add_text_field("path", fast_string.clone());
-        let volume_path = b.add_text_field("volume_path", STRING);
         let drive = b.add_text_field("drive", STRING);
         let machine_id = b.add_text_field("machine_id", fast_string.clone());
         let store = b.add_text_field("store", column.clone());
@@ -127,7 +123,6 @@ impl Fields {
             file_id,
             label,
             path,
-            volume_path,
             drive,
             machine_id,
             store,

@@ -6,7 +6,7 @@
 //! kernel permits it), `O_NOFOLLOW` and `O_DIRECTORY`, and reports entry types
 //! from `d_type` (falling back to `lstat` where the filesystem has none).
 
-use std::ffi::{CStr, CString, OsString};
+use std::ffi::{CStr, CString, OsStr, OsString};
 use std::io;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
@@ -85,6 +85,22 @@ fn open_dir(dir: &Path) -> io::Result<Dir> {
 
 /// Lists `dir` (without `.` and `..`), sorted by name bytes.
 pub fn list(dir: &Path) -> io::Result<Vec<HostEntry>> {
+    Ok(list_names(dir)?
+        .into_iter()
+        .map(|(name, kind)| {
+            let name = OsString::from_vec(name);
+            HostEntry {
+                path: dir.join(&name),
+                name,
+                kind,
+            }
+        })
+        .collect())
+}
+
+/// Lists `dir` as (name bytes, kind), sorted by name bytes: no path is
+/// built for an entry unless its type must be asked for.
+pub fn list_names(dir: &Path) -> io::Result<Vec<(Vec<u8>, EntryKind)>> {
     let d = open_dir(dir)?;
     let mut out = Vec::new();
     loop {
@@ -108,8 +124,6 @@ pub fn list(dir: &Path) -> io::Result<Vec<HostEntry>> {
         if name == b"." || name == b".." {
             continue;
         }
-        let name = OsString::from_vec(name);
-        let path = dir.join(&name);
         let kind = match dtype {
             libc::DT_DIR => EntryKind::Dir,
             libc::DT_REG => EntryKind::File,
@@ -118,11 +132,11 @@ pub fn list(dir: &Path) -> io::Result<Vec<HostEntry>> {
             libc::DT_SOCK => EntryKind::Socket,
             libc::DT_BLK => EntryKind::BlockDevice,
             libc::DT_CHR => EntryKind::CharDevice,
-            _ => kind_of(&path),
+            _ => kind_of(&dir.join(OsStr::from_bytes(&name))),
         };
-        out.push(HostEntry { name, path, kind });
+        out.push((name, kind));
     }
-    out.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+    out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)
 }
 

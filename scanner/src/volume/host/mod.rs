@@ -10,13 +10,13 @@ pub mod dir;
 pub mod read;
 
 use std::io;
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeZone, Utc};
 
-pub use dir::{kind_of_type, list, HostEntry};
+pub use dir::{kind_of_type, list, list_names, HostEntry};
 pub use read::{map, open_evidence, read_file};
 
 use super::{percent_decode, Bytes, Entry, ReadError, ReadOptions, Stat, VPath, Volume};
@@ -69,12 +69,12 @@ impl HostVolume {
 
 impl Volume for HostVolume {
     fn list(&self, dir: &VPath) -> io::Result<Vec<Entry>> {
-        Ok(list(&self.host(dir))?
+        Ok(list_names(&self.host(dir))?
             .into_iter()
-            .map(|e| Entry {
-                name: self.windows_name(e.name.as_bytes()),
-                path: dir.join(e.name.as_bytes()),
-                kind: e.kind,
+            .map(|(name, kind)| Entry {
+                name: self.windows_name(&name),
+                path: dir.join(&name),
+                kind,
             })
             .collect())
     }
