@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::{Condvar, Mutex, MutexGuard};
 
-use super::resolve::{resolve, Discovery, State};
-use super::root::by_name;
+use super::resolve::Discovery;
+use super::root::{by_name, resolve_readings};
 use crate::volume::{EntryKind, VPath, Volume};
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -99,29 +99,11 @@ fn walk_one(
 /// read; the reading that finds the most stores below it wins.
 fn read_store_folder(vol: &dyn Volume, dir: &VPath, d: &mut Discovery) {
     let all = by_name(&vol.windows_names(dir));
-    let states: Vec<State> = all
-        .iter()
-        .enumerate()
-        .map(|(i, r)| State {
-            node: r.node,
-            ctx: r.ctx.clone(),
-            reading: i,
-        })
-        .collect();
-    let mut found: Vec<Discovery> = all.iter().map(|_| Discovery::default()).collect();
-    resolve(vol, dir, &states, &mut found);
-    let score = |f: &Discovery| {
-        let below = f.stores.iter().filter(|s| &s.dir != dir).count();
-        (below, f.stores.len())
-    };
-    let mut best: Option<Discovery> = None;
-    for f in found {
-        if best.as_ref().is_none_or(|b| score(&f) > score(b)) {
-            best = Some(f);
-        }
+    if all.is_empty() {
+        return;
     }
-    if let Some(found) = best {
-        d.stores.extend(found.stores);
-        d.errors.extend(found.errors);
-    }
+    let (best, mut found) = resolve_readings(vol, dir, &all);
+    let found = found.swap_remove(best);
+    d.stores.extend(found.stores);
+    d.errors.extend(found.errors);
 }

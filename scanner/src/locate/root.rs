@@ -81,10 +81,9 @@ fn has(entries: &[Entry], names: &[&str]) -> bool {
 }
 
 /// Reads the root of `vol`, whose Windows name and the names above it are
-/// `above` (outermost first; empty when unknown). Every reading is resolved
-/// in one pass (each folder listed once); the one that finds the most stores
-/// below the root, then in all, wins, the earliest on a tie. `Err` carries
-/// the advice for a root that is not recognised.
+/// `above` (outermost first; empty when unknown): every reading resolved in
+/// one pass, the best kept ([`resolve_readings`]). `Err` carries the advice
+/// for a root that is not recognised.
 pub fn locate(vol: &dyn Volume, above: &[String]) -> Result<Located, String> {
     let memo = RootMemo {
         inner: vol,
@@ -95,27 +94,7 @@ pub fn locate(vol: &dyn Volume, above: &[String]) -> Result<Located, String> {
         .map_err(|e| format!("cannot list it: {e}"))?;
     let name = above.last().cloned().unwrap_or_default();
     let all = readings(&name, above);
-    let states: Vec<State> = all
-        .iter()
-        .enumerate()
-        .map(|(i, r)| State {
-            node: r.node,
-            ctx: r.ctx.clone(),
-            reading: i,
-        })
-        .collect();
-    let mut found: Vec<Discovery> = all.iter().map(|_| Discovery::default()).collect();
-    resolve(&memo, &VPath::root(), &states, &mut found);
-    let score = |d: &Discovery| {
-        let below = d.stores.iter().filter(|s| !s.dir.is_root()).count();
-        (below, d.stores.len())
-    };
-    let mut best = 0;
-    for i in 1..found.len() {
-        if score(&found[i]) > score(&found[best]) {
-            best = i;
-        }
-    }
+    let (best, mut found) = resolve_readings(&memo, &VPath::root(), &all);
     let pick = if found[best].stores.is_empty() {
         // No reading found a store: recognise the root by what it holds.
         recognise(&memo, &root_entries, &all).ok_or_else(|| advice(&root_entries))?
@@ -126,6 +105,34 @@ pub fn locate(vol: &dyn Volume, above: &[String]) -> Result<Located, String> {
         reading: all[pick].clone(),
         discovery: found.swap_remove(pick),
     })
+}
+
+/// Resolves every reading of the folder `dir` in one pass (each folder
+/// listed once) and returns the index of the best with every reading's
+/// discovery: the most stores below `dir`, then in all, the earliest on a tie.
+pub fn resolve_readings(vol: &dyn Volume, dir: &VPath, all: &[Reading]) -> (usize, Vec<Discovery>) {
+    let states: Vec<State> = all
+        .iter()
+        .enumerate()
+        .map(|(i, r)| State {
+            node: r.node,
+            ctx: r.ctx.clone(),
+            reading: i,
+        })
+        .collect();
+    let mut found: Vec<Discovery> = all.iter().map(|_| Discovery::default()).collect();
+    resolve(vol, dir, &states, &mut found);
+    let score = |d: &Discovery| {
+        let below = d.stores.iter().filter(|s| &s.dir != dir).count();
+        (below, d.stores.len())
+    };
+    let mut best = 0;
+    for i in 1..found.len() {
+        if score(&found[i]) > score(&found[best]) {
+            best = i;
+        }
+    }
+    (best, found)
 }
 
 /// Every way to read a root: as a volume, then by its names (most specific
