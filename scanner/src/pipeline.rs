@@ -235,3 +235,101 @@ struct Done<T> {
     size: u64,
     item: T,
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::locate::RootKind;
+    use crate::plan::{PlannedRoot, PlannedStore};
+    use crate::store::Store;
+    use crate::volume::memory::MemoryVolume;
+    use crate::volume::{Bytes, Entry, ReadError, ReadOptions, VPath, Volume};
+
+    /// A volume whose listing of `boom` panics (a bug in a future source).
+    struct Exploding(MemoryVolume);
+
+    impl Volume for Exploding {
+        fn list(&self, dir: &VPath) -> io::Result<Vec<Entry>> {
+            assert_ne!(dir.as_bytes(), b"boom", "listing failed");
+            self.0.list(dir)
+        }
+        fn stat(&self, path: &VPath) -> io::Result<Stat> {
+            self.0.stat(path)
+        }
+        fn read<'b>(
+            &self,
+            path: &VPath,
+            opts: &ReadOptions,
+            buf: &'b mut Vec<u8>,
+        ) -> Result<(Stat, Bytes<'b>), ReadError> {
+            self.0.read(path, opts, buf)
+        }
+        fn read_at(&self, path: &VPath, offset: u64, buf: &mut [u8]) -> Result<usize, ReadError> {
+            self.0.read_at(path, offset, buf)
+        }
+        fn origin(&self) -> String {
+            self.0.origin()
+        }
+        fn stored_path(&self, path: &VPath) -> PathBuf {
+            self.0.stored_path(path)
+        }
+        fn windows_names(&self, path: &VPath) -> Vec<String> {
+            self.0.windows_names(path)
+        }
+    }
+
+    #[test]
+    fn a_dispatcher_that_dies_fails_the_run_and_says_how_far_it_got() {
+        let vol = MemoryVolume::new()
+            .file("a/1.drm", b"x")
+            .file("a/2.drm", b"y")
+            .file("boom/3.drm", b"z");
+        let mut plan = Plan::default();
+        plan.roots.push(PlannedRoot {
+            given: PathBuf::from("/memory"),
+            label: "h".into(),
+            kind: RootKind::StoreFolder,
+            collector: None,
+            drive: None,
+            prefix: None,
+            volume: Box::new(Exploding(vol)),
+        });
+        for dir in ["a", "boom"] {
+            plan.stores.push(PlannedStore {
+                root: 0,
+                store: Store {
+                    dir: VPath::from_bytes(dir),
+                    mode: StoreMode::Client,
+                    area: StoreArea::Licenses,
+                    client: RmsClient::Msipc,
+                    profile: None,
+                    sid: None,
+                    recursive: false,
+                },
+                stored: PathBuf::from(dir),
+            });
+        }
+        let config = ScanConfig {
+            roots: Vec::new(),
+            deep: false,
+            threads: 2,
+            read: ReadOptions::default(),
+            cancel: CancelToken::default(),
+        };
+        let mut seen = 0;
+        let result = run(&plan, &config, |_| {
+            seen += 1;
+            Ok::<(), ()>(())
+        });
+        match result {
+            Err(RunError::Dispatcher(why, dispatched)) => {
+                assert!(why.contains("listing failed"), "{why}");
+                assert_eq!((dispatched, seen), (2, 2));
+            }
+            other => panic!("expected a dispatcher error, got {other:?}"),
+        }
+    }
+}

@@ -345,6 +345,12 @@ impl Volume for RootMemo<'_> {
     ) -> Result<(Stat, Bytes<'b>), ReadError> {
         self.inner.read(path, opts, buf)
     }
+    fn read_at(&self, path: &VPath, offset: u64, buf: &mut [u8]) -> Result<usize, ReadError> {
+        self.inner.read_at(path, offset, buf)
+    }
+    fn origin(&self) -> String {
+        self.inner.origin()
+    }
     fn stored_path(&self, path: &VPath) -> PathBuf {
         self.inner.stored_path(path)
     }

@@ -152,6 +152,21 @@ impl Volume for MemoryVolume {
         Ok((stat, Bytes::Buffer(buf)))
     }
 
+    fn read_at(&self, path: &VPath, offset: u64, buf: &mut [u8]) -> Result<usize, ReadError> {
+        let node = self.node(path)?;
+        let Node::File(bytes) = node else {
+            return Err(ReadError::NotRegular(kind(node).describe()));
+        };
+        let from = (offset as usize).min(bytes.len());
+        let n = buf.len().min(bytes.len() - from);
+        buf[..n].copy_from_slice(&bytes[from..from + n]);
+        Ok(n)
+    }
+
+    fn origin(&self) -> String {
+        "memory".into()
+    }
+
     fn stored_path(&self, path: &VPath) -> PathBuf {
         PathBuf::from(format!(
             "/memory/{}",

@@ -36,6 +36,11 @@ pub trait Volume: Send + Sync {
         opts: &ReadOptions,
         buf: &'b mut Vec<u8>,
     ) -> Result<(Stat, Bytes<'b>), ReadError>;
+    /// Reads up to `buf.len()` bytes of a regular file from `offset` (a
+    /// hive's header, a container's footer); returns how many were read.
+    fn read_at(&self, path: &VPath, offset: u64, buf: &mut [u8]) -> Result<usize, ReadError>;
+    /// Where the volume comes from, for messages (`folder /mnt/ws01`).
+    fn origin(&self) -> String;
     /// The path as stored where the evidence lies (a host path for a mounted
     /// folder): the record's `path`.
     fn stored_path(&self, path: &VPath) -> PathBuf;
@@ -260,5 +265,26 @@ mod tests {
         assert_eq!(p.components().count(), 2);
         assert!(VPath::root().is_root());
         assert_eq!(VPath::root().file_name(), b"");
+    }
+
+    #[test]
+    fn ranges_are_read_from_any_volume() {
+        let vol = memory::MemoryVolume::new().file("f", b"0123456789");
+        let mut buf = [0u8; 4];
+        assert_eq!(
+            vol.read_at(&VPath::from_bytes("f"), 8, &mut buf).unwrap(),
+            2
+        );
+        assert_eq!(&buf[..2], b"89");
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("f"), b"0123456789").unwrap();
+        let host = host::HostVolume::new(tmp.path(), host::Names::AsStored);
+        assert_eq!(
+            host.read_at(&VPath::from_bytes("f"), 3, &mut buf).unwrap(),
+            4
+        );
+        assert_eq!(&buf, b"3456");
+        assert!(host.read_at(&VPath::root(), 0, &mut buf).is_err());
+        assert_eq!(host.origin(), format!("folder {}", tmp.path().display()));
     }
 }

@@ -93,6 +93,14 @@ impl Volume for HostVolume {
         Ok((stat_of(&meta), bytes))
     }
 
+    fn read_at(&self, path: &VPath, offset: u64, buf: &mut [u8]) -> Result<usize, ReadError> {
+        read::read_range(&self.host(path), offset, buf)
+    }
+
+    fn origin(&self) -> String {
+        format!("folder {}", self.base.display())
+    }
+
     fn stored_path(&self, path: &VPath) -> PathBuf {
         self.host(path)
     }

@@ -96,6 +96,29 @@ pub fn read_file<'b>(
     Ok((meta, Bytes::Buffer(buf)))
 }
 
+/// Reads up to `buf.len()` bytes of a regular file from `offset`, opened
+/// like any evidence file; returns how many were read (fewer at the end).
+pub fn read_range(path: &Path, offset: u64, buf: &mut [u8]) -> Result<usize, ReadError> {
+    use std::os::unix::fs::FileExt;
+    let file = open_evidence(path).map_err(read_error)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(ReadError::NotRegular(
+            kind_of_type(&meta.file_type()).describe(),
+        ));
+    }
+    let mut done = 0;
+    while done < buf.len() {
+        match file.read_at(&mut buf[done..], offset + done as u64) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(done)
+}
+
 /// A failed open or read, named: `O_NOFOLLOW` on a symbolic link fails with `ELOOP`.
 fn read_error(e: io::Error) -> ReadError {
     match e.raw_os_error() {
