@@ -238,7 +238,7 @@ fn read_root(root: &Root, deep: bool) -> Result<Vec<(PlannedRoot, locate::Discov
         Some(c) => {
             let label = label(c.host.clone())?;
             for part in c.parts {
-                let volume = Box::new(HostVolume::new(&part.base, part.names));
+                let volume = Box::new(HostVolume::new(&part.base, part.names).map_err(unreadable)?);
                 let Ok(located) = locate::locate(volume.as_ref(), &[], false) else {
                     continue; // a drive that holds no Windows layout
                 };
@@ -254,7 +254,7 @@ fn read_root(root: &Root, deep: bool) -> Result<Vec<(PlannedRoot, locate::Discov
         }
         None => {
             let label = label(collection::default_label(&path))?;
-            let volume = Box::new(HostVolume::new(&path, Names::AsStored));
+            let volume = Box::new(HostVolume::new(&path, Names::AsStored).map_err(unreadable)?);
             let above: Vec<String> = path
                 .components()
                 .filter_map(|c| match c {

@@ -101,7 +101,7 @@ fn kape(root: &Path) -> Option<Collection> {
         .into_iter()
         .filter_map(|(name, path)| {
             let letter = drive_letter(&name)?;
-            let vol = HostVolume::new(&path, Names::AsStored);
+            let vol = HostVolume::new(&path, Names::AsStored).ok()?;
             looks_like_volume(&vol).then(|| Part {
                 base: path,
                 drive: format!("{letter}:"),

@@ -278,7 +278,7 @@ mod tests {
         assert_eq!(&buf[..2], b"89");
         let tmp = tempfile::tempdir().unwrap();
         std::fs::write(tmp.path().join("f"), b"0123456789").unwrap();
-        let host = host::HostVolume::new(tmp.path(), host::Names::AsStored);
+        let host = host::HostVolume::new(tmp.path(), host::Names::AsStored).unwrap();
         assert_eq!(
             host.read_at(&VPath::from_bytes("f"), 3, &mut buf).unwrap(),
             4

@@ -101,7 +101,55 @@ pub fn list(dir: &Path) -> io::Result<Vec<HostEntry>> {
 /// Lists `dir` as (name bytes, kind), sorted by name bytes: no path is
 /// built for an entry unless its type must be asked for.
 pub fn list_names(dir: &Path) -> io::Result<Vec<(Vec<u8>, EntryKind)>> {
-    let d = open_dir(dir)?;
+    read_entries(open_dir(dir)?, |name| {
+        kind_of(&dir.join(OsStr::from_bytes(name)))
+    })
+}
+
+/// Lists a folder already open for reading (from [`super::beneath`]);
+/// entry types the filesystem does not report are asked of the folder's
+/// descriptor, never through a path.
+pub fn list_names_fd(dir: std::fs::File) -> io::Result<Vec<(Vec<u8>, EntryKind)>> {
+    use std::os::fd::IntoRawFd;
+    let raw = dir.into_raw_fd();
+    // SAFETY: raw is an open directory descriptor; fdopendir takes ownership.
+    let d = unsafe { libc::fdopendir(raw) };
+    if d.is_null() {
+        let e = io::Error::last_os_error();
+        unsafe { libc::close(raw) };
+        return Err(e);
+    }
+    let d = Dir(d);
+    let fd = unsafe { libc::dirfd(d.0) };
+    read_entries(d, |name| kind_at(fd, name))
+}
+
+/// The type of `name` in the folder `fd`, without following it.
+fn kind_at(fd: libc::c_int, name: &[u8]) -> EntryKind {
+    let Ok(c) = CString::new(name) else {
+        return EntryKind::Unknown;
+    };
+    // SAFETY: fstatat(2) on an open folder and one NUL-terminated name.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstatat(fd, c.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) } != 0 {
+        return EntryKind::Unknown;
+    }
+    match st.st_mode & libc::S_IFMT {
+        libc::S_IFDIR => EntryKind::Dir,
+        libc::S_IFREG => EntryKind::File,
+        libc::S_IFLNK => EntryKind::Symlink,
+        libc::S_IFIFO => EntryKind::Fifo,
+        libc::S_IFSOCK => EntryKind::Socket,
+        libc::S_IFBLK => EntryKind::BlockDevice,
+        libc::S_IFCHR => EntryKind::CharDevice,
+        _ => EntryKind::Unknown,
+    }
+}
+
+fn read_entries(
+    d: Dir,
+    unknown: impl Fn(&[u8]) -> EntryKind,
+) -> io::Result<Vec<(Vec<u8>, EntryKind)>> {
     let mut out = Vec::new();
     loop {
         // SAFETY: errno is reset so end-of-directory and errors can be told apart.
@@ -132,7 +180,7 @@ pub fn list_names(dir: &Path) -> io::Result<Vec<(Vec<u8>, EntryKind)>> {
             libc::DT_SOCK => EntryKind::Socket,
             libc::DT_BLK => EntryKind::BlockDevice,
             libc::DT_CHR => EntryKind::CharDevice,
-            _ => kind_of(&dir.join(OsStr::from_bytes(&name))),
+            _ => unknown(&name),
         };
         out.push((name, kind));
     }

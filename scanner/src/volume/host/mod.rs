@@ -2,17 +2,24 @@
 //! profile share, one drive folder of a KAPE or Velociraptor collection.
 //!
 //! All host access of the scanner lives under this module, and with it all
-//! `unsafe`: listing with `O_NOATIME` ([`dir`]), opening with
-//! `O_NOFOLLOW|O_NONBLOCK|O_NOATIME` and mapping only from read-only mounts
-//! ([`read`]).
+//! `unsafe`: every path of the volume is opened from the base folder's
+//! descriptor, never through a link, and only once its type is known to be
+//! a regular file or folder ([`beneath`]); folders are listed with
+//! `O_NOATIME` ([`dir`]); files are read with `O_NONBLOCK|O_NOATIME` and
+//! mapped only from read-only mounts ([`read`]).
 
+pub mod beneath;
 pub mod dir;
 pub mod read;
 
 use std::io;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use beneath::{open_checked, open_path, Opened, READ_FLAGS};
 
 use chrono::{DateTime, TimeZone, Utc};
 
@@ -34,16 +41,21 @@ pub enum Names {
 #[derive(Debug, Clone)]
 pub struct HostVolume {
     base: PathBuf,
+    /// The base folder, opened once (`O_PATH`): every path is resolved from it.
+    base_fd: Arc<OwnedFd>,
     names: Names,
 }
 
 impl HostVolume {
     /// `base` is the folder that is the volume's (or the scanned part's) root.
-    pub fn new(base: impl Into<PathBuf>, names: Names) -> HostVolume {
-        HostVolume {
-            base: base.into(),
+    pub fn new(base: impl Into<PathBuf>, names: Names) -> io::Result<HostVolume> {
+        let base = base.into();
+        let base_fd = Arc::new(beneath::open_base(&base)?);
+        Ok(HostVolume {
+            base,
+            base_fd,
             names,
-        }
+        })
     }
 
     pub fn base(&self) -> &Path {
@@ -59,6 +71,17 @@ impl HostVolume {
         }
     }
 
+    /// Opens a regular file of the volume for reading; anything else is
+    /// refused unopened.
+    fn open_file(&self, path: &VPath) -> Result<(std::fs::File, std::fs::Metadata), ReadError> {
+        match open_checked(self.base_fd.as_fd(), path.as_bytes(), READ_FLAGS)
+            .map_err(read::read_error)?
+        {
+            Opened::Open(f, m) => Ok((f, m)),
+            Opened::Not(t) => Err(ReadError::NotRegular(kind_of_type(&t).describe())),
+        }
+    }
+
     fn windows_name(&self, stored: &[u8]) -> String {
         match self.names {
             Names::AsStored => String::from_utf8_lossy(stored).into_owned(),
@@ -69,7 +92,8 @@ impl HostVolume {
 
 impl Volume for HostVolume {
     fn list(&self, dir: &VPath) -> io::Result<Vec<Entry>> {
-        Ok(list_names(&self.host(dir))?
+        let folder = beneath::open_dir(self.base_fd.as_fd(), dir.as_bytes())?;
+        Ok(dir::list_names_fd(folder)?
             .into_iter()
             .map(|(name, kind)| Entry {
                 name: self.windows_name(&name),
@@ -80,7 +104,8 @@ impl Volume for HostVolume {
     }
 
     fn stat(&self, path: &VPath) -> io::Result<Stat> {
-        std::fs::symlink_metadata(self.host(path)).map(|m| stat_of(&m))
+        let fd = std::fs::File::from(open_path(self.base_fd.as_fd(), path.as_bytes())?);
+        fd.metadata().map(|m| stat_of(&m))
     }
 
     fn read<'b>(
@@ -89,12 +114,14 @@ impl Volume for HostVolume {
         opts: &ReadOptions,
         buf: &'b mut Vec<u8>,
     ) -> Result<(Stat, Bytes<'b>), ReadError> {
-        let (meta, bytes) = read_file(&self.host(path), opts, buf)?;
+        let (file, meta) = self.open_file(path)?;
+        let (meta, bytes) = read::read_opened(file, meta, opts, buf)?;
         Ok((stat_of(&meta), bytes))
     }
 
     fn read_at(&self, path: &VPath, offset: u64, buf: &mut [u8]) -> Result<usize, ReadError> {
-        read::read_range(&self.host(path), offset, buf)
+        let (file, _) = self.open_file(path)?;
+        read::read_range_opened(&file, offset, buf)
     }
 
     fn origin(&self) -> String {

@@ -70,6 +70,18 @@ pub fn read_file<'b>(
             kind_of_type(&meta.file_type()).describe(),
         ));
     }
+    read_opened(file, meta, opts, buf)
+}
+
+/// Reads a regular file already open (its metadata taken from the
+/// descriptor). `buf` is reused between calls; nothing is allocated for the
+/// file's size up front beyond a bounded first guess.
+pub fn read_opened<'b>(
+    file: File,
+    meta: Metadata,
+    opts: &ReadOptions,
+    buf: &'b mut Vec<u8>,
+) -> Result<(Metadata, Bytes<'b>), ReadError> {
     let size = meta.len();
     if size > opts.max_file_size {
         return Err(ReadError::TooLarge {
@@ -86,7 +98,8 @@ pub fn read_file<'b>(
         }
     }
     buf.clear();
-    buf.reserve(size as usize);
+    // A sparse file may claim any size: reserve at most 64 MiB up front.
+    buf.reserve(size.min(64 << 20) as usize);
     file.take(opts.max_file_size + 1).read_to_end(buf)?;
     if buf.len() as u64 > opts.max_file_size {
         return Err(ReadError::GrewPastCap {
@@ -99,7 +112,6 @@ pub fn read_file<'b>(
 /// Reads up to `buf.len()` bytes of a regular file from `offset`, opened
 /// like any evidence file; returns how many were read (fewer at the end).
 pub fn read_range(path: &Path, offset: u64, buf: &mut [u8]) -> Result<usize, ReadError> {
-    use std::os::unix::fs::FileExt;
     let file = open_evidence(path).map_err(read_error)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
@@ -107,6 +119,12 @@ pub fn read_range(path: &Path, offset: u64, buf: &mut [u8]) -> Result<usize, Rea
             kind_of_type(&meta.file_type()).describe(),
         ));
     }
+    read_range_opened(&file, offset, buf)
+}
+
+/// Reads up to `buf.len()` bytes of an open file from `offset`.
+pub fn read_range_opened(file: &File, offset: u64, buf: &mut [u8]) -> Result<usize, ReadError> {
+    use std::os::unix::fs::FileExt;
     let mut done = 0;
     while done < buf.len() {
         match file.read_at(&mut buf[done..], offset + done as u64) {
@@ -120,7 +138,7 @@ pub fn read_range(path: &Path, offset: u64, buf: &mut [u8]) -> Result<usize, Rea
 }
 
 /// A failed open or read, named: `O_NOFOLLOW` on a symbolic link fails with `ELOOP`.
-fn read_error(e: io::Error) -> ReadError {
+pub fn read_error(e: io::Error) -> ReadError {
     match e.raw_os_error() {
         Some(libc::ELOOP) => ReadError::NotRegular("symbolic link"),
         _ => ReadError::from(e),
