@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
@@ -10,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "rmsweep",
     version,
     about = "Sweep Microsoft Rights Management (MSIPC/MSDRM) license and template stores on mounted Windows volumes",
-    after_help = "Exit status: 0 all read; 2 finished, but some files had errors (each is a record); 1 nothing could be done."
+    after_help = "Exit status: 0 all read; 2 finished, but some files had errors (each is a record); 1 nothing could be done; 130/143 interrupted (Ctrl-C, SIGTERM) after committing what was read; 141 standard output closed before the scan finished."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -98,8 +99,8 @@ pub struct ScanArgs {
     /// Walk the whole tree for Microsoft/MSIPC and Microsoft/DRM folders (unusual layouts).
     #[arg(long)]
     pub deep: bool,
-    /// Reader/parser threads (default: the number of cores; more helps on slow shares).
-    #[arg(long, value_name = "N")]
+    /// Reader/parser threads, 1 to 1024 (default: the number of cores; more helps on slow shares).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
     pub threads: Option<usize>,
     /// Never memory-map files (by default files of 1 MiB or more are mapped, from read-only mounts only).
     #[arg(long)]
@@ -107,8 +108,9 @@ pub struct ScanArgs {
     /// Larger files become an unreadable record instead of being read.
     #[arg(long, value_name = "BYTES", default_value_t = rmsweep_scanner::volume::DEFAULT_MAX_FILE_SIZE)]
     pub max_file_size: u64,
-    /// Documents between index commits: a scan killed midway keeps what was committed.
-    #[arg(long, value_name = "N", default_value_t = rmsweep_index::writer::COMMIT_EVERY)]
+    /// Documents between index commits (at least 1): a scan killed midway keeps what was committed.
+    #[arg(long, value_name = "N", default_value_t = rmsweep_index::writer::COMMIT_EVERY,
+          value_parser = clap::value_parser!(u64).range(1..).map(|n| n as usize))]
     pub commit_every: usize,
     /// List the store files that would be read (one path per line) and stop:
     /// nothing is read and no index is written.

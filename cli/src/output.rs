@@ -247,16 +247,39 @@ fn terminal_width() -> usize {
     }
 }
 
+/// A path or name for a line of text output or a message: control
+/// characters (newlines, ESC…) written as `\x1b`, so a crafted name can
+/// neither split a line nor drive the terminal.
+pub fn escaped(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Control characters never reach the terminal (names are attacker-controlled);
 /// RFC 3339 times are shown to the minute (JSON and CSV keep them whole).
 fn printable(s: &str) -> String {
     let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    // `YYYY-MM-DDTHH:MM:` exactly: a name that only looks like a time (a
+    // multi-byte character or a control character inside) is no time.
     let is_time = b.len() >= 17
-        && b[..4].iter().all(u8::is_ascii_digit)
+        && digits(0..4)
         && b[4] == b'-'
+        && digits(5..7)
         && b[7] == b'-'
+        && digits(8..10)
         && b[10] == b'T'
-        && b[13] == b':';
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':';
     if is_time {
         return format!("{} {}", &s[..10], &s[11..16]);
     }
@@ -340,6 +363,25 @@ mod tests {
         assert_eq!(csv_safe("\tx"), "'\tx");
         assert_eq!(csv_safe("plain"), "plain");
         assert_eq!(csv_safe("a,b"), "\"a,b\"");
+    }
+
+    #[test]
+    fn line_output_escapes_control_characters() {
+        assert_eq!(escaped("a\nb\u{1b}c\td"), "a\\x0ab\\x1bc\\x09d");
+        assert_eq!(escaped("Ä/ok"), "Ä/ok");
+    }
+
+    #[test]
+    fn names_that_look_like_times_are_never_cut_inside_a_character() {
+        assert_eq!(
+            printable("2024-01-01T00:0é accent"),
+            "2024-01-01T00:0é accent"
+        );
+        assert_eq!(
+            printable("2024-01-01T\u{1b}c:00:00"),
+            "2024-01-01T\u{FFFD}c:00:00"
+        );
+        assert_eq!(printable("2024-05-02T09:12:00Z"), "2024-05-02 09:12");
     }
 
     #[test]

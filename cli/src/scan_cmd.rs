@@ -23,6 +23,7 @@ use rmsweep_scanner::volume::{ReadOptions, Stat, MMAP_THRESHOLD};
 use rmsweep_scanner::{CancelToken, Plan, Root, RunError, ScanConfig, ScanSummary};
 
 use crate::args::ScanArgs;
+use crate::output::escaped;
 
 /// The plain configuration the scan runs with.
 pub fn config(a: &ScanArgs) -> ScanConfig {
@@ -113,7 +114,11 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
         (None, Some(_)) => None,
     };
     if let Some(dir) = &index_dir {
+        refuse_inside_roots(&plan, "--index", dir)?;
         check_hosts(dir, &plan, &config, a.replace)?;
+    }
+    if let Some(target) = a.jsonl.as_ref().filter(|t| t.as_os_str() != "-") {
+        refuse_inside_roots(&plan, "--jsonl", target)?;
     }
     let jsonl = match &a.jsonl {
         Some(target) if target.as_os_str() == "-" => Some((
@@ -240,14 +245,16 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
         bar.enable_steady_tick(std::time::Duration::from_millis(200));
         bar
     });
+    let mut handed = 0usize;
     let summary =
         rmsweep_scanner::run_incremental(&plan, &config, check, &prepare, |(line, doc)| {
             if let Some(bar) = &bar {
                 bar.inc(1);
             }
+            handed += 1;
             if let (Some((path, out)), Some(line)) = (&mut outputs.jsonl, line) {
                 out.write_all(&line).map_err(|e| match e.kind() {
-                    // The reader went away (`| head`): stop quietly.
+                    // The reader went away (`| head`).
                     io::ErrorKind::BrokenPipe => Stop::Closed,
                     _ => Stop::Failed(format!("{}: cannot write records: {e}", path.display())),
                 })?;
@@ -265,8 +272,22 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
     let summary = match summary {
         Ok(s) => s,
         Err(RunError::Sink(Stop::Failed(message))) => return Err(message),
-        // Dropping the session commits what was indexed.
-        Err(RunError::Sink(Stop::Closed)) => return Ok(ExitCode::SUCCESS),
+        Err(RunError::Sink(Stop::Closed)) => {
+            // A scan that stopped early says so, and does not exit 0.
+            let kept = match outputs.index.take() {
+                Some((dir, session)) => {
+                    session.finish_interrupted().map_err(|e| e.to_string())?;
+                    format!(
+                        "; the index {} holds the {} records read before that: run the scan again to finish it",
+                        dir.display(),
+                        handed.saturating_sub(1)
+                    )
+                }
+                None => String::new(),
+            };
+            eprintln!("rmsweep: standard output was closed before the scan finished{kept}");
+            return Ok(ExitCode::from(141));
+        }
         Err(e @ RunError::Dispatcher(..)) => {
             if let Some((_, session)) = outputs.index.take() {
                 let _ = session.finish_interrupted();
@@ -297,7 +318,10 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
         None => None,
     };
     for (path, why) in &summary.listing_errors {
-        eprintln!("rmsweep: {}: cannot list: {why}", path.display());
+        eprintln!(
+            "rmsweep: {}: cannot list: {why}",
+            escaped(&path.to_string_lossy())
+        );
     }
     if !a.quiet {
         print_summary(
@@ -337,10 +361,16 @@ fn dry_run(config: &ScanConfig, quiet: bool) -> Result<ExitCode, String> {
     let counts = plan.for_each_file(
         |label, path| {
             // A reader that went away (`| head`) ends the listing.
-            closed = writeln!(out, "{label}\t{}", path.display()).is_err();
+            let (label, path) = (escaped(label), escaped(&path.to_string_lossy()));
+            closed = writeln!(out, "{label}\t{path}").is_err();
             !closed
         },
-        |path, why| eprintln!("rmsweep: {}: cannot list: {why}", path.display()),
+        |path, why| {
+            eprintln!(
+                "rmsweep: {}: cannot list: {why}",
+                escaped(&path.to_string_lossy())
+            )
+        },
     );
     if closed {
         return Ok(ExitCode::SUCCESS);
@@ -415,6 +445,45 @@ fn root_prefixes(plan: &Plan, label: &str, replace: bool) -> Vec<String> {
         .collect()
 }
 
+/// Refuses an output inside a scanned root (links resolved): rmsweep never
+/// writes to the evidence, not even by an operator's slip.
+fn refuse_inside_roots(plan: &Plan, flag: &str, target: &Path) -> Result<(), String> {
+    let resolved = resolve_lexically(target);
+    for r in &plan.roots {
+        let root = r.stored();
+        if resolved.starts_with(&root) {
+            return Err(format!(
+                "{}: {flag} points inside the scanned evidence ({}): rmsweep never writes to the evidence; point {flag} at a folder outside it",
+                target.display(),
+                root.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `path` made absolute with its existing part's links resolved (the rest
+/// does not exist yet, so it cannot be a link).
+fn resolve_lexically(path: &Path) -> PathBuf {
+    let abs = std::env::current_dir()
+        .map(|cwd| cwd.join(path))
+        .unwrap_or_else(|_| path.to_path_buf());
+    let mut rest = Vec::new();
+    let mut at = abs.as_path();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(at) {
+            return rest.iter().rev().fold(real, |p, c| p.join(c));
+        }
+        match (at.parent(), at.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                at = parent;
+            }
+            _ => return abs,
+        }
+    }
+}
+
 /// Stops a scan whose evidence is another host than the one the index
 /// holds under the same label, before anything is written.
 fn check_hosts(dir: &Path, plan: &Plan, config: &ScanConfig, replace: bool) -> Result<(), String> {
@@ -458,9 +527,9 @@ fn print_summary(plan: &Plan, s: &ScanSummary, deleted: usize, index: Option<&Pa
                 .unwrap_or_default();
             format!(
                 "{} ({}, label {}{drive})",
-                r.stored().display(),
+                escaped(&r.stored().to_string_lossy()),
                 collection::describe(r.kind, r.collector),
-                r.label
+                escaped(&r.label)
             )
         })
         .collect();

@@ -503,17 +503,14 @@ fn index_errors_say_what_to_do() {
 #[test]
 fn csv_export_neutralises_formulas() {
     let tmp = tempfile::tempdir().unwrap();
-    let store = tmp
-        .path()
-        .join("Users/mallory/AppData/Local/Microsoft/MSIPC/UnmanagedTemplates");
+    // The index lies beside the volume: never inside the evidence.
+    let vol = tmp.path().join("vol");
+    let store = vol.join("Users/mallory/AppData/Local/Microsoft/MSIPC/UnmanagedTemplates");
     std::fs::create_dir_all(&store).unwrap();
     let tpl = "<XrML version=\"1.2\"><BODY type=\"Microsoft Official Rights Template\"><ISSUEDTIME>2025-01-01T00:00</ISSUEDTIME><DESCRIPTOR><OBJECT><ID type=\"MS-GUID\">{11111111-2222-3333-4444-555555555555}</ID><NAME>LCID 1033:NAME =HYPERLINK(\"http://evil\"):DESCRIPTION @SUM(1);</NAME></OBJECT></DESCRIPTOR><ISSUER><OBJECT type=\"MS-DRM-Server\"><ID type=\"MS-GUID\">{66666666-2222-3333-4444-555555555555}</ID><NAME>+evil</NAME><ADDRESS type=\"URL\">https://rms.evil.example/_wmcs</ADDRESS></OBJECT></ISSUER></BODY></XrML>";
     std::fs::write(store.join("evil.xml"), tpl).unwrap();
     let idx = tmp.path().join("idx");
-    assert_eq!(
-        scan(s(tmp.path()), s(&idx), &["--quiet"]).status.code(),
-        Some(0)
-    );
+    assert_eq!(scan(s(&vol), s(&idx), &["--quiet"]).status.code(), Some(0));
     let out = rmsweep(&["templates", "--index", s(&idx), "--format", "csv"]);
     let csv = String::from_utf8(out.stdout).unwrap();
     assert!(

@@ -40,6 +40,8 @@ pub enum IndexError {
     Missing(PathBuf),
     #[error("{0}: not an rmsweep index (no rmsweep-index.json): point --index at an rmsweep index, or at an empty or new folder to create one")]
     NotAnIndex(PathBuf),
+    #[error("{0}: its rmsweep-index.json is damaged ({1}): restore the index from a copy, or rebuild it by scanning into a new folder")]
+    DamagedMeta(PathBuf, String),
     #[error("{path}: this index has schema version {found}; this rmsweep uses version {expected}. Rebuild it: scan the evidence again into a new folder (`rmsweep scan ROOT --index NEWDIR`), or delete {path} and scan again")]
     Version {
         path: PathBuf,

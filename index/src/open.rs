@@ -40,6 +40,9 @@ impl RmsIndex {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
             Err(e) => return Err(io(e)),
         };
+        // An existing empty folder keeps its mode and owner (a case folder
+        // made 0700 for one examiner must not become world-readable).
+        let existing = fs::metadata(dir).ok().filter(|m| m.is_dir());
         if !empty {
             return Self::open(dir);
         }
@@ -69,6 +72,12 @@ impl RmsIndex {
             .map_err(|e| IndexError::Tantivy(dir.to_path_buf(), e.to_string()))?;
         Index::create(mmap, fields.schema.clone(), Default::default())
             .map_err(|e| IndexError::Tantivy(dir.to_path_buf(), e.to_string()))?;
+        if let Some(m) = &existing {
+            use std::os::unix::fs::{MetadataExt, PermissionsExt};
+            fs::set_permissions(&staging, fs::Permissions::from_mode(m.mode() & 0o7777))
+                .map_err(io)?;
+            let _ = std::os::unix::fs::chown(&staging, Some(m.uid()), Some(m.gid()));
+        }
         // rename(2) replaces an empty directory atomically.
         if let Err(e) = fs::rename(&staging, dir) {
             let _ = fs::remove_dir_all(&staging);
@@ -108,8 +117,8 @@ fn check_meta(dir: &Path) -> Result<(), IndexError> {
         }
         Err(e) => return Err(IndexError::Io(meta_path, e)),
     };
-    let meta: Meta =
-        serde_json::from_slice(&raw).map_err(|_| IndexError::NotAnIndex(dir.to_path_buf()))?;
+    let meta: Meta = serde_json::from_slice(&raw)
+        .map_err(|e| IndexError::DamagedMeta(dir.to_path_buf(), e.to_string()))?;
     if meta.format != "rmsweep-index" {
         return Err(IndexError::NotAnIndex(dir.to_path_buf()));
     }

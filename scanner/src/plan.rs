@@ -388,10 +388,19 @@ impl Plan {
                     if depth == 0 && store.area == StoreArea::Licenses && entry.is("Logs") {
                         out.logs_skipped += volume.list(&entry.path).map(|d| d.len()).unwrap_or(0);
                     } else if store.recursive
-                        && depth < MAX_STORE_DEPTH
                         && !self.store_dirs.contains(&(*root, entry.path.clone()))
                     {
-                        self.list_dir(i, &entry.path, depth + 1, out);
+                        if depth < MAX_STORE_DEPTH {
+                            self.list_dir(i, &entry.path, depth + 1, out);
+                        } else {
+                            // Named, never dropped silently.
+                            out.jobs.push(job(
+                                entry.path,
+                                Some(format!(
+                                    "a folder more than {MAX_STORE_DEPTH} levels below its template store: not read"
+                                )),
+                            ));
+                        }
                     }
                 }
                 EntryKind::File => out.jobs.push(job(entry.path, None)),
