@@ -298,3 +298,32 @@ fn exact_ok_and_error_counts_over_the_damaged_set() {
         vec!["cut-inside-slc", "cut-inside-leaf-tag", "odd-length"]
     );
 }
+
+#[test]
+fn a_huge_right_granted_to_thousands_stays_a_small_record() {
+    // One right name of 1,000,000 characters granted to N principals.
+    for (principals, grants) in [(1_000, 1_000), (10_000, 4_096)] {
+        let name = "R".repeat(1_000_000);
+        let access: String = (0..principals)
+            .map(|i| format!("<ACCESS><PRINCIPAL><OBJECT><ID type=\"Unspecified\" /><NAME>u{i}@x.example</NAME></OBJECT></PRINCIPAL></ACCESS>"))
+            .collect();
+        let rights = format!(
+            "<RIGHTSLIST><RIGHT name=\"{name}\"><CONDITIONLIST>{access}</CONDITIONLIST></RIGHT></RIGHTSLIST>"
+        );
+        let t = template();
+        let at = t.find("<RIGHTSLIST>").unwrap();
+        let end = t.find("</RIGHTSLIST>").unwrap() + "</RIGHTSLIST>".len();
+        let crafted = format!("{}{rights}{}", &t[..at], &t[end..]);
+        let c = parse(crafted.as_bytes());
+        assert_eq!(c.kind, Kind::Template);
+        assert_eq!(c.rights.len(), grants, "{principals} principals");
+        assert!(c.rights.iter().all(|r| r.right.len() == 256));
+        assert!(c.anomalies.contains(&Anomaly::FieldTruncated));
+        let json = serde_json::to_vec(&c).unwrap();
+        assert!(
+            json.len() < 2 * 1024 * 1024,
+            "record of {} bytes",
+            json.len()
+        );
+    }
+}

@@ -117,18 +117,17 @@ pub fn fill_leaf(c: &mut Content, doc: &RawDoc) {
         c.content_id = norm_guid(c, doc.work.id.as_deref());
     }
     c.owner = doc.owner.clone();
-    c.rights = rights(doc);
+    let (rights, cut) = rights(doc);
+    c.rights = rights;
+    if cut {
+        c.add_anomaly(Anomaly::FieldTruncated);
+    }
     c.app_data = doc
         .app_data
         .iter()
         .map(|(id, name, value)| {
             let mut value = value.clone();
-            if value.len() > MAX_APP_DATA {
-                let mut cut = MAX_APP_DATA;
-                while !value.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                value.truncate(cut);
+            if truncate_at_char(&mut value, MAX_APP_DATA) {
                 c.add_anomaly(Anomaly::FieldTruncated);
             }
             AppData {
@@ -322,27 +321,61 @@ fn fill_principal(c: &mut Content, doc: &RawDoc) {
         .map(|g| guid::normalize_or_raw(g).0);
 }
 
-fn rights(doc: &RawDoc) -> Vec<Right> {
+/// Cuts `s` to at most `max` bytes at a character boundary; whether it cut.
+fn truncate_at_char(s: &mut String, max: usize) -> bool {
+    if s.len() <= max {
+        return false;
+    }
+    let mut cut = max;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    s.truncate(cut);
+    true
+}
+
+/// A right's name is a word (`VIEW`, `EDIT`, `OWNER`…): longer ones are cut.
+const MAX_RIGHT_NAME: usize = 256;
+/// A grantee is an e-mail address, a group or `ANYONE`: longer ones are cut.
+const MAX_PRINCIPAL: usize = 1024;
+/// Grants kept per document: real templates grant tens; a crafted one
+/// granting a huge name to thousands of principals must not become a
+/// gigabyte record.
+const MAX_GRANTS: usize = 4096;
+
+/// The grants of a document, and whether any was cut or left out.
+fn rights(doc: &RawDoc) -> (Vec<Right>, bool) {
     let mut out = Vec::new();
+    let mut cut = false;
     for r in &doc.rights {
         if r.name == "ISSUE" {
             continue; // certificate validity, not a grant to a user
         }
+        let mut name = r.name.clone();
+        cut |= truncate_at_char(&mut name, MAX_RIGHT_NAME);
         let days = r.days.as_deref().and_then(|d| d.trim().parse().ok());
-        if r.principals.is_empty() {
+        let principals: Vec<Option<String>> = if r.principals.is_empty() {
+            vec![None]
+        } else {
+            r.principals
+                .iter()
+                .map(|p| {
+                    let mut p = p.trim().to_string();
+                    cut |= truncate_at_char(&mut p, MAX_PRINCIPAL);
+                    Some(p)
+                })
+                .collect()
+        };
+        for principal in principals {
+            if out.len() == MAX_GRANTS {
+                return (out, true);
+            }
             out.push(Right {
-                right: r.name.clone(),
-                principal: None,
-                days,
-            });
-        }
-        for p in &r.principals {
-            out.push(Right {
-                right: r.name.clone(),
-                principal: Some(p.trim().to_string()),
+                right: name.clone(),
+                principal,
                 days,
             });
         }
     }
-    out
+    (out, cut)
 }
