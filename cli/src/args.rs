@@ -49,6 +49,22 @@ pub enum Command {
     Man,
 }
 
+impl Command {
+    /// The index a command reads or writes, if any.
+    pub fn index(&self) -> Option<&std::path::Path> {
+        match self {
+            Command::Scan(a) => a.index.as_deref(),
+            Command::Search(a) => Some(&a.out.index.index),
+            Command::Templates(a) | Command::Issuers(a) | Command::Export(a) => Some(&a.index.index),
+            Command::Stale(a) => Some(&a.out.index.index),
+            Command::Foreign(a) => Some(&a.out.index.index),
+            Command::Report(a) => Some(&a.index.index),
+            Command::Merge(a) => Some(&a.index),
+            Command::Parse(_) | Command::Completions { .. } | Command::Man => None,
+        }
+    }
+}
+
 /// Output formats, the same flag on every command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {

@@ -20,7 +20,54 @@ use args::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
+    let index = cli.command.index().map(|p| p.to_path_buf());
+    // A panic (a damaged index can make tantivy panic while reading it) ends
+    // with a message and exit 1, never a backtrace and exit 101.
+    let caught = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
+    {
+        let caught = std::sync::Arc::clone(&caught);
+        std::panic::set_hook(Box::new(move |info| {
+            let what = info
+                .payload()
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".into());
+            let at = info
+                .location()
+                .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                .unwrap_or_default();
+            if let Ok(mut c) = caught.lock() {
+                c.get_or_insert(format!("{what}{at}"));
+            }
+        }));
+    }
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(cli)))
+        .unwrap_or_else(|_| {
+            let what = caught
+                .lock()
+                .ok()
+                .and_then(|c| c.clone())
+                .unwrap_or_default();
+            Err(match &index {
+                Some(dir) => format!(
+                    "{}: the index could not be read ({what}); it may be damaged: rebuild it by scanning the evidence into a new folder (`rmsweep scan ROOT --index NEWDIR`)",
+                    dir.display()
+                ),
+                None => format!("internal error ({what}); please report it"),
+            })
+        });
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            let _ = writeln!(std::io::stderr(), "rmsweep: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<ExitCode, String> {
+    match cli.command {
         Command::Scan(a) => scan_cmd::run(a),
         Command::Search(a) => query_cmd::search(a),
         Command::Templates(a) => query_cmd::templates(a),
@@ -41,13 +88,6 @@ fn main() -> ExitCode {
             page.render(&mut std::io::stdout())
                 .map(|_| ExitCode::SUCCESS)
                 .map_err(|e| format!("cannot write the manual page: {e}"))
-        }
-    };
-    match result {
-        Ok(code) => code,
-        Err(message) => {
-            let _ = writeln!(std::io::stderr(), "rmsweep: {message}");
-            ExitCode::from(1)
         }
     }
 }

@@ -196,3 +196,27 @@ fn absurd_options_and_damaged_index_metadata_are_refused_with_reasons() {
     assert_eq!(out.status.code(), Some(1));
     assert!(err.contains("rmsweep-index.json is damaged"), "{err}");
 }
+
+#[test]
+fn a_damaged_index_is_named_never_a_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let idx = tmp.path().join("idx");
+    let i = idx.to_str().unwrap();
+    assert!(rmsweep(&["scan", &sample(), "--index", i, "--quiet"]).status.success());
+    let fast = std::fs::read_dir(&idx)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "fast"))
+        .unwrap();
+    let mut bytes = std::fs::read(&fast).unwrap();
+    let n = bytes.len().min(2000);
+    bytes[..n].fill(0);
+    std::fs::write(&fast, bytes).unwrap();
+    for cmd in ["templates", "issuers", "export"] {
+        let out = rmsweep(&[cmd, "--index", i, "--format", "jsonl"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{cmd}: {err}");
+        assert!(err.contains("it may be damaged: rebuild it"), "{cmd}: {err}");
+        assert!(!err.contains("panicked"), "{cmd}: {err}");
+    }
+}
