@@ -55,7 +55,9 @@ impl Command {
         match self {
             Command::Scan(a) => a.index.as_deref(),
             Command::Search(a) => Some(&a.out.index.index),
-            Command::Templates(a) | Command::Issuers(a) | Command::Export(a) => Some(&a.index.index),
+            Command::Templates(a) | Command::Issuers(a) | Command::Export(a) => {
+                Some(&a.index.index)
+            }
             Command::Stale(a) => Some(&a.out.index.index),
             Command::Foreign(a) => Some(&a.out.index.index),
             Command::Report(a) => Some(&a.index.index),

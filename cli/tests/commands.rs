@@ -471,6 +471,13 @@ fn merge_two_hosts_into_one_index() {
         .find(|r| r["name"] == "CONTOSO-RMS - Confidential")
         .unwrap();
     assert_eq!(c["profiles"], 10);
+    // The new output was built aside and renamed into place: nothing is left beside it.
+    let beside: Vec<String> = std::fs::read_dir(out_dir.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("merging") || n.contains("creating"))
+        .collect();
+    assert!(beside.is_empty(), "{beside:?}");
 }
 
 #[test]
@@ -611,4 +618,28 @@ fn scans_of_two_roots_under_one_label_keep_each_other() {
         "jsonl",
     ]);
     assert_eq!(labelled.len(), 2 * spec_files());
+}
+
+#[test]
+fn a_killed_merge_leaves_no_output_or_a_complete_one() {
+    let w = world();
+    let expected = ok_json(&["export", "--index", s(&w.index), "--format", "jsonl"]).len();
+    for (i, delay_ms) in [0u64, 2, 5, 10, 20, 40, 80].into_iter().enumerate() {
+        let out = w.index.with_file_name(format!("merged{i}"));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rmsweep"))
+            .args(["merge", "--index", s(&out), s(&w.index)])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        if out.exists() {
+            let n = ok_json(&["export", "--index", s(&out), "--format", "jsonl"]).len();
+            assert_eq!(
+                n, expected,
+                "a killed merge left a partial output ({delay_ms} ms)"
+            );
+        }
+    }
 }

@@ -202,7 +202,9 @@ fn a_damaged_index_is_named_never_a_panic() {
     let tmp = tempfile::tempdir().unwrap();
     let idx = tmp.path().join("idx");
     let i = idx.to_str().unwrap();
-    assert!(rmsweep(&["scan", &sample(), "--index", i, "--quiet"]).status.success());
+    assert!(rmsweep(&["scan", &sample(), "--index", i, "--quiet"])
+        .status
+        .success());
     let fast = std::fs::read_dir(&idx)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -216,7 +218,10 @@ fn a_damaged_index_is_named_never_a_panic() {
         let out = rmsweep(&[cmd, "--index", i, "--format", "jsonl"]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{cmd}: {err}");
-        assert!(err.contains("it may be damaged: rebuild it"), "{cmd}: {err}");
+        assert!(
+            err.contains("it may be damaged: rebuild it"),
+            "{cmd}: {err}"
+        );
         assert!(!err.contains("panicked"), "{cmd}: {err}");
     }
 }

@@ -16,13 +16,51 @@ use crate::IndexError;
 
 /// Merges `sources` into `out` (created if missing). A (label, path) present
 /// in several sources keeps the last source's record. Every source is
-/// opened first: a merge that cannot read one creates nothing.
+/// opened first: a merge that cannot read one creates nothing. A new output
+/// is built in a hidden sibling folder and renamed into place when complete,
+/// so a merge killed midway leaves no output index that looks finished.
 pub fn merge(out: &Path, sources: &[&Path]) -> Result<WriteStats, IndexError> {
     let indexes = sources
         .iter()
         .map(|s| RmsIndex::open(s))
         .collect::<Result<Vec<_>, _>>()?;
-    let target = RmsIndex::open_or_create(out)?;
+    let fresh = std::fs::read_dir(out).map_or(true, |mut d| d.next().is_none());
+    if !fresh {
+        return merge_into(&RmsIndex::open_or_create(out)?, sources, &indexes);
+    }
+    let staging = staging_dir(out);
+    let _ = std::fs::remove_dir_all(&staging);
+    let stats = merge_into(&RmsIndex::open_or_create(&staging)?, sources, &indexes);
+    let stats = match stats {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+    };
+    // rename(2) replaces an empty folder atomically.
+    std::fs::rename(&staging, out).map_err(|e| IndexError::Io(out.to_path_buf(), e))?;
+    Ok(stats)
+}
+
+/// `.NAME.merging` beside `out`.
+fn staging_dir(out: &Path) -> std::path::PathBuf {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    parent.join(format!(".{name}.merging"))
+}
+
+fn merge_into(
+    target: &RmsIndex,
+    sources: &[&Path],
+    indexes: &[RmsIndex],
+) -> Result<WriteStats, IndexError> {
     let run = Run::new(
         "merge",
         sources.iter().map(|s| s.display().to_string()).collect(),
@@ -30,11 +68,11 @@ pub fn merge(out: &Path, sources: &[&Path]) -> Result<WriteStats, IndexError> {
     );
     // The merged index keeps the scan history of every source.
     let mut inherited = Vec::new();
-    for idx in &indexes {
+    for idx in indexes {
         inherited.extend(crate::history::runs(idx)?);
     }
-    let mut session = IndexSession::start_inheriting(&target, 2, run, inherited)?;
-    for idx in &indexes {
+    let mut session = IndexSession::start_inheriting(target, 2, run, inherited)?;
+    for idx in indexes {
         let searcher = crate::searcher(idx)?;
         let docs = matching(&searcher, &AllQuery)
             .map_err(|e| IndexError::Tantivy(idx.dir.clone(), e.to_string()))?;
