@@ -123,8 +123,9 @@ pub struct ScanArgs {
     /// Never memory-map files (by default files of 1 MiB or more are mapped, from read-only mounts only).
     #[arg(long)]
     pub no_mmap: bool,
-    /// Larger files become an unreadable record instead of being read.
-    #[arg(long, value_name = "BYTES", default_value_t = rmsweep_scanner::volume::DEFAULT_MAX_FILE_SIZE)]
+    /// Larger files become an unreadable record instead of being read (at most 1 GiB).
+    #[arg(long, value_name = "BYTES", default_value_t = rmsweep_scanner::volume::DEFAULT_MAX_FILE_SIZE,
+          value_parser = clap::value_parser!(u64).range(1..=rmsweep_scanner::volume::LARGEST_MAX_FILE_SIZE))]
     pub max_file_size: u64,
     /// Documents between index commits (at least 1): a scan killed midway keeps what was committed.
     #[arg(long, value_name = "N", default_value_t = rmsweep_index::writer::COMMIT_EVERY,

@@ -52,9 +52,11 @@ pub enum IndexError {
     Busy(PathBuf),
     #[error("{0}: {1}")]
     Io(PathBuf, std::io::Error),
+    #[error("{0}: a mount point (or a folder in use) cannot be replaced by a new index: point --index at a folder inside it, e.g. {0}/rmsweep-index")]
+    MountPoint(PathBuf),
     #[error("{0}: cannot write to the index ({1}). Free space or make the folder writable, then scan again: the index still holds its last commit")]
     Write(PathBuf, String),
-    #[error("{0}: index error: {1}")]
+    #[error("{0}: the index could not be read or written ({1}); if this repeats it may be damaged: rebuild it by scanning the evidence into a new folder (`rmsweep scan ROOT --index NEWDIR`)")]
     Tantivy(PathBuf, String),
     #[error("{0}: damaged record in the index ({1}): rebuild the index by scanning again")]
     Corrupt(PathBuf, String),

@@ -81,7 +81,12 @@ impl RmsIndex {
         // rename(2) replaces an empty directory atomically.
         if let Err(e) = fs::rename(&staging, dir) {
             let _ = fs::remove_dir_all(&staging);
-            return Err(io(e));
+            return match e.raw_os_error() {
+                // Another rmsweep created the index first: use it.
+                Some(libc::ENOTEMPTY | libc::EEXIST) => Self::open(dir),
+                Some(libc::EBUSY) => Err(IndexError::MountPoint(dir.to_path_buf())),
+                _ => Err(io(e)),
+            };
         }
         Self::open(dir)
     }

@@ -152,6 +152,11 @@ pub struct Stat {
 /// real store files are 3–60 KB).
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
 
+/// The largest `--max-file-size`: a file is held whole while it is parsed,
+/// so a sparse file claiming 100 GB must never be read (store files are
+/// 3–60 KB).
+pub const LARGEST_MAX_FILE_SIZE: u64 = 1024 * 1024 * 1024;
+
 /// Files of at least this size are memory-mapped instead of read. Measured by
 /// `cargo bench -p rmsweep-benches --bench read` on the 2-core reference
 /// machine: for 4 KB and 64 KB files a plain read into a reused buffer was
@@ -203,12 +208,20 @@ pub enum ReadError {
     Vanished,
     #[error("permission denied: rerun as a user who can read it (e.g. root), or scan an image of the volume")]
     PermissionDenied,
-    #[error("file is {size} bytes, over the {max}-byte cap: rerun with --max-file-size {size} to read it")]
+    #[error("{}", too_large(*size, *max))]
     TooLarge { size: u64, max: u64 },
     #[error("the file grew past the {max}-byte cap while being read")]
     GrewPastCap { max: u64 },
     #[error("read error: {0}")]
     Io(io::Error),
+}
+
+fn too_large(size: u64, max: u64) -> String {
+    if size <= LARGEST_MAX_FILE_SIZE {
+        format!("file is {size} bytes, over the {max}-byte cap: rerun with --max-file-size {size} to read it")
+    } else {
+        format!("file is {size} bytes, over the largest size rmsweep reads ({LARGEST_MAX_FILE_SIZE} bytes): not read (a store file is a few KB; this may be a sparse or planted file)")
+    }
 }
 
 impl From<io::Error> for ReadError {
