@@ -198,7 +198,8 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
         let Some(k) = indexed(label, &path.to_string_lossy()) else {
             return false;
         };
-        k.size == Some(st.size) && k.mtime_ns == st.mtime_ns
+        // A file whose record is an error is read again: it may be readable now.
+        !k.error && k.size == Some(st.size) && k.mtime_ns == st.mtime_ns
     };
     // A fresh index holds nothing: no file needs an `lstat` to be compared.
     let anything_known = known.values().any(|files| !files.is_empty());

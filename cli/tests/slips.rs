@@ -325,3 +325,31 @@ fn two_scans_creating_one_new_index_at_once_both_finish() {
     }
     assert!(idx.join("rmsweep-index.json").exists());
 }
+
+#[test]
+fn an_unchanged_rescan_reads_again_what_could_not_be_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let vol = volume(tmp.path());
+    let idx = tmp.path().join("idx");
+    let (v, i) = (vol.to_str().unwrap(), idx.to_str().unwrap());
+    // The first scan cannot read the template (over a tiny cap): an error record.
+    let out = rmsweep(&["scan", v, "--index", i, "--max-file-size", "10", "--quiet"]);
+    assert_eq!(out.status.code(), Some(2));
+    // Nothing changed on disk, but the error is not kept as if it were a result.
+    let out = rmsweep(&["scan", v, "--index", i]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("files:    1 read (template 1); 0 unchanged"),
+        "{err}"
+    );
+    let rows = rmsweep(&["export", "--index", i, "--format", "jsonl"]);
+    let rows: Vec<serde_json::Value> = String::from_utf8(rows.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0]["error"].is_null(), "{}", rows[0]);
+    assert_eq!(rows[0]["kind"], "template");
+}

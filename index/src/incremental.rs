@@ -14,11 +14,13 @@ use crate::rows::matching;
 use crate::schema::file_id;
 use crate::IndexError;
 
-/// Size and modification time (ns) of an indexed file.
+/// Size and modification time (ns) of an indexed file, and whether its
+/// record is an error (a file that could not be read is read again).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Known {
     pub size: Option<u64>,
     pub mtime_ns: Option<i64>,
+    pub error: bool,
 }
 
 /// File key ([`file_id`] of label and path) → what was indexed, for every
@@ -67,6 +69,10 @@ pub fn for_each_indexed(
         };
         let size = seg.fast_fields().u64("size").ok();
         let mtime = seg.fast_fields().i64("mtime_ns").ok();
+        let kind = seg.fast_fields().str("kind").ok().flatten();
+        let unreadable = kind
+            .as_ref()
+            .and_then(|k| k.dictionary().term_ord(b"unreadable").ok().flatten());
         let mut by_ord: Vec<(u64, DocId)> = ids
             .iter()
             .filter_map(|&d| paths.term_ords(d).next().map(|o| (o, d)))
@@ -81,6 +87,8 @@ pub fn for_each_indexed(
                     let known = Known {
                         size: size.as_ref().and_then(|c| c.first(doc)),
                         mtime_ns: mtime.as_ref().and_then(|c| c.first(doc)),
+                        error: unreadable.is_some()
+                            && kind.as_ref().and_then(|k| k.term_ords(doc).next()) == unreadable,
                     };
                     f(&String::from_utf8_lossy(bytes), known);
                 }
