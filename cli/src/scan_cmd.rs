@@ -139,11 +139,12 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
     let index = match &index_dir {
         Some(dir) => {
             let idx = RmsIndex::open_or_create(dir).map_err(|e| e.to_string())?;
-            let run = Run::new(
+            let mut run = Run::new(
                 "scan",
                 a.roots.iter().map(|r| r.display().to_string()).collect(),
                 a.label.clone(),
             );
+            run.profiles_examined = Some(plan.profiles as u64);
             let session =
                 IndexSession::start_with(&idx, config.threads.clamp(1, 4), a.commit_every, run)
                     .map_err(|e| e.to_string())?;

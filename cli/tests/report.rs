@@ -108,8 +108,13 @@ fn the_report_counts_what_the_volume_holds() {
     assert_eq!(card(&html, "hosts or cases"), "1");
     assert_eq!(card(&html, "store files"), m.files.len().to_string());
     assert_eq!(
-        card(&html, "profiles and service SIDs"),
+        card(&html, "profiles and service SIDs with records"),
         owners.len().to_string()
+    );
+    // Every profile the scan looked at, with or without a store.
+    assert_eq!(
+        card(&html, "profiles examined"),
+        m.profiles.len().to_string()
     );
     assert_eq!(card(&html, "stores"), stores.len().to_string());
     assert_eq!(card(&html, "templates"), template_ids.len().to_string());
@@ -157,7 +162,8 @@ fn the_report_counts_what_the_volume_holds() {
     assert_eq!(scans.len(), 1);
     assert_eq!(scans[0][0], "scan");
     assert_eq!(scans[0][5], "complete");
-    assert_eq!(scans[0][6], m.files.len().to_string());
+    assert_eq!(scans[0][6], m.profiles.len().to_string());
+    assert_eq!(scans[0][7], m.files.len().to_string());
     // Self-contained: nothing is fetched, nothing runs.
     for banned in ["<script", "http://", "https://", "<link", "src=\""] {
         let outside_svg_ns = html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
@@ -376,5 +382,7 @@ fn a_merged_index_keeps_every_host_scan_history() {
             ("scan", "HOST-A", "complete")
         ]
     );
-    assert_eq!(scans[0][6], "158");
+    // The merge examined no profile; it wrote every record again.
+    assert_eq!(scans[0][6], "");
+    assert_eq!(scans[0][7], "158");
 }

@@ -41,6 +41,9 @@ pub struct Run {
     pub upserted: u64,
     pub deleted: u64,
     pub rmsweep_version: String,
+    /// Profiles a scan examined (with or without a store).
+    #[serde(default)]
+    pub profiles_examined: Option<u64>,
 }
 
 impl Run {
@@ -56,8 +59,22 @@ impl Run {
             upserted: 0,
             deleted: 0,
             rmsweep_version: env!("CARGO_PKG_VERSION").to_string(),
+            profiles_examined: None,
         }
     }
+}
+
+/// Profiles examined by the latest scan of each set of roots: what a sweep
+/// looked at, whether or not a profile held a store.
+pub fn profiles_examined(runs: &[Run]) -> u64 {
+    let mut latest: std::collections::BTreeMap<(&[String], &Option<String>), u64> =
+        std::collections::BTreeMap::new();
+    for r in runs.iter().filter(|r| r.command == "scan") {
+        if let Some(n) = r.profiles_examined {
+            latest.insert((&r.sources, &r.label), n);
+        }
+    }
+    latest.values().sum()
 }
 
 pub(crate) fn now() -> String {

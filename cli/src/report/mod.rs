@@ -227,7 +227,13 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
     card(&mut page, "hosts or cases", o.labels.len(), false);
     card(
         &mut page,
-        "profiles and service SIDs",
+        "profiles examined",
+        history::profiles_examined(&d.runs) as usize,
+        false,
+    );
+    card(
+        &mut page,
+        "profiles and service SIDs with records",
         o.total.profiles,
         false,
     );
@@ -515,6 +521,7 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
             text("started"),
             text("last commit"),
             text("status"),
+            num("profiles examined"),
             num("records written"),
             num("removed"),
             text("rmsweep"),
@@ -531,6 +538,8 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
                     RunStatus::Interrupted => "interrupted (what was read is committed)",
                     RunStatus::Incomplete => "incomplete (killed; the index holds its last commit)",
                 }),
+                r.profiles_examined
+                    .map_or_else(|| "".to_string(), |n| n.to_string()),
                 r.upserted.to_string(),
                 r.deleted.to_string(),
                 esc(&r.rmsweep_version),
