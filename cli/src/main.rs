@@ -6,6 +6,7 @@
 
 mod args;
 mod output;
+mod paths;
 mod query_cmd;
 mod report;
 mod scan_cmd;

@@ -145,6 +145,11 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
                 a.label.clone(),
             );
             run.profiles_examined = Some(plan.profiles as u64);
+            run.evidence = plan
+                .roots
+                .iter()
+                .map(|r| r.stored().to_string_lossy().into_owned())
+                .collect();
             let session =
                 IndexSession::start_with(&idx, config.threads.clamp(1, 4), a.commit_every, run)
                     .map_err(|e| e.to_string())?;
@@ -447,43 +452,10 @@ fn root_prefixes(plan: &Plan, label: &str, replace: bool) -> Vec<String> {
         .collect()
 }
 
-/// Refuses an output inside a scanned root (links resolved): rmsweep never
-/// writes to the evidence, not even by an operator's slip.
+/// Refuses an output inside a scanned root.
 fn refuse_inside_roots(plan: &Plan, flag: &str, target: &Path) -> Result<(), String> {
-    let resolved = resolve_lexically(target);
-    for r in &plan.roots {
-        let root = r.stored();
-        if resolved.starts_with(&root) {
-            return Err(format!(
-                "{}: {flag} points inside the scanned evidence ({}): rmsweep never writes to the evidence; point {flag} at a folder outside it",
-                target.display(),
-                root.display()
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// `path` made absolute with its existing part's links resolved (the rest
-/// does not exist yet, so it cannot be a link).
-fn resolve_lexically(path: &Path) -> PathBuf {
-    let abs = std::env::current_dir()
-        .map(|cwd| cwd.join(path))
-        .unwrap_or_else(|_| path.to_path_buf());
-    let mut rest = Vec::new();
-    let mut at = abs.as_path();
-    loop {
-        if let Ok(real) = std::fs::canonicalize(at) {
-            return rest.iter().rev().fold(real, |p, c| p.join(c));
-        }
-        match (at.parent(), at.file_name()) {
-            (Some(parent), Some(name)) => {
-                rest.push(name.to_os_string());
-                at = parent;
-            }
-            _ => return abs,
-        }
-    }
+    let roots: Vec<PathBuf> = plan.roots.iter().map(|r| r.stored()).collect();
+    crate::paths::refuse_inside(flag, target, &roots)
 }
 
 /// Stops a scan whose evidence is another host than the one the index

@@ -353,3 +353,59 @@ fn an_unchanged_rescan_reads_again_what_could_not_be_read() {
     assert!(rows[0]["error"].is_null(), "{}", rows[0]);
     assert_eq!(rows[0]["kind"], "template");
 }
+
+#[test]
+fn a_report_is_never_written_inside_the_evidence_the_index_was_made_from() {
+    let tmp = tempfile::tempdir().unwrap();
+    let vol = volume(tmp.path());
+    let idx = tmp.path().join("idx");
+    let i = idx.to_str().unwrap();
+    assert!(
+        rmsweep(&["scan", vol.to_str().unwrap(), "--index", i, "--quiet"])
+            .status
+            .success()
+    );
+    let inside = vol.join("Users/amy/report.html");
+    let out = rmsweep(&["report", "--index", i, "--out", inside.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("--out points inside the scanned evidence"),
+        "{err}"
+    );
+    assert!(!inside.exists());
+    let beside = tmp.path().join("report.html");
+    let out = rmsweep(&["report", "--index", i, "--out", beside.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn an_empty_mount_point_as_the_index_is_named() {
+    if !rmsweep_fixtures::sandbox::is_root() {
+        eprintln!("not root: cannot mount a tmpfs; mount-point test not run");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let mnt = tmp.path().join("usb");
+    std::fs::create_dir(&mnt).unwrap();
+    rmsweep_fixtures::sandbox::with_tmpfs(&mnt, 1024, |mnt| {
+        let out = rmsweep(&[
+            "scan",
+            &sample(),
+            "--index",
+            mnt.to_str().unwrap(),
+            "--quiet",
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("a mount point (or a folder in use) cannot be replaced"),
+            "{err}"
+        );
+        assert!(err.contains("/rmsweep-index"), "{err}");
+    });
+}

@@ -44,6 +44,10 @@ pub struct Run {
     /// Profiles a scan examined (with or without a store).
     #[serde(default)]
     pub profiles_examined: Option<u64>,
+    /// The folders a scan read, absolute and with links resolved (a
+    /// collection's drive folders each): outputs never go inside them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
 }
 
 impl Run {
@@ -60,6 +64,7 @@ impl Run {
             deleted: 0,
             rmsweep_version: env!("CARGO_PKG_VERSION").to_string(),
             profiles_examined: None,
+            evidence: Vec::new(),
         }
     }
 }

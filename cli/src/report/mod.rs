@@ -53,9 +53,16 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, String> {
         let rows = found.rows(&idx, Some(a.max_rows)).map_err(e)?;
         Ok(Listed { found, rows })
     };
+    let runs = history::runs(&idx).map_err(e)?;
+    // Never written inside the evidence the index was made from.
+    let roots: Vec<std::path::PathBuf> = runs
+        .iter()
+        .flat_map(|r| r.evidence.iter().map(std::path::PathBuf::from))
+        .collect();
+    crate::paths::refuse_inside("--out", &a.out, &roots)?;
     let data = Data {
         overview: summary::overview(&idx).map_err(e)?,
-        runs: history::runs(&idx).map_err(e)?,
+        runs,
         templates: reports::templates(&idx).map_err(e)?,
         issuers: reports::issuers(&idx).map_err(e)?,
         stale: listed(reports::stale(&idx, as_of.timestamp(), window).map_err(e)?)?,
