@@ -17,6 +17,21 @@ fn rmsweep(args: &[&str]) -> Output {
         .expect("run rmsweep")
 }
 
+/// Asserts the exit status; the standard error, for more checks.
+fn exit(out: &Output, code: i32) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(code), "{err}");
+    err
+}
+
+/// The JSON lines a command printed.
+fn jsonl(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 fn sample(rel: &str) -> Vec<u8> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../fixtures/sample-volume")
@@ -46,17 +61,8 @@ fn records(roots: &[&Path], extra: &[&str]) -> Vec<Value> {
     args.extend_from_slice(&["--jsonl", "-", "--quiet"]);
     args.extend_from_slice(extra);
     let out = rmsweep(&args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut v: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    exit(&out, 0);
+    let mut v = jsonl(&out);
     v.sort_by_key(|r| {
         (
             r["label"].to_string(),
@@ -363,16 +369,8 @@ fn export(index: &Path) -> Vec<Value> {
         "--format",
         "jsonl",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    exit(&out, 0);
+    jsonl(&out)
 }
 
 fn labels(rs: &[Value]) -> BTreeMap<String, usize> {
@@ -421,8 +419,7 @@ fn a_second_host_at_the_same_mount_point_never_erases_the_first() {
     std::fs::remove_dir_all(&mount).unwrap();
     let b = write_volume(&mount, &small(2)).unwrap();
     let out = rmsweep(&["scan", m, "--index", i]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let err = exit(&out, 1);
     assert!(
         err.contains("label \"windows\" holds another host"),
         "{err}"
@@ -480,8 +477,7 @@ fn drive_folders_of_two_hosts_get_two_labels() {
     let bare = tmp.path().join("media/mnt/c");
     write_volume(&bare, &small(3)).unwrap();
     let out = rmsweep(&["scan", bare.to_str().unwrap(), "--jsonl", "-"]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let err = exit(&out, 1);
     assert!(
         err.contains("cannot tell which host this is") && err.contains("--label HOST"),
         "{err}"
@@ -514,8 +510,7 @@ fn runs_that_never_start_leave_nothing_behind() {
     let file = tmp.path().join("loose/CERT-Machine.drm");
     put(file.parent().unwrap(), "CERT-Machine.drm", &machine_cert());
     let out = rmsweep(&["scan", file.to_str().unwrap(), "--jsonl", "-"]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let err = exit(&out, 1);
     assert!(
         err.contains("this is a file") && !err.contains("--deep"),
         "{err}"

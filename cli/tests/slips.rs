@@ -14,6 +14,21 @@ fn rmsweep(args: &[&str]) -> Output {
         .expect("run rmsweep")
 }
 
+/// Asserts the exit status; the standard error, for more checks.
+fn exit(out: &Output, code: i32) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(code), "{err}");
+    err
+}
+
+/// The JSON lines a command printed.
+fn jsonl(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 fn sample() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../fixtures/sample-volume")
@@ -44,8 +59,7 @@ fn outputs_inside_the_evidence_are_refused_and_nothing_is_written() {
     let before = std::fs::read(&target).unwrap();
     let v = vol.to_str().unwrap();
     let out = rmsweep(&["scan", v, "--jsonl", target.to_str().unwrap()]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let err = exit(&out, 1);
     assert!(
         err.contains("--jsonl points inside the scanned evidence"),
         "{err}"
@@ -56,8 +70,7 @@ fn outputs_inside_the_evidence_are_refused_and_nothing_is_written() {
     std::os::unix::fs::symlink(&vol, &link).unwrap();
     let idx = link.join("Users/case-index");
     let out = rmsweep(&["scan", v, "--index", idx.to_str().unwrap()]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let err = exit(&out, 1);
     assert!(
         err.contains("--index points inside the scanned evidence"),
         "{err}"
@@ -116,8 +129,7 @@ fn a_reader_that_goes_away_stops_the_scan_with_a_message_and_no_zero_exit() {
     assert!(first.starts_with("{\"path\""));
     // The reader is gone (the pipe's read end is closed).
     let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(141), "{err}");
+    let err = exit(&out, 141);
     assert!(
         err.contains("standard output was closed before the scan finished"),
         "{err}"
@@ -134,11 +146,7 @@ fn folders_too_deep_in_a_template_store_are_named_not_dropped() {
     std::fs::write(deep.join("t.xml"), template()).unwrap();
     let out = rmsweep(&["scan", vol.to_str().unwrap(), "--jsonl", "-", "--quiet"]);
     assert_eq!(out.status.code(), Some(2));
-    let rows: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let rows = jsonl(&out);
     assert_eq!(rows.len(), 2);
     let named = rows.iter().find(|r| !r["error"].is_null()).unwrap();
     assert!(named["path"]
@@ -246,11 +254,7 @@ fn a_sparse_100_gb_store_file_is_a_record_never_an_allocation() {
         .unwrap();
     let out = rmsweep(&["scan", vol.to_str().unwrap(), "--jsonl", "-", "--quiet"]);
     assert_eq!(out.status.code(), Some(2));
-    let rows: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let rows = jsonl(&out);
     let huge = rows
         .iter()
         .find(|r| r["path"].as_str().unwrap().ends_with("EUL-huge.drm"))
@@ -290,8 +294,7 @@ fn an_output_file_that_cannot_be_made_leaves_no_index() {
         "--jsonl",
         jsonl.to_str().unwrap(),
     ]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let err = exit(&out, 1);
     assert!(err.contains("cannot create the output file"), "{err}");
     assert!(
         !idx.exists(),
@@ -337,18 +340,13 @@ fn an_unchanged_rescan_reads_again_what_could_not_be_read() {
     assert_eq!(out.status.code(), Some(2));
     // Nothing changed on disk, but the error is not kept as if it were a result.
     let out = rmsweep(&["scan", v, "--index", i]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{err}");
+    let err = exit(&out, 0);
     assert!(
         err.contains("files:    1 read (template 1); 0 unchanged"),
         "{err}"
     );
     let rows = rmsweep(&["export", "--index", i, "--format", "jsonl"]);
-    let rows: Vec<serde_json::Value> = String::from_utf8(rows.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let rows = jsonl(&rows);
     assert_eq!(rows.len(), 1);
     assert!(rows[0]["error"].is_null(), "{}", rows[0]);
     assert_eq!(rows[0]["kind"], "template");
@@ -367,8 +365,7 @@ fn a_report_is_never_written_inside_the_evidence_the_index_was_made_from() {
     );
     let inside = vol.join("Users/amy/report.html");
     let out = rmsweep(&["report", "--index", i, "--out", inside.to_str().unwrap()]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let err = exit(&out, 1);
     assert!(
         err.contains("--out points inside the scanned evidence"),
         "{err}"
@@ -400,8 +397,7 @@ fn an_empty_mount_point_as_the_index_is_named() {
             mnt.to_str().unwrap(),
             "--quiet",
         ]);
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{err}");
+        let err = exit(&out, 1);
         assert!(
             err.contains("a mount point (or a folder in use) cannot be replaced"),
             "{err}"

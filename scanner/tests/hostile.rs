@@ -4,6 +4,7 @@
 //! writer; opening a device runs its driver).
 
 use std::os::unix::fs::{symlink, OpenOptionsExt};
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -12,6 +13,22 @@ use rmsweep_scanner::volume::{ReadError, ReadOptions, VPath, Volume};
 
 fn store_path() -> &'static str {
     "Users/alice/AppData/Local/Microsoft/MSIPC"
+}
+
+/// A store file written, listed through a volume, then removed (for the
+/// test to put something else in its place): the volume, the listed path
+/// and the host path.
+fn listed_then_removed(root: &Path, name: &str) -> (HostVolume, VPath, PathBuf) {
+    let store = root.join(store_path());
+    std::fs::create_dir_all(&store).unwrap();
+    let f = store.join(name);
+    std::fs::write(&f, b"x").unwrap();
+    let vol = HostVolume::new(root, Names::AsStored).unwrap();
+    let file = vol.list(&VPath::from_bytes(store_path())).unwrap()[0]
+        .path
+        .clone();
+    std::fs::remove_file(&f).unwrap();
+    (vol, file, f)
 }
 
 /// Reading `file` must fail; the error.
@@ -75,15 +92,7 @@ fn a_folder_swapped_for_a_link_after_listing_is_never_followed() {
 #[test]
 fn a_file_swapped_for_a_fifo_with_a_blocked_writer_is_never_opened() {
     let tmp = tempfile::tempdir().unwrap();
-    let store = tmp.path().join(store_path());
-    std::fs::create_dir_all(&store).unwrap();
-    let f = store.join("EUL-a.drm");
-    std::fs::write(&f, b"x").unwrap();
-    let vol = HostVolume::new(tmp.path(), Names::AsStored).unwrap();
-    let file = vol.list(&VPath::from_bytes(store_path())).unwrap()[0]
-        .path
-        .clone();
-    std::fs::remove_file(&f).unwrap();
+    let (vol, file, f) = listed_then_removed(tmp.path(), "EUL-a.drm");
     mkfifo(&f);
     // A writer on the live system, blocked until a reader opens the FIFO.
     let (tx, rx) = mpsc::channel();
@@ -121,15 +130,7 @@ fn a_file_swapped_for_a_device_is_never_opened() {
     }
     use std::os::unix::ffi::OsStrExt;
     let tmp = tempfile::tempdir().unwrap();
-    let store = tmp.path().join(store_path());
-    std::fs::create_dir_all(&store).unwrap();
-    let f = store.join("CERT-Machine.drm");
-    std::fs::write(&f, b"x").unwrap();
-    let vol = HostVolume::new(tmp.path(), Names::AsStored).unwrap();
-    let file = vol.list(&VPath::from_bytes(store_path())).unwrap()[0]
-        .path
-        .clone();
-    std::fs::remove_file(&f).unwrap();
+    let (vol, file, f) = listed_then_removed(tmp.path(), "CERT-Machine.drm");
     let c = std::ffi::CString::new(f.as_os_str().as_bytes()).unwrap();
     // SAFETY: mknod(2) of /dev/null's numbers (1, 3) on a NUL-terminated path.
     assert_eq!(
