@@ -25,9 +25,9 @@ pub enum Command {
     /// Query the index (tantivy query syntax), e.g. `issuer_host:rms.contoso.com AND kind:template`.
     Search(SearchArgs),
     /// Template inventory: one row per template ID, where it is and how many revisions.
-    Templates(QueryArgs),
+    Templates(SummaryArgs),
     /// One row per issuer (AD RMS cluster, Azure RMS tenant, Microsoft CA).
-    Issuers(QueryArgs),
+    Issuers(SummaryArgs),
     /// Records that are stale: templates not refreshed or superseded, expired certificates and content.
     Stale(StaleArgs),
     /// Records issued by an RMS server or tenant that matches none of the trusted patterns.
@@ -55,9 +55,8 @@ impl Command {
         match self {
             Command::Scan(a) => a.index.as_deref(),
             Command::Search(a) => Some(&a.out.index.index),
-            Command::Templates(a) | Command::Issuers(a) | Command::Export(a) => {
-                Some(&a.index.index)
-            }
+            Command::Templates(a) | Command::Issuers(a) => Some(&a.index.index),
+            Command::Export(a) => Some(&a.index.index),
             Command::Stale(a) => Some(&a.out.index.index),
             Command::Foreign(a) => Some(&a.out.index.index),
             Command::Report(a) => Some(&a.index.index),
@@ -83,6 +82,48 @@ pub struct IndexArg {
     /// The index folder.
     #[arg(long, value_name = "DIR", default_value = "rmsweep-index")]
     pub index: PathBuf,
+}
+
+/// Formats for summaries (one row per template or issuer): Timesketch is
+/// for records, which have times, so it is not offered here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    Table,
+    Json,
+    Jsonl,
+    Csv,
+}
+
+impl From<SummaryFormat> for Format {
+    fn from(f: SummaryFormat) -> Format {
+        match f {
+            SummaryFormat::Table => Format::Table,
+            SummaryFormat::Json => Format::Json,
+            SummaryFormat::Jsonl => Format::Jsonl,
+            SummaryFormat::Csv => Format::Csv,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    #[command(flatten)]
+    pub index: IndexArg,
+    /// Output format (default: table on a terminal, jsonl otherwise).
+    #[arg(long, value_enum)]
+    pub format: Option<SummaryFormat>,
+}
+
+impl SummaryArgs {
+    /// As the record commands' arguments.
+    pub fn query(&self) -> QueryArgs {
+        QueryArgs {
+            index: IndexArg {
+                index: self.index.index.clone(),
+            },
+            format: self.format.map(Format::from),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -149,9 +190,9 @@ pub struct SearchArgs {
     pub query: String,
     #[command(flatten)]
     pub out: QueryArgs,
-    /// At most N records.
-    #[arg(long, value_name = "N", default_value_t = 100, conflicts_with = "all")]
-    pub limit: usize,
+    /// At most N records (default: 100 in a table on a terminal, every match otherwise).
+    #[arg(long, value_name = "N", conflicts_with = "all")]
+    pub limit: Option<usize>,
     /// Every matching record.
     #[arg(long)]
     pub all: bool,

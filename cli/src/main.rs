@@ -95,7 +95,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, String> {
 
 fn parse_files(a: args::ParseArgs) -> Result<ExitCode, String> {
     use rmsweep_scanner::parse::{parse_store_file, ChainCache, Content, NameTable};
-    use rmsweep_scanner::volume::{host, ReadOptions};
+    use rmsweep_scanner::volume::{host, ReadError, ReadOptions};
     let cache = ChainCache::new();
     let table = if a.msdrm {
         NameTable::Msdrm
@@ -112,6 +112,10 @@ fn parse_files(a: args::ParseArgs) -> Result<ExitCode, String> {
                 &cache,
                 path.file_name().and_then(|n| n.to_str()),
                 table,
+            ),
+            // Nothing was listed before: a missing file is missing, not vanished.
+            Err(ReadError::Vanished) => Content::unreadable(
+                "no such file: check the path (a carved or exported store file)",
             ),
             Err(e) => Content::unreadable(e.to_string()),
         };

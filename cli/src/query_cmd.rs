@@ -10,7 +10,7 @@ use rmsweep_index::{query, RmsIndex};
 use serde_json::Value;
 
 use crate::args::{
-    ForeignArgs, MergeArgs, QueryArgs, SearchArgs, StaleArgs, StaleWindow, TrustArgs,
+    ForeignArgs, MergeArgs, QueryArgs, SearchArgs, StaleArgs, StaleWindow, SummaryArgs, TrustArgs,
 };
 use crate::output;
 
@@ -60,12 +60,31 @@ fn stream(
     sink.finish()
 }
 
+/// Records a search shows when neither `--limit` nor `--all` is given and
+/// the output is a table on a terminal; elsewhere (files, pipes) every match.
+const SCREENFUL: usize = 100;
+
 pub fn search(a: SearchArgs) -> Result<ExitCode, String> {
     let idx = open(&a.out)?;
-    let limit = if a.all { None } else { Some(a.limit) };
-    stream(a.out.format, RECORD_COLUMNS, |sink| {
-        query::search_each(&idx, &a.query, limit, |r| sink.raw(&r))
-    })
+    let format = output::pick(a.out.format);
+    let limit = match (a.all, a.limit) {
+        (true, _) => None,
+        (false, Some(n)) => Some(n),
+        (false, None) if format == crate::args::Format::Table => Some(SCREENFUL),
+        (false, None) => None,
+    };
+    let mut matched = 0;
+    let code = stream(Some(format), RECORD_COLUMNS, |sink| {
+        matched = query::search_each(&idx, &a.query, limit, |r| sink.raw(&r))?;
+        Ok(())
+    })?;
+    // Never a silent cut: say how many matched and how to get them all.
+    if let Some(n) = limit.filter(|&n| matched > n) {
+        eprintln!(
+            "rmsweep: {n} of {matched} matching records shown: pass --all for every one (or --limit N)"
+        );
+    }
+    Ok(code)
 }
 
 pub fn export(a: QueryArgs) -> Result<ExitCode, String> {
@@ -75,7 +94,8 @@ pub fn export(a: QueryArgs) -> Result<ExitCode, String> {
     })
 }
 
-pub fn templates(a: QueryArgs) -> Result<ExitCode, String> {
+pub fn templates(a: SummaryArgs) -> Result<ExitCode, String> {
+    let a = a.query();
     let idx = open(&a)?;
     let rows = to_rows(reports::templates(&idx).map_err(|e| e.to_string())?);
     emit(
@@ -95,7 +115,8 @@ pub fn templates(a: QueryArgs) -> Result<ExitCode, String> {
     )
 }
 
-pub fn issuers(a: QueryArgs) -> Result<ExitCode, String> {
+pub fn issuers(a: SummaryArgs) -> Result<ExitCode, String> {
+    let a = a.query();
     let idx = open(&a)?;
     let rows = to_rows(reports::issuers(&idx).map_err(|e| e.to_string())?);
     emit(

@@ -240,9 +240,15 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
         // Files are listed store by store as the scan goes: no total to show.
         let bar = indicatif::ProgressBar::new_spinner();
         if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{elapsed_precise} {spinner} {pos} files read, {per_sec}, {msg}",
+            "{elapsed_precise} {spinner} {pos} files read, {rate}, {msg}",
         ) {
-            bar.set_style(style);
+            // Whole files per second (indicatif's own prints four decimals).
+            bar.set_style(style.with_key(
+                "rate",
+                |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0} files/s", s.per_sec());
+                },
+            ));
         }
         bar.set_message(format!(
             "{} stores of {} profiles",

@@ -328,6 +328,31 @@ fn search_queries_and_bad_queries() {
         .len(),
         4
     );
+    // A limited search says so; to a file or pipe every match is the default.
+    let limited = rmsweep(&[
+        "search",
+        "kind:eul",
+        "--index",
+        s(&w.index),
+        "--limit",
+        "4",
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&limited.stderr),
+        "rmsweep: 4 of 11 matching records shown: pass --all for every one (or --limit N)\n"
+    );
+    let csv = rmsweep(&[
+        "search",
+        "kind:eul",
+        "--index",
+        s(&w.index),
+        "--format",
+        "csv",
+    ]);
+    assert!(csv.status.success() && csv.stderr.is_empty());
+    assert_eq!(String::from_utf8_lossy(&csv.stdout).lines().count(), 1 + 11);
     let bad = rmsweep(&["search", "nosuchfield:x", "--index", s(&w.index)]);
     assert_eq!(bad.status.code(), Some(1));
     let msg = String::from_utf8_lossy(&bad.stderr);

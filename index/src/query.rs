@@ -26,12 +26,13 @@ pub fn search(
 
 /// Like [`search`], handing each record to `f` as it is read (memory does
 /// not grow with the number of records); `f` returns `Break` to stop.
+/// Returns how many records matched (all of them, whatever `limit` kept).
 pub fn search_each(
     idx: &RmsIndex,
     query: &str,
     limit: Option<usize>,
     f: impl FnMut(Box<RawValue>) -> ControlFlow<()>,
-) -> Result<(), IndexError> {
+) -> Result<usize, IndexError> {
     let mut parser = QueryParser::for_index(&idx.index, idx.fields.default_search());
     parser.set_conjunction_by_default();
     let q = parser.parse_query(query).map_err(|e| {
@@ -49,7 +50,7 @@ pub fn export_each(
     idx: &RmsIndex,
     f: impl FnMut(Box<RawValue>) -> ControlFlow<()>,
 ) -> Result<(), IndexError> {
-    each(idx, &AllQuery, None, f)
+    each(idx, &AllQuery, None, f).map(|_| ())
 }
 
 fn each(
@@ -57,9 +58,10 @@ fn each(
     q: &dyn Query,
     limit: Option<usize>,
     mut f: impl FnMut(Box<RawValue>) -> ControlFlow<()>,
-) -> Result<(), IndexError> {
+) -> Result<usize, IndexError> {
     let searcher = crate::searcher(idx)?;
     let docs =
         matching(&searcher, q).map_err(|e| IndexError::Tantivy(idx.dir.clone(), e.to_string()))?;
-    for_each_in_order(idx, &searcher, &docs, limit, |_, raw| f(raw))
+    for_each_in_order(idx, &searcher, &docs, limit, |_, raw| f(raw))?;
+    Ok(docs.values().map(Vec::len).sum())
 }
