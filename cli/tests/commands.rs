@@ -328,6 +328,25 @@ fn search_queries_and_bad_queries() {
         .len(),
         4
     );
+    // Keyword fields match ignoring case; a GUID may keep its XrML braces.
+    let count = |q: &str| {
+        ok_json(&[
+            "search",
+            q,
+            "--index",
+            s(&w.index),
+            "--all",
+            "--format",
+            "jsonl",
+        ])
+        .len()
+    };
+    assert_eq!(count("issuer_host:RMS.CONTOSO.COM AND kind:TEMPLATE"), 17);
+    assert_eq!(count("kind:EUL"), 11);
+    let tid = rows[0]["template_id"].as_str().unwrap().to_uppercase();
+    let by_id = count(&format!("template_id:{{{tid}}}"));
+    assert_eq!(by_id, count(&format!("template_id:{}", tid.to_lowercase())));
+    assert!(by_id > 0);
     // A limited search says so; to a file or pipe every match is the default.
     let limited = rmsweep(&[
         "search",

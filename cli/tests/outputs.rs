@@ -114,7 +114,10 @@ fn timesketch_events_have_the_required_fields() {
     ]);
     assert_eq!(bad.status.code(), Some(2));
     let err = String::from_utf8_lossy(&bad.stderr);
-    assert!(err.contains("[possible values: table, json, jsonl, csv]"), "{err}");
+    assert!(
+        err.contains("[possible values: table, json, jsonl, csv]"),
+        "{err}"
+    );
 }
 
 #[test]

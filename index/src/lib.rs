@@ -86,7 +86,9 @@ pub fn searcher(idx: &RmsIndex) -> Result<tantivy::Searcher, IndexError> {
             _,
         )) => {
             let dir = readonly::ReadOnlyDirectory::open(&idx.dir).map_err(err)?;
-            open(&tantivy::Index::open(dir).map_err(err)?).map_err(err)?
+            let index = tantivy::Index::open(dir).map_err(err)?;
+            schema::register_tokenizers(&index);
+            open(&index).map_err(err)?
         }
         other => other.map_err(err)?,
     };

@@ -96,6 +96,7 @@ impl RmsIndex {
         check_meta(dir)?;
         let index = Index::open_in_dir(dir)
             .map_err(|e| IndexError::Tantivy(dir.to_path_buf(), e.to_string()))?;
+        crate::schema::register_tokenizers(&index);
         Ok(RmsIndex {
             index,
             fields: Fields::new(),

@@ -35,6 +35,7 @@ pub fn search_each(
 ) -> Result<usize, IndexError> {
     let mut parser = QueryParser::for_index(&idx.index, idx.fields.default_search());
     parser.set_conjunction_by_default();
+    let query = &unbrace_guids(query);
     let q = parser.parse_query(query).map_err(|e| {
         let mut msg = format!("bad query {query:?}: {e}");
         if matches!(e, tantivy::query::QueryParserError::FieldDoesNotExist(_)) {
@@ -64,4 +65,54 @@ fn each(
         matching(&searcher, q).map_err(|e| IndexError::Tantivy(idx.dir.clone(), e.to_string()))?;
     for_each_in_order(idx, &searcher, &docs, limit, |_, raw| f(raw))?;
     Ok(docs.values().map(Vec::len).sum())
+}
+
+/// `{8AC65B31-C233-4791-A2E9-…}` as XrML writes a GUID becomes the bare GUID
+/// (braces are range syntax in queries; GUIDs are indexed without them).
+fn unbrace_guids(q: &str) -> String {
+    let b = q.as_bytes();
+    let mut out = String::with_capacity(q.len());
+    let mut i = 0;
+    while i < b.len() {
+        let guid = b[i] == b'{'
+            && b.len() >= i + 38
+            && b[i + 37] == b'}'
+            && b[i + 1..i + 37].iter().enumerate().all(|(k, c)| {
+                if matches!(k, 8 | 13 | 18 | 23) {
+                    *c == b'-'
+                } else {
+                    c.is_ascii_hexdigit()
+                }
+            });
+        if guid {
+            out.push_str(&q[i + 1..i + 37]);
+            i += 38;
+        } else {
+            let c = q[i..].chars().next().unwrap_or(' ');
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn braced_guids_lose_their_braces_and_nothing_else_changes() {
+        assert_eq!(
+            unbrace_guids("template_id:{8AC65B31-C233-4791-A2E9-0123456789AB} AND kind:template"),
+            "template_id:8AC65B31-C233-4791-A2E9-0123456789AB AND kind:template"
+        );
+        assert_eq!(
+            unbrace_guids("valid_until:{* TO 2025-01-01}"),
+            "valid_until:{* TO 2025-01-01}"
+        );
+        assert_eq!(
+            unbrace_guids("name:Vertraulich é {x}"),
+            "name:Vertraulich é {x}"
+        );
+    }
 }

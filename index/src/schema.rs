@@ -1,7 +1,9 @@
 //! The index schema: every field handle in one struct.
 //!
-//! Exact-match fields are raw strings (`STRING`), lower-cased where the value
-//! is case-insensitive (GUIDs, hosts, kinds, e-mail principals); names are
+//! Exact-match fields are keywords: the whole value one term, lower-cased by
+//! the `rmsweep_keyword` tokenizer on indexing and on query, so they match
+//! ignoring case (GUIDs, hosts, kinds, profiles, principals); `label` and
+//! `path` stay exact (they key records); names are
 //! tokenised text; times are date fast fields; the whole record is stored as
 //! JSON so every query can print it. Fields the reports aggregate over are
 //! also fast (columnar), so inventories over a million documents never touch
@@ -14,7 +16,22 @@ use tantivy::schema::{
 
 /// Bumped whenever the schema or the meaning of a field changes: an index of
 /// another version is refused with instructions to rebuild it.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
+
+/// The tokenizer of keyword fields: the whole value, lower-cased.
+pub const KEYWORD_TOKENIZER: &str = "rmsweep_keyword";
+
+/// Registers rmsweep's tokenizers on an opened index (before any reading
+/// or writing: queries and documents of keyword fields go through it).
+pub fn register_tokenizers(index: &tantivy::Index) {
+    use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer};
+    index.tokenizers().register(
+        KEYWORD_TOKENIZER,
+        TextAnalyzer::builder(RawTokenizer::default())
+            .filter(LowerCaser)
+            .build(),
+    );
+}
 
 /// Handles of every field.
 #[derive(Debug, Clone)]
@@ -82,30 +99,38 @@ impl Fields {
         let fast_num = NumericOptions::default().set_fast();
         // Columns only (no inverted index): read by reports, never queried.
         let column = tantivy::schema::TextOptions::from(tantivy::schema::FAST);
+        // Keyword fields: one term per value, matched ignoring case (`kind:EUL`,
+        // `issuer_host:DC1.AIP.COM`); the fast column keeps the value as written.
+        let keyword_indexing = tantivy::schema::TextFieldIndexing::default()
+            .set_tokenizer(KEYWORD_TOKENIZER)
+            .set_index_option(tantivy::schema::IndexRecordOption::Basic);
+        let keyword =
+            tantivy::schema::TextOptions::default().set_indexing_options(keyword_indexing);
+        let fast_keyword = keyword.clone().set_fast(None);
         let file_id = b.add_bytes_field("file_id", tantivy::schema::INDEXED);
         let label = b.add_text_field("label", fast_string.clone());
         let path = b.add_text_field("path", fast_string.clone());
-        let drive = b.add_text_field("drive", STRING);
-        let machine_id = b.add_text_field("machine_id", fast_string.clone());
+        let drive = b.add_text_field("drive", keyword.clone());
+        let machine_id = b.add_text_field("machine_id", fast_keyword.clone());
         let store = b.add_text_field("store", column.clone());
         let owner = b.add_text_field("owner", column.clone());
-        let kind = b.add_text_field("kind", fast_string.clone());
-        let store_mode = b.add_text_field("store_mode", fast_string.clone());
-        let store_area = b.add_text_field("store_area", fast_string.clone());
-        let rms_client = b.add_text_field("rms_client", fast_string.clone());
-        let profile = b.add_text_field("profile", fast_string.clone());
-        let sid = b.add_text_field("sid", fast_string.clone());
-        let sha256 = b.add_text_field("sha256", STRING);
-        let template_id = b.add_text_field("template_id", fast_string.clone());
-        let digest = b.add_text_field("digest", fast_string.clone());
-        let issuer_id = b.add_text_field("issuer_id", fast_string.clone());
-        let issuer_host = b.add_text_field("issuer_host", fast_string.clone());
-        let issuer_kind = b.add_text_field("issuer_kind", fast_string.clone());
-        let rms_service_id = b.add_text_field("rms_service_id", fast_string.clone());
-        let region = b.add_text_field("region", fast_string.clone());
-        let tenant_id = b.add_text_field("tenant_id", fast_string.clone());
-        let principal = b.add_text_field("principal", STRING);
-        let anomalies = b.add_text_field("anomalies", STRING);
+        let kind = b.add_text_field("kind", fast_keyword.clone());
+        let store_mode = b.add_text_field("store_mode", fast_keyword.clone());
+        let store_area = b.add_text_field("store_area", fast_keyword.clone());
+        let rms_client = b.add_text_field("rms_client", fast_keyword.clone());
+        let profile = b.add_text_field("profile", fast_keyword.clone());
+        let sid = b.add_text_field("sid", fast_keyword.clone());
+        let sha256 = b.add_text_field("sha256", keyword.clone());
+        let template_id = b.add_text_field("template_id", fast_keyword.clone());
+        let digest = b.add_text_field("digest", fast_keyword.clone());
+        let issuer_id = b.add_text_field("issuer_id", fast_keyword.clone());
+        let issuer_host = b.add_text_field("issuer_host", fast_keyword.clone());
+        let issuer_kind = b.add_text_field("issuer_kind", fast_keyword.clone());
+        let rms_service_id = b.add_text_field("rms_service_id", fast_keyword.clone());
+        let region = b.add_text_field("region", fast_keyword.clone());
+        let tenant_id = b.add_text_field("tenant_id", fast_keyword.clone());
+        let principal = b.add_text_field("principal", keyword.clone());
+        let anomalies = b.add_text_field("anomalies", keyword.clone());
         let template_names = b.add_text_field("template_names", TEXT);
         let template_name = b.add_text_field("template_name", column.clone());
         let issuer_name = b.add_text_field("issuer_name", TEXT);
