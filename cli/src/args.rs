@@ -18,11 +18,36 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The fields a query may name (a test keeps this equal to the schema's).
+macro_rules! search_fields {
+    () => {
+        "label, path, drive, machine_id, kind, store_mode, store_area, rms_client, profile, sid, \
+         sha256, template_id, digest, issuer_id, issuer_host, issuer_kind, rms_service_id, region, \
+         tenant_id, principal, anomalies, template_names, issuer_name, error, issued, valid_until, \
+         content_expiry_date, modified, size"
+    };
+}
+
+#[cfg(test)]
+pub const SEARCH_FIELDS: &str = search_fields!();
+
+const SEARCH_HELP: &str = concat!(
+    "Fields: ",
+    search_fields!(),
+    ".\nA bare word searches template_names and issuer_name (words, any case). Keyword fields \
+     (kind, profile, sid, GUIDs, hosts, principal…) match the whole value ignoring case; label and \
+     path match exactly. GUIDs may keep their braces. Dates: RFC 3339 or a day (midnight UTC).\n\
+     Examples:\n  rmsweep search 'issuer_host:rms.contoso.com AND kind:template'\n  \
+     rmsweep search 'template_id:{8AC65B31-C233-4791-A2E9-0123456789AB}'\n  \
+     rmsweep search 'kind:rac AND valid_until:[* TO 2025-06-01]' --all --format csv"
+);
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Find and parse every MSIPC/MSDRM store file under the roots, into the index.
     Scan(ScanArgs),
     /// Query the index (tantivy query syntax), e.g. `issuer_host:rms.contoso.com AND kind:template`.
+    #[command(after_help = SEARCH_HELP)]
     Search(SearchArgs),
     /// Template inventory: one row per template ID, where it is and how many revisions.
     Templates(SummaryArgs),

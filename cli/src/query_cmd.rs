@@ -230,6 +230,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn search_help_names_every_queryable_field() {
+        let fields = rmsweep_index::schema::Fields::new();
+        assert_eq!(crate::args::SEARCH_FIELDS, fields.queryable().join(", "));
+    }
+
+    #[test]
     fn durations_and_dates() {
         assert_eq!(parse_duration("30d"), Ok(30 * 86_400));
         assert_eq!(parse_duration("2w"), Ok(14 * 86_400));

@@ -343,6 +343,8 @@ fn search_queries_and_bad_queries() {
     };
     assert_eq!(count("issuer_host:RMS.CONTOSO.COM AND kind:TEMPLATE"), 17);
     assert_eq!(count("kind:EUL"), 11);
+    // A day without a time is midnight UTC.
+    assert_eq!(count("kind:rac AND valid_until:[* TO 2025-06-01]"), 1);
     let tid = rows[0]["template_id"].as_str().unwrap().to_uppercase();
     let by_id = count(&format!("template_id:{{{tid}}}"));
     assert_eq!(by_id, count(&format!("template_id:{}", tid.to_lowercase())));

@@ -35,12 +35,17 @@ pub fn search_each(
 ) -> Result<usize, IndexError> {
     let mut parser = QueryParser::for_index(&idx.index, idx.fields.default_search());
     parser.set_conjunction_by_default();
-    let query = &unbrace_guids(query);
+    let query = &whole_days(&unbrace_guids(query));
     let q = parser.parse_query(query).map_err(|e| {
         let mut msg = format!("bad query {query:?}: {e}");
         if matches!(e, tantivy::query::QueryParserError::FieldDoesNotExist(_)) {
             msg.push_str(&format!(". Fields: {}", idx.fields.queryable().join(", ")));
         }
+        msg.push_str(
+            ". Examples: kind:template AND issuer_host:rms.contoso.com, \
+             template_names:confidential, valid_until:[* TO 2025-06-01], \
+             template_id:{8ac65b31-c233-4791-a2e9-0123456789ab}",
+        );
         IndexError::BadQuery(msg)
     })?;
     each(idx, &*q, limit, f)
@@ -96,9 +101,54 @@ fn unbrace_guids(q: &str) -> String {
     out
 }
 
+/// A date without a time in a query (`valid_until:[* TO 2025-06-01]`)
+/// means midnight UTC: the query parser takes only RFC 3339 times.
+fn whole_days(q: &str) -> String {
+    let b = q.as_bytes();
+    let mut out = String::with_capacity(q.len() + 16);
+    let mut i = 0;
+    let is_date = |at: usize| {
+        b.len() >= at + 10
+            && b[at..at + 4].iter().all(u8::is_ascii_digit)
+            && b[at + 4] == b'-'
+            && b[at + 5..at + 7].iter().all(u8::is_ascii_digit)
+            && b[at + 7] == b'-'
+            && b[at + 8..at + 10].iter().all(u8::is_ascii_digit)
+    };
+    while i < b.len() {
+        let before_ok = i == 0 || matches!(b[i - 1], b'[' | b'{' | b':' | b' ' | b'"');
+        let after_ok = b
+            .get(i + 10)
+            .is_none_or(|c| matches!(c, b']' | b'}' | b' ' | b'"'));
+        if before_ok && after_ok && is_date(i) {
+            out.push_str(&q[i..i + 10]);
+            out.push_str("T00:00:00Z");
+            i += 10;
+        } else {
+            let c = q[i..].chars().next().unwrap_or(' ');
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_without_a_time_mean_midnight_utc() {
+        assert_eq!(
+            whole_days("kind:rac AND valid_until:[* TO 2025-06-01]"),
+            "kind:rac AND valid_until:[* TO 2025-06-01T00:00:00Z]"
+        );
+        assert_eq!(
+            whole_days("issued:[2024-01-01T00:00:00Z TO 2025-01-01}"),
+            "issued:[2024-01-01T00:00:00Z TO 2025-01-01T00:00:00Z}"
+        );
+        assert_eq!(whole_days("path:x2025-06-01y"), "path:x2025-06-01y");
+    }
 
     #[test]
     fn braced_guids_lose_their_braces_and_nothing_else_changes() {
