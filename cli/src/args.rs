@@ -21,10 +21,10 @@ pub struct Cli {
 /// The fields a query may name (a test keeps this equal to the schema's).
 macro_rules! search_fields {
     () => {
-        "label, path, drive, machine_id, kind, store_mode, store_area, rms_client, profile, sid, \
-         sha256, template_id, digest, issuer_id, issuer_host, issuer_kind, rms_service_id, region, \
-         tenant_id, principal, anomalies, template_names, issuer_name, error, issued, valid_until, \
-         content_expiry_date, modified, size"
+        "label, path, drive, machine_id, owner, content_id, principal_id, rights, kind, store_mode, \
+         store_area, rms_client, profile, sid, sha256, template_id, digest, issuer_id, issuer_host, \
+         issuer_kind, rms_service_id, region, tenant_id, principal, anomalies, template_names, \
+         issuer_name, error, issued, valid_from, valid_until, content_expiry_date, modified, size"
     };
 }
 
@@ -35,7 +35,7 @@ const SEARCH_HELP: &str = concat!(
     "Fields: ",
     search_fields!(),
     ".\nA bare word searches template_names and issuer_name (words, any case). Keyword fields \
-     (kind, profile, sid, GUIDs, hosts, principal…) match the whole value ignoring case; label and \
+     (kind, profile, sid, GUIDs, hosts, principal, owner, rights…) match the whole value ignoring case; label and \
      path match exactly. GUIDs may keep their braces. Dates: RFC 3339 or a day (midnight UTC).\n\
      Examples:\n  rmsweep search 'issuer_host:rms.contoso.com AND kind:template'\n  \
      rmsweep search 'template_id:{8AC65B31-C233-4791-A2E9-0123456789AB}'\n  \

@@ -343,6 +343,38 @@ fn search_queries_and_bad_queries() {
     };
     assert_eq!(count("issuer_host:RMS.CONTOSO.COM AND kind:TEMPLATE"), 17);
     assert_eq!(count("kind:EUL"), 11);
+    // Who holds a licence for this document: by content ID, as XrML writes it.
+    let euls = ok_json(&[
+        "search",
+        "kind:eul",
+        "--index",
+        s(&w.index),
+        "--all",
+        "--format",
+        "jsonl",
+    ]);
+    let cid = euls
+        .iter()
+        .find_map(|r| r["content_id"].as_str())
+        .expect("an EUL with a content ID");
+    let holders = ok_json(&[
+        "search",
+        &format!("content_id:\"{}\"", cid.to_uppercase()),
+        "--index",
+        s(&w.index),
+        "--all",
+        "--format",
+        "jsonl",
+    ]);
+    let want = euls.iter().filter(|r| r["content_id"] == cid).count();
+    assert_eq!(holders.len(), want);
+    assert!(want > 0);
+    let viewable = count("kind:template AND rights:VIEW");
+    assert!(viewable > 0 && viewable <= count("kind:template"));
+    let all = ok_json(&["export", "--index", s(&w.index), "--format", "jsonl"]);
+    let dated = all.iter().filter(|r| !r["valid_from"].is_null()).count();
+    assert!(dated > 0);
+    assert_eq!(count("valid_from:[1900-01-01 TO 2100-01-01]"), dated);
     // A day without a time is midnight UTC.
     assert_eq!(count("kind:rac AND valid_until:[* TO 2025-06-01]"), 1);
     let tid = rows[0]["template_id"].as_str().unwrap().to_uppercase();

@@ -23,7 +23,7 @@ pub fn to_document(f: &Fields, r: &Record) -> TantivyDocument {
     let folder = r.path.rsplit_once('/').map(|(dir, _)| dir).unwrap_or("");
     d.add_text(f.store, format!("{}\u{0}{folder}", r.label));
     let who = r.profile.as_deref().or(r.sid.as_deref()).unwrap_or("");
-    d.add_text(f.owner, format!("{}\u{0}{who}", r.label));
+    d.add_text(f.holder, format!("{}\u{0}{who}", r.label));
     d.add_text(f.kind, c.kind.as_str());
     d.add_text(f.store_mode, r.store_mode.as_str());
     d.add_text(f.store_area, r.store_area.as_str());
@@ -35,7 +35,7 @@ pub fn to_document(f: &Fields, r: &Record) -> TantivyDocument {
     };
     // `volume_path` is in the stored record only: a unique term per file
     // cost 14% of a fresh scan's time (A/B against the field left out).
-    text(f.drive, &r.drive.as_ref().map(|d| d.to_lowercase()));
+    text(f.drive, &r.drive);
     text(f.machine_id, &c.machine_id);
     text(f.profile, &r.profile);
     text(f.sid, &r.sid);
@@ -49,8 +49,15 @@ pub fn to_document(f: &Fields, r: &Record) -> TantivyDocument {
     text(f.issuer_name, &c.issuer_name);
     text(f.issuer_name_exact, &c.issuer_name);
     text(f.error, &c.error);
-    text(f.principal, &c.principal.as_ref().map(|p| p.to_lowercase()));
+    // Keyword fields are lower-cased by their tokenizer.
+    text(f.principal, &c.principal);
+    text(f.principal_id, &c.principal_id);
+    text(f.content_id, &c.content_id);
+    text(f.owner, &c.owner);
     text(f.digest, &c.digest.as_ref().map(|d| d.value.clone()));
+    for right in &c.rights {
+        d.add_text(f.rights, &right.right);
+    }
     if let Some(k) = c.issuer_kind {
         d.add_text(f.issuer_kind, k.as_str());
     }
@@ -70,6 +77,7 @@ pub fn to_document(f: &Fields, r: &Record) -> TantivyDocument {
     }
     for (field, t) in [
         (f.issued, &c.issued),
+        (f.valid_from, &c.valid_from),
         (f.valid_until, &c.valid_until),
         (f.modified, &r.modified),
     ] {

@@ -93,7 +93,7 @@ pub fn templates(idx: &RmsIndex) -> Result<Vec<TemplateRow>, IndexError> {
         let mut tid = StrLookup::new(seg, "template_id");
         let (store, owner, digest) = (
             StrLookup::new(seg, "store"),
-            StrLookup::new(seg, "owner"),
+            StrLookup::new(seg, "holder"),
             StrLookup::new(seg, "digest"),
         );
         let (issued, modified) = (date_col(seg, "issued"), date_col(seg, "modified"));
@@ -255,7 +255,7 @@ pub fn issuers(idx: &RmsIndex) -> Result<Vec<IssuerRow>, IndexError> {
             l("issuer_host"),
             l("kind"),
             l("template_id"),
-            l("owner"),
+            l("holder"),
         );
         // Keyed by the (issuer ID, host, name) ordinals of this segment.
         let mut groups: HashMap<[Option<u64>; 3], Seg> = HashMap::new();

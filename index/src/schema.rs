@@ -49,8 +49,15 @@ pub struct Fields {
     pub machine_id: Field,
     /// `label` NUL the store folder (the file's parent): counts stores.
     pub store: Field,
-    /// `label` NUL the profile or SID: counts profiles.
+    /// `label` NUL the profile or SID: counts profiles (a column, not queried).
+    pub holder: Field,
+    /// The content owner a publishing licence or EUL names.
     pub owner: Field,
+    pub content_id: Field,
+    pub principal_id: Field,
+    /// The name of every right granted (`view`, `edit`, `owner`…).
+    pub rights: Field,
+    pub valid_from: Field,
     pub kind: Field,
     pub store_mode: Field,
     pub store_area: Field,
@@ -113,7 +120,11 @@ impl Fields {
         let drive = b.add_text_field("drive", keyword.clone());
         let machine_id = b.add_text_field("machine_id", fast_keyword.clone());
         let store = b.add_text_field("store", column.clone());
-        let owner = b.add_text_field("owner", column.clone());
+        let holder = b.add_text_field("holder", column.clone());
+        let owner = b.add_text_field("owner", keyword.clone());
+        let content_id = b.add_text_field("content_id", keyword.clone());
+        let principal_id = b.add_text_field("principal_id", keyword.clone());
+        let rights = b.add_text_field("rights", keyword.clone());
         let kind = b.add_text_field("kind", fast_keyword.clone());
         let store_mode = b.add_text_field("store_mode", fast_keyword.clone());
         let store_area = b.add_text_field("store_area", fast_keyword.clone());
@@ -137,6 +148,7 @@ impl Fields {
         let issuer_name_exact = b.add_text_field("issuer_name_exact", column);
         let error = b.add_text_field("error", TEXT);
         let issued = b.add_date_field("issued", date.clone());
+        let valid_from = b.add_date_field("valid_from", date.clone());
         let valid_until = b.add_date_field("valid_until", date.clone());
         let content_expiry_date = b.add_date_field("content_expiry_date", date.clone());
         let modified = b.add_date_field("modified", date);
@@ -151,7 +163,12 @@ impl Fields {
             drive,
             machine_id,
             store,
+            holder,
             owner,
+            content_id,
+            principal_id,
+            rights,
+            valid_from,
             kind,
             store_mode,
             store_area,
@@ -196,7 +213,7 @@ impl Fields {
                         | "file_id"
                         | "mtime_ns"
                         | "store"
-                        | "owner"
+                        | "holder"
                         | "template_name"
                         | "issuer_name_exact"
                 )

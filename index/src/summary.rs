@@ -95,7 +95,7 @@ pub fn overview(idx: &RmsIndex) -> Result<Overview, IndexError> {
         let seg = searcher.segment_reader(seg_ord);
         let l = |n| StrLookup::new(seg, n);
         let (mut label, mut kind, mut owner, mut store) =
-            (l("label"), l("kind"), l("owner"), l("store"));
+            (l("label"), l("kind"), l("holder"), l("store"));
         let (mut tid, mut digest) = (l("template_id"), l("digest"));
         let (issued, expiry) = (
             date_col(seg, "issued"),
