@@ -335,9 +335,18 @@ fn long_tables_stop_at_max_rows_and_say_how_to_get_the_rest() {
     assert!(stale.parse::<usize>().unwrap() > 2);
     assert_eq!(table(&html, "stale").len(), 2);
     assert_eq!(table(&html, "templates").len(), 2);
+    // The hint is a command to run as it stands: with this index.
     assert!(html.contains(&format!(
-        "Showing 2 of {stale} rows; all of them: <code>rmsweep stale --as-of 2025-06-01T00:00:00Z --older-than 30d --format csv</code>"
-    )));
+        "Showing 2 of {stale} rows; all of them: <code>rmsweep stale --as-of 2025-06-01T00:00:00Z --older-than 30d --format csv --index {}</code>",
+        idx.display()
+    )), "{html}");
+    assert!(
+        html.contains(&format!(
+        "<code>rmsweep foreign --trust contoso.com fabrikam.local --format csv --index {}</code>",
+        idx.display()
+    )),
+        "{html}"
+    );
 }
 
 #[test]

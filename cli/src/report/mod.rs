@@ -77,8 +77,23 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, String> {
             .map(|r| serde_json::from_str(r.get()).unwrap_or(Value::Null))
             .collect(),
     };
+    let trust_args = match (&a.trust.trust_file, a.trust.trust.is_empty()) {
+        (Some(f), _) => format!(" --trust-file {}", shell_word(&f.to_string_lossy())),
+        (None, false) => format!(
+            " --trust {}",
+            a.trust
+                .trust
+                .iter()
+                .map(|t| shell_word(t))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        (None, true) => String::new(),
+    };
     let context = Context {
         index: dir,
+        index_arg: format!("--index {}", shell_word(&dir.to_string_lossy())),
+        trust_args,
         as_of: as_of.timestamp(),
         as_of_text: as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         older_than: &a.window.older_than,
@@ -119,11 +134,27 @@ struct Listed {
 
 struct Context<'a> {
     index: &'a Path,
+    /// `--index DIR`, quoted for a shell: the report's hints are runnable.
+    index_arg: String,
+    /// ` --trust …` or ` --trust-file F` as given, quoted; empty without.
+    trust_args: String,
     as_of: i64,
     as_of_text: String,
     older_than: &'a str,
     trust: &'a TrustList,
     max_rows: usize,
+}
+
+/// A word as a POSIX shell reads it: quoted unless it is plain.
+fn shell_word(w: &str) -> String {
+    let plain = !w.is_empty()
+        && w.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_./:@%+=-,".contains(&b));
+    if plain {
+        w.to_string()
+    } else {
+        format!("'{}'", w.replace('\'', "'\\''"))
+    }
 }
 
 /// Writes next to `path`, then renames: a reader never sees half a report.
@@ -301,7 +332,7 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
         o.kinds.iter().map(|(k, n)| vec![cell(k), n.to_string()]),
         o.kinds.len(),
         cx.max_rows,
-        "rmsweep search 'kind:KIND' --all",
+        &format!("rmsweep search 'kind:KIND' --all {}", cx.index_arg),
     );
 
     // Charts.
@@ -489,8 +520,10 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
         d.stale.found.total,
         cx.max_rows,
         &format!(
-            "rmsweep stale --as-of {} --older-than {} --format csv",
-            cx.as_of_text, cx.older_than
+            "rmsweep stale --as-of {} --older-than {} --format csv {}",
+            cx.as_of_text,
+            shell_word(cx.older_than),
+            cx.index_arg
         ),
     );
 
@@ -502,7 +535,10 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
             foreign.rows.iter().map(|r| record_cells(r, RECORD_COLUMNS)),
             foreign.found.total,
             cx.max_rows,
-            "rmsweep foreign --trust PATTERN… --format csv",
+            &format!(
+                "rmsweep foreign{} --format csv {}",
+                cx.trust_args, cx.index_arg
+            ),
         );
     }
 
@@ -515,7 +551,10 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
             .map(|r| record_cells(r, &["path", "error", "size", "modified"])),
         o.total.errors as usize,
         cx.max_rows,
-        "rmsweep search kind:unreadable --all --format csv",
+        &format!(
+            "rmsweep search kind:unreadable --all --format csv {}",
+            cx.index_arg
+        ),
     );
 
     page.section("scans", "Scans of this index");
