@@ -160,7 +160,10 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
     install_stop_handler(&config.cancel);
     // Skipping unchanged files only makes sense when the index is the sole output.
     let incremental = index.is_some() && jsonl.is_none() && !a.full;
-    let known: KnownFiles = match (&index, incremental) {
+    // What the index holds under the scanned roots (every record of the
+    // label with --replace): to skip unchanged files and to remove gone ones.
+    let tracked = incremental || (index.is_some() && a.replace);
+    let known: KnownFiles = match (&index, tracked) {
         (Some((idx, _)), true) => plan
             .labels()
             .iter()
@@ -209,7 +212,7 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
     };
     // A fresh index holds nothing: no file needs an `lstat` to be compared.
     let anything_known = known.values().any(|files| !files.is_empty());
-    let check: Option<&UnchangedCheck> = if anything_known {
+    let check: Option<&UnchangedCheck> = if incremental && anything_known {
         Some(&unchanged)
     } else {
         None
@@ -223,11 +226,11 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
             v.push(b'\n');
             v
         });
-        // Incremental: a file the index does not hold needs no delete.
-        let held = incremental && indexed(&record.label, &record.path).is_some();
+        // Tracked: a file the index does not hold needs no delete.
+        let held = tracked && indexed(&record.label, &record.path).is_some();
         let doc = fields.as_ref().map(|f| {
             let doc = rmsweep_index::prepare(f, &record);
-            if incremental && !held {
+            if tracked && !held {
                 doc.new_file()
             } else {
                 doc
@@ -308,7 +311,7 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
             return Err(e.to_string());
         }
     };
-    let deleted = match (&mut outputs.index, incremental && !summary.interrupted) {
+    let deleted = match (&mut outputs.index, tracked && !summary.interrupted) {
         (Some((_, session)), true) => {
             let idx = index_for_gone.as_ref().ok_or("the index went away")?;
             remove_gone(idx, &known, &summary, session)?

@@ -447,10 +447,21 @@ fn a_second_host_at_the_same_mount_point_never_erases_the_first() {
             ("windows".to_string(), a.files.len())
         ])
     );
-    // --replace says the label's host has changed: its records become B's.
-    assert!(rmsweep(&["scan", m, "--index", i, "--replace", "--quiet"])
-        .status
-        .success());
+    // --replace says the label's host has changed: its records become B's
+    // (also when every file is read again and JSON lines are written too).
+    assert!(rmsweep(&[
+        "scan",
+        m,
+        "--index",
+        i,
+        "--replace",
+        "--full",
+        "--jsonl",
+        "/dev/null",
+        "--quiet"
+    ])
+    .status
+    .success());
     assert_eq!(
         labels(&export(&index)),
         BTreeMap::from([
