@@ -77,18 +77,25 @@ fn openat2(base: BorrowedFd<'_>, rel: &[u8], flags: libc::c_int) -> io::Result<O
     let mut how: libc::open_how = unsafe { std::mem::zeroed() };
     how.flags = flags as u64;
     how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS;
-    // SAFETY: openat2(2) with a valid descriptor, a NUL-terminated path and
-    // an open_how of the size passed.
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_openat2,
-            base.as_raw_fd(),
-            c.as_ptr(),
-            &how as *const libc::open_how,
-            std::mem::size_of::<libc::open_how>(),
-        )
-    };
-    check(fd as libc::c_int)
+    // The kernel answers EAGAIN when a rename elsewhere raced the lookup.
+    for _ in 0..4 {
+        // SAFETY: openat2(2) with a valid descriptor, a NUL-terminated path
+        // and an open_how of the size passed.
+        let fd = unsafe {
+            libc::syscall(
+                libc::SYS_openat2,
+                base.as_raw_fd(),
+                c.as_ptr(),
+                &how as *const libc::open_how,
+                std::mem::size_of::<libc::open_how>(),
+            )
+        };
+        match check(fd as libc::c_int) {
+            Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => continue,
+            other => return other,
+        }
+    }
+    Err(io::Error::from_raw_os_error(libc::EAGAIN))
 }
 
 /// `openat2`'s guarantee without it: each folder on the way opened with
