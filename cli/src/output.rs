@@ -248,18 +248,29 @@ fn terminal_width() -> usize {
 }
 
 /// A path or name for a line of text output or a message: control
-/// characters (newlines, ESC…) written as `\x1b`, so a crafted name can
-/// neither split a line nor drive the terminal.
+/// characters (newlines, ESC…) written as [`push_control`] writes them, so a
+/// crafted name can neither split a line nor drive the terminal.
 pub fn escaped(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if c.is_control() {
-            out.push_str(&format!("\\x{:02x}", c as u32));
+            push_control(&mut out, c);
         } else {
             out.push(c);
         }
     }
     out
+}
+
+/// The one way rmsweep shows a control character: `\x1b` (ASCII) or
+/// `\u{0085}`.
+pub fn push_control(out: &mut String, c: char) {
+    use std::fmt::Write as _;
+    let _ = if (c as u32) < 0x80 {
+        write!(out, "\\x{:02x}", c as u32)
+    } else {
+        write!(out, "\\u{{{:04x}}}", c as u32)
+    };
 }
 
 /// Control characters never reach the terminal (names are attacker-controlled);

@@ -5,29 +5,10 @@
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-fn rmsweep(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rmsweep"))
-        .args(args)
-        .output()
-        .expect("run rmsweep")
-}
-
-/// Asserts the exit status; the standard error, for more checks.
-fn exit(out: &Output, code: i32) -> String {
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(code), "{err}");
-    err
-}
-
-/// The JSON lines a command printed.
-fn jsonl(out: &Output) -> Vec<serde_json::Value> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
+mod common;
+use common::{exit, jsonl, rmsweep};
 
 fn sample() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))

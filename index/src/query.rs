@@ -75,10 +75,7 @@ fn each(
 /// `{8AC65B31-C233-4791-A2E9-…}` as XrML writes a GUID becomes the bare GUID
 /// (braces are range syntax in queries; GUIDs are indexed without them).
 fn unbrace_guids(q: &str) -> String {
-    let b = q.as_bytes();
-    let mut out = String::with_capacity(q.len());
-    let mut i = 0;
-    while i < b.len() {
+    rewrite(q, |b, i| {
         let guid = b[i] == b'{'
             && b.len() >= i + 38
             && b[i + 37] == b'}'
@@ -89,41 +86,39 @@ fn unbrace_guids(q: &str) -> String {
                     c.is_ascii_hexdigit()
                 }
             });
-        if guid {
-            out.push_str(&q[i + 1..i + 37]);
-            i += 38;
-        } else {
-            let c = q[i..].chars().next().unwrap_or(' ');
-            out.push(c);
-            i += c.len_utf8();
-        }
-    }
-    out
+        guid.then(|| (38, q[i + 1..i + 37].to_string()))
+    })
 }
 
 /// A date without a time in a query (`valid_until:[* TO 2025-06-01]`)
 /// means midnight UTC: the query parser takes only RFC 3339 times.
 fn whole_days(q: &str) -> String {
-    let b = q.as_bytes();
-    let mut out = String::with_capacity(q.len() + 16);
-    let mut i = 0;
-    let is_date = |at: usize| {
-        b.len() >= at + 10
-            && b[at..at + 4].iter().all(u8::is_ascii_digit)
-            && b[at + 4] == b'-'
-            && b[at + 5..at + 7].iter().all(u8::is_ascii_digit)
-            && b[at + 7] == b'-'
-            && b[at + 8..at + 10].iter().all(u8::is_ascii_digit)
-    };
-    while i < b.len() {
+    rewrite(q, |b, i| {
+        let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+        let is_date = b.len() >= i + 10
+            && digits(i..i + 4)
+            && b[i + 4] == b'-'
+            && digits(i + 5..i + 7)
+            && b[i + 7] == b'-'
+            && digits(i + 8..i + 10);
         let before_ok = i == 0 || matches!(b[i - 1], b'[' | b'{' | b':' | b' ' | b'"');
         let after_ok = b
             .get(i + 10)
             .is_none_or(|c| matches!(c, b']' | b'}' | b' ' | b'"'));
-        if before_ok && after_ok && is_date(i) {
-            out.push_str(&q[i..i + 10]);
-            out.push_str("T00:00:00Z");
-            i += 10;
+        (is_date && before_ok && after_ok).then(|| (10, format!("{}T00:00:00Z", &q[i..i + 10])))
+    })
+}
+
+/// `q` with every place where `at(bytes, i)` answers (bytes consumed,
+/// replacement) replaced; everything else copied character by character.
+fn rewrite(q: &str, at: impl Fn(&[u8], usize) -> Option<(usize, String)>) -> String {
+    let b = q.as_bytes();
+    let mut out = String::with_capacity(q.len() + 16);
+    let mut i = 0;
+    while i < b.len() {
+        if let Some((n, with)) = at(b, i) {
+            out.push_str(&with);
+            i += n;
         } else {
             let c = q[i..].chars().next().unwrap_or(' ');
             out.push(c);

@@ -197,7 +197,6 @@ const GENERIC: &[&str] = &[
     "rw",
     "root",
     "data",
-    "c",
     "run",
 ];
 

@@ -6,13 +6,9 @@
 //! root is still recognised by what it holds (a volume with no stores is a
 //! result, not an error), and otherwise refused with advice that fits it.
 
-use std::io;
-use std::path::PathBuf;
-use std::sync::OnceLock;
-
 use super::locations::{Step, Trie};
 use super::resolve::{enter, resolve, Ctx, Discovery, State};
-use crate::volume::{Bytes, Entry, EntryKind, ReadError, ReadOptions, Stat, VPath, Volume};
+use crate::volume::{Entry, EntryKind, VPath, Volume};
 
 /// What a root turned out to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,19 +81,16 @@ fn has(entries: &[Entry], names: &[&str]) -> bool {
 /// one pass, the best kept ([`resolve_readings`]). `Err` carries the advice
 /// for a root that is not recognised.
 pub fn locate(vol: &dyn Volume, above: &[String]) -> Result<Located, String> {
-    let memo = RootMemo {
-        inner: vol,
-        root: OnceLock::new(),
-    };
-    let root_entries = memo
-        .list(&VPath::root())
-        .map_err(|e| format!("cannot list it: {e}"))?;
     let name = above.last().cloned().unwrap_or_default();
     let all = readings(&name, above);
-    let (best, mut found) = resolve_readings(&memo, &VPath::root(), &all);
+    let (best, mut found) = resolve_readings(vol, &VPath::root(), &all);
     let pick = if found[best].stores.is_empty() {
-        // No reading found a store: recognise the root by what it holds.
-        recognise(&memo, &root_entries, &all).ok_or_else(|| advice(&root_entries))?
+        // No reading found a store: recognise the root by what it holds
+        // (listed again on this rare path only).
+        let entries = vol
+            .list(&VPath::root())
+            .map_err(|e| format!("cannot list it: {e}"))?;
+        recognise(vol, &entries, &all).ok_or_else(|| advice(&entries))?
     } else {
         best
     };
@@ -316,45 +309,4 @@ fn advice(entries: &[Entry]) -> String {
             dirs.join("/, ") + "/…"
         }
     )
-}
-
-/// A volume whose root listing is kept: every reading starts there.
-struct RootMemo<'a> {
-    inner: &'a dyn Volume,
-    root: OnceLock<Result<Vec<Entry>, (io::ErrorKind, String)>>,
-}
-
-impl Volume for RootMemo<'_> {
-    fn list(&self, dir: &VPath) -> io::Result<Vec<Entry>> {
-        if !dir.is_root() {
-            return self.inner.list(dir);
-        }
-        self.root
-            .get_or_init(|| self.inner.list(dir).map_err(|e| (e.kind(), e.to_string())))
-            .clone()
-            .map_err(|(k, m)| io::Error::new(k, m))
-    }
-    fn stat(&self, path: &VPath) -> io::Result<Stat> {
-        self.inner.stat(path)
-    }
-    fn read<'b>(
-        &self,
-        path: &VPath,
-        opts: &ReadOptions,
-        buf: &'b mut Vec<u8>,
-    ) -> Result<(Stat, Bytes<'b>), ReadError> {
-        self.inner.read(path, opts, buf)
-    }
-    fn read_at(&self, path: &VPath, offset: u64, buf: &mut [u8]) -> Result<usize, ReadError> {
-        self.inner.read_at(path, offset, buf)
-    }
-    fn origin(&self) -> String {
-        self.inner.origin()
-    }
-    fn stored_path(&self, path: &VPath) -> PathBuf {
-        self.inner.stored_path(path)
-    }
-    fn windows_names(&self, path: &VPath) -> Vec<String> {
-        self.inner.windows_names(path)
-    }
 }

@@ -15,11 +15,9 @@ type Found = (
     Option<String>,
 );
 
-fn found(vol: &MemoryVolume, above: &[&str]) -> (RootKind, Vec<Found>, usize) {
-    let above: Vec<String> = above.iter().map(|s| s.to_string()).collect();
-    let l = locate(vol, &above, false).unwrap();
-    let mut stores: Vec<Found> = l
-        .discovery
+/// Every store a discovery found, sorted by folder.
+fn stores_of(d: &Discovery) -> Vec<Found> {
+    let mut stores: Vec<Found> = d
         .stores
         .iter()
         .map(|s| {
@@ -34,7 +32,17 @@ fn found(vol: &MemoryVolume, above: &[&str]) -> (RootKind, Vec<Found>, usize) {
         })
         .collect();
     stores.sort_by(|a, b| a.0.cmp(&b.0));
-    (l.reading.kind, stores, l.discovery.profiles)
+    stores
+}
+
+fn found(vol: &MemoryVolume, above: &[&str]) -> (RootKind, Vec<Found>, usize) {
+    let above: Vec<String> = above.iter().map(|s| s.to_string()).collect();
+    let l = locate(vol, &above, false).unwrap();
+    (
+        l.reading.kind,
+        stores_of(&l.discovery),
+        l.discovery.profiles,
+    )
 }
 
 fn s(v: &str) -> Option<String> {
@@ -229,19 +237,10 @@ fn deep_reads_found_store_folders_by_their_names() {
             b"x",
         );
     let l = locate(&vol, &[], true).unwrap();
-    let mut got: Vec<(String, StoreMode, Option<String>)> = l
-        .discovery
-        .stores
-        .iter()
-        .map(|s| {
-            (
-                String::from_utf8_lossy(s.dir.as_bytes()).into_owned(),
-                s.mode,
-                s.profile.clone(),
-            )
-        })
+    let got: Vec<(String, StoreMode, Option<String>)> = stores_of(&l.discovery)
+        .into_iter()
+        .map(|(dir, mode, _, _, profile, _)| (dir, mode, profile))
         .collect();
-    got.sort();
     assert_eq!(
         got,
         vec![

@@ -8,9 +8,11 @@
 //! opening a device runs its driver). So every path is resolved from the
 //! base folder's descriptor with `openat2(RESOLVE_BENEATH |
 //! RESOLVE_NO_SYMLINKS)` (component by component with `O_NOFOLLOW` where
-//! the kernel lacks `openat2`), first as `O_PATH`, which opens nothing; its
-//! type is checked on that descriptor, and only a regular file or folder is
-//! then opened for reading, through the same inode (`/proc/self/fd`).
+//! the kernel lacks `openat2`). A file is first opened `O_PATH`, which opens
+//! nothing; its type is checked on that descriptor, and only a regular file
+//! is then opened for reading, through the same inode (`/proc/self/fd`). A
+//! folder is opened `O_DIRECTORY`, which the kernel refuses for anything
+//! else before opening it.
 
 use std::ffi::CString;
 use std::fs::File;
@@ -62,7 +64,12 @@ pub fn open_path(base: BorrowedFd<'_>, rel: &[u8]) -> io::Result<OwnedFd> {
             )
         });
     }
-    let flags = libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    beneath(base, rel, libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+}
+
+/// `rel` beneath `base`, never through a link: `openat2` where the kernel
+/// (or a seccomp filter, which answers `EPERM`) allows it, else [`walk`].
+fn beneath(base: BorrowedFd<'_>, rel: &[u8], flags: libc::c_int) -> io::Result<OwnedFd> {
     match openat2(base, rel, flags) {
         Err(e) if matches!(e.raw_os_error(), Some(libc::ENOSYS | libc::EPERM)) => {
             walk(base, rel, flags)
@@ -135,39 +142,29 @@ pub fn open_dir(base: BorrowedFd<'_>, rel: &[u8]) -> io::Result<File> {
         return check(unsafe { libc::openat(base.as_raw_fd(), c".".as_ptr(), flags) })
             .map(File::from);
     }
-    let open = |f| match openat2(base, rel, f) {
-        Err(e) if matches!(e.raw_os_error(), Some(libc::ENOSYS)) => walk(base, rel, f),
-        other => other,
-    };
-    let fd = match open(flags | libc::O_NOATIME) {
+    let fd = match beneath(base, rel, flags | libc::O_NOATIME) {
         // O_NOATIME needs ownership or CAP_FOWNER.
-        Err(e) if e.raw_os_error() == Some(libc::EPERM) => open(flags),
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => beneath(base, rel, flags),
         other => other,
     };
     fd.map(File::from)
 }
 
-/// What opening an entry for reading found.
+/// What opening a file for reading found.
 pub enum Opened {
-    /// A regular file (or, when asked for, a folder), open for reading.
+    /// A regular file, open for reading.
     Open(File, std::fs::Metadata),
     /// Something else, left unopened: its type.
     Not(std::fs::FileType),
 }
 
 /// Opens `rel` beneath `base` for reading with `flags` if it is a regular
-/// file (or a folder, with `O_DIRECTORY` in `flags`); anything else is
-/// never opened. The check and the open concern the same inode.
+/// file; anything else is never opened. The check and the open concern the
+/// same inode.
 pub fn open_checked(base: BorrowedFd<'_>, rel: &[u8], flags: libc::c_int) -> io::Result<Opened> {
     let path_fd = File::from(open_path(base, rel)?);
     let meta = path_fd.metadata()?;
-    let want_dir = flags & libc::O_DIRECTORY != 0;
-    let fits = if want_dir {
-        meta.is_dir()
-    } else {
-        meta.is_file()
-    };
-    if !fits {
+    if !meta.is_file() {
         return Ok(Opened::Not(meta.file_type()));
     }
     let file = match reopen(&path_fd, flags) {

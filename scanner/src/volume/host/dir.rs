@@ -100,7 +100,7 @@ pub fn list(dir: &Path) -> io::Result<Vec<HostEntry>> {
 
 /// Lists `dir` as (name bytes, kind), sorted by name bytes: no path is
 /// built for an entry unless its type must be asked for.
-pub fn list_names(dir: &Path) -> io::Result<Vec<(Vec<u8>, EntryKind)>> {
+fn list_names(dir: &Path) -> io::Result<Vec<(Vec<u8>, EntryKind)>> {
     read_entries(open_dir(dir)?, |name| {
         kind_of(&dir.join(OsStr::from_bytes(name)))
     })

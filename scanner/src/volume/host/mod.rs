@@ -23,7 +23,7 @@ use beneath::{open_checked, open_path, Opened, READ_FLAGS};
 
 use chrono::{DateTime, TimeZone, Utc};
 
-pub use dir::{kind_of_type, list, list_names, HostEntry};
+pub use dir::{kind_of_type, list, HostEntry};
 pub use read::{map, open_evidence, read_file};
 
 use super::{percent_decode, Bytes, Entry, ReadError, ReadOptions, Stat, VPath, Volume};

@@ -109,19 +109,6 @@ pub fn read_opened<'b>(
     Ok((meta, Bytes::Buffer(buf)))
 }
 
-/// Reads up to `buf.len()` bytes of a regular file from `offset`, opened
-/// like any evidence file; returns how many were read (fewer at the end).
-pub fn read_range(path: &Path, offset: u64, buf: &mut [u8]) -> Result<usize, ReadError> {
-    let file = open_evidence(path).map_err(read_error)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(ReadError::NotRegular(
-            kind_of_type(&meta.file_type()).describe(),
-        ));
-    }
-    read_range_opened(&file, offset, buf)
-}
-
 /// Reads up to `buf.len()` bytes of an open file from `offset`.
 pub fn read_range_opened(file: &File, offset: u64, buf: &mut [u8]) -> Result<usize, ReadError> {
     use std::os::unix::fs::FileExt;
