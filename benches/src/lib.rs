@@ -94,8 +94,10 @@ pub fn synthetic_records(n: usize) -> Vec<rmsweep_scanner::Record> {
         cancel: Default::default(),
     };
     let mut base = Vec::new();
-    run(&plan(&config).unwrap(), &config, |r| {
-        base.push(r);
+    run(&plan(&config).unwrap(), &config, |found| {
+        if let rmsweep_scanner::Found::File(r) = found {
+            base.push(r);
+        }
         Ok::<(), ()>(())
     })
     .unwrap();

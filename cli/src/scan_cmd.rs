@@ -20,7 +20,7 @@ use rmsweep_index::{IndexSession, RmsIndex};
 use rmsweep_scanner::locate::collection;
 use rmsweep_scanner::pipeline::UnchangedCheck;
 use rmsweep_scanner::volume::{ReadOptions, Stat, MMAP_THRESHOLD};
-use rmsweep_scanner::{CancelToken, Plan, Root, RunError, ScanConfig, ScanSummary};
+use rmsweep_scanner::{CancelToken, Found, Plan, Root, RunError, ScanConfig, ScanSummary};
 
 use crate::args::ScanArgs;
 use crate::output::escaped;
@@ -220,16 +220,16 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
     // Built on the worker threads: the index document and the JSON line.
     let fields = outputs.index.as_ref().map(|(_, s)| s.fields().clone());
     let want_line = outputs.jsonl.is_some();
-    let prepare = |record: rmsweep_scanner::Record| {
-        let line = want_line.then(|| {
-            let mut v = serde_json::to_vec(&record).unwrap_or_default();
-            v.push(b'\n');
-            v
-        });
+    let prepare = |found: Found| {
+        let line = want_line.then(|| json_lines(&found));
+        let (label, path) = match &found {
+            Found::File(r) => (&r.label, &r.path),
+            Found::Hive(h) => (&h.hive().label, &h.hive().path),
+        };
         // Tracked: a file the index does not hold needs no delete.
-        let held = tracked && indexed(&record.label, &record.path).is_some();
+        let held = tracked && indexed(label, path).is_some();
         let doc = fields.as_ref().map(|f| {
-            let doc = rmsweep_index::prepare(f, &record);
+            let doc = rmsweep_index::prepare(f, &found);
             if tracked && !held {
                 doc.new_file()
             } else {
@@ -370,6 +370,21 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
 }
 
 /// Lists what a scan would read.
+/// What a file gave as JSON lines (a hive's records one per line).
+fn json_lines(found: &Found) -> Vec<u8> {
+    fn line(v: &mut Vec<u8>, r: &impl serde::Serialize) {
+        // Records are plain data: serialising them cannot fail.
+        let _ = serde_json::to_writer(&mut *v, r);
+        v.push(b'\n');
+    }
+    let mut v = Vec::new();
+    match found {
+        Found::File(r) => line(&mut v, r),
+        Found::Hive(h) => h.records.iter().for_each(|r| line(&mut v, r)),
+    }
+    v
+}
+
 fn dry_run(config: &ScanConfig, quiet: bool) -> Result<ExitCode, String> {
     let plan = rmsweep_scanner::plan(config).map_err(|e| e.to_string())?;
     let mut out = BufWriter::new(io::stdout().lock());
@@ -394,11 +409,12 @@ fn dry_run(config: &ScanConfig, quiet: bool) -> Result<ExitCode, String> {
     let _ = out.flush();
     if !quiet {
         eprintln!(
-            "{} store files in {} stores of {} profiles ({} logs skipped); {} folders could not be listed",
+            "{} store files in {} stores of {} profiles ({} logs skipped), {} registry hives; {} folders could not be listed",
             counts.files,
             plan.stores.len(),
             plan.profiles,
             counts.logs_skipped,
+            counts.hives,
             counts.listing_errors
         );
     }
@@ -537,10 +553,17 @@ fn print_summary(plan: &Plan, s: &ScanSummary, deleted: usize, index: Option<&Pa
     let _ = writeln!(
         e,
         "files:    {} read ({}); {} unchanged; {} logs skipped",
-        s.records,
+        s.records - s.hives,
         kinds.join(", "),
         s.unchanged,
         s.logs_skipped
+    );
+    let _ = writeln!(
+        e,
+        "registry: {} hives read of {} found, {} settings",
+        s.hives,
+        plan.hives.len(),
+        s.settings
     );
     let _ = writeln!(
         e,

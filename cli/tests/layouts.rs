@@ -94,7 +94,7 @@ fn a_kape_collection_is_one_host_with_its_drives_apart() {
         "C/Users/alice/AppData/Local/Microsoft/MSIPC/CERT-Machine.drm",
         &machine_cert(),
     );
-    put(&kape, "C/Windows/System32/config/SOFTWARE", b"hive");
+    put(&kape, "C/Windows/System32/notepad.exe", b"MZ");
     put(
         &kape,
         "D/ProgramData/Microsoft/MSIPC/Server/S-1-5-20/t.xml",

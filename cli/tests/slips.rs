@@ -194,7 +194,7 @@ fn a_damaged_index_is_named_never_a_panic() {
     assert!(rmsweep(&["scan", &sample(), "--index", i, "--quiet"])
         .status
         .success());
-    // 2,000 zero bytes at the start of every segment's fast fields.
+    // The first half of every segment's fast fields zeroed.
     let fast: Vec<_> = std::fs::read_dir(&idx)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -203,7 +203,7 @@ fn a_damaged_index_is_named_never_a_panic() {
     assert!(!fast.is_empty());
     for f in fast {
         let mut bytes = std::fs::read(&f).unwrap();
-        let n = bytes.len().min(2000);
+        let n = bytes.len() / 2;
         bytes[..n].fill(0);
         std::fs::write(&f, bytes).unwrap();
     }

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use rmsweep_scanner::parse::model::ContentExpiry;
 use rmsweep_scanner::parse::names::best_name;
+use rmsweep_scanner::record::{HiveEntry, SettingRecord};
 use rmsweep_scanner::Record;
 use tantivy::{DateTime as TDate, TantivyDocument};
 
@@ -93,6 +94,77 @@ pub fn to_document(f: &Fields, r: &Record) -> TantivyDocument {
     }
     if let Some(m) = r.modified {
         d.add_i64(f.mtime_ns, m.timestamp_nanos_opt().unwrap_or(i64::MAX));
+    }
+    d.add_text(f.record, serde_json::to_string(r).unwrap_or_default());
+    d
+}
+
+/// Builds the document of a registry record. Every record of a hive shares
+/// the hive's key (label and path), size and time, so a re-scan replaces
+/// and skips a hive as a whole.
+pub fn setting_document(f: &Fields, r: &SettingRecord) -> TantivyDocument {
+    let mut d = TantivyDocument::default();
+    d.add_bytes(f.file_id, &file_id(&r.label, &r.path));
+    d.add_text(f.label, &r.label);
+    d.add_text(f.path, &r.path);
+    d.add_text(f.kind, "setting");
+    d.add_text(f.hive, r.hive.as_str());
+    let mut text = |field, v: Option<&str>| {
+        if let Some(v) = v {
+            d.add_text(field, v);
+        }
+    };
+    text(f.drive, r.drive.as_deref());
+    text(f.profile, r.profile.as_deref());
+    text(f.sid, r.sid.as_deref());
+    text(f.sha256, r.sha256.as_deref());
+    let mut unreadable = false;
+    match &r.entry {
+        HiveEntry::Hive(h) => {
+            d.add_text(f.setting, "hive");
+            if let Some(e) = &h.error {
+                d.add_text(f.error, e);
+                unreadable = true;
+            }
+        }
+        HiveEntry::Setting(s) => {
+            d.add_text(f.setting, &s.setting);
+            d.add_text(f.key, &s.key);
+            d.add_text(f.value, &s.value);
+            let detail = &s.detail;
+            if let Some(server) = &detail.server {
+                d.add_text(f.server, server);
+            }
+            for url in [&detail.url, &detail.from_url, &detail.to_url]
+                .into_iter()
+                .flatten()
+            {
+                d.add_text(f.url, url);
+            }
+            if let Some(data) = &s.data {
+                d.add_text(f.data, data.text());
+            }
+            if let Some(cal) = &detail.cal {
+                for (field, t) in [
+                    (f.valid_from, &cal.valid_from),
+                    (f.valid_until, &cal.valid_until),
+                ] {
+                    if let Some(t) = t {
+                        d.add_date(field, date(t));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(size) = r.size {
+        d.add_u64(f.size, size);
+    }
+    if let Some(m) = r.modified {
+        d.add_date(f.modified, date(&m));
+        // A hive that could not be read has no time: a re-scan reads it again.
+        if !unreadable {
+            d.add_i64(f.mtime_ns, m.timestamp_nanos_opt().unwrap_or(i64::MAX));
+        }
     }
     d.add_text(f.record, serde_json::to_string(r).unwrap_or_default());
     d

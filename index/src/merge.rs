@@ -5,6 +5,7 @@
 use std::ops::ControlFlow;
 use std::path::Path;
 
+use rmsweep_scanner::record::{HiveEntry, HiveRecords, SettingRecord};
 use rmsweep_scanner::Record;
 use tantivy::query::AllQuery;
 
@@ -56,6 +57,24 @@ fn staging_dir(out: &Path) -> std::path::PathBuf {
     parent.join(format!(".{name}.merging"))
 }
 
+/// A stored record: a registry record (its `kind` is `setting`) or a store file's.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum Stored {
+    Setting(Box<SettingRecord>),
+    File(Box<Record>),
+}
+
+/// Adds the gathered records of one hive (the hive's own record first).
+fn flush(session: &mut IndexSession, hive: &mut Vec<SettingRecord>) -> Result<(), IndexError> {
+    if hive.is_empty() {
+        return Ok(());
+    }
+    let mut records = std::mem::take(hive);
+    records.sort_by_key(|r| !matches!(r.entry, HiveEntry::Hive(_)));
+    session.upsert_hive(&HiveRecords { records })
+}
+
 fn merge_into(
     target: &RmsIndex,
     sources: &[&Path],
@@ -77,10 +96,29 @@ fn merge_into(
         let docs = matching(&searcher, &AllQuery)
             .map_err(|e| IndexError::Tantivy(idx.dir.clone(), e.to_string()))?;
         let mut failed = None;
+        // A hive's records (adjacent: they share label and path) are
+        // replaced together, so they are gathered before they are added.
+        let mut hive: Vec<SettingRecord> = Vec::new();
+        let corrupt = |e: serde_json::Error| IndexError::Corrupt(idx.dir.clone(), e.to_string());
         for_each_in_order(idx, &searcher, &docs, None, |_, json| {
-            let added = serde_json::from_str::<Record>(json.get())
-                .map_err(|e| IndexError::Corrupt(idx.dir.clone(), e.to_string()))
-                .and_then(|record| session.upsert(&record));
+            let added = match serde_json::from_str::<Stored>(json.get()).map_err(corrupt) {
+                Ok(Stored::Setting(r)) => {
+                    let same = hive
+                        .first()
+                        .is_none_or(|h| h.label == r.label && h.path == r.path);
+                    let flushed = if same {
+                        Ok(())
+                    } else {
+                        flush(&mut session, &mut hive)
+                    };
+                    hive.push(*r);
+                    flushed
+                }
+                Ok(Stored::File(record)) => {
+                    flush(&mut session, &mut hive).and_then(|()| session.upsert(&record))
+                }
+                Err(e) => Err(e),
+            };
             match added {
                 Ok(()) => ControlFlow::Continue(()),
                 Err(e) => {
@@ -92,6 +130,7 @@ fn merge_into(
         if let Some(e) = failed {
             return Err(e);
         }
+        flush(&mut session, &mut hive)?;
     }
     session.finish()
 }

@@ -20,6 +20,23 @@ use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, TantivyDocument
 use crate::open::RmsIndex;
 use crate::IndexError;
 
+/// Every record of a store file: the registry's `setting` records left out
+/// (the overview counts files, stores and profiles).
+pub fn store_files(idx: &RmsIndex) -> impl Query {
+    use tantivy::query::{AllQuery, BooleanQuery, Occur, TermQuery};
+    let setting = tantivy::Term::from_field_text(idx.fields.kind, "setting");
+    BooleanQuery::new(vec![
+        (Occur::Must, Box::new(AllQuery) as Box<dyn Query>),
+        (
+            Occur::MustNot,
+            Box::new(TermQuery::new(
+                setting,
+                tantivy::schema::IndexRecordOption::Basic,
+            )),
+        ),
+    ])
+}
+
 /// The matching documents of each segment, in doc-id order.
 pub fn matching(
     searcher: &Searcher,

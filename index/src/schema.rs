@@ -16,7 +16,7 @@ use tantivy::schema::{
 
 /// Bumped whenever the schema or the meaning of a field changes: an index of
 /// another version is refused with instructions to rebuild it.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The tokenizer of keyword fields: the whole value, lower-cased.
 pub const KEYWORD_TOKENIZER: &str = "rmsweep_keyword";
@@ -84,6 +84,21 @@ pub struct Fields {
     /// The exact issuer name, for reports and trust matching.
     pub issuer_name_exact: Field,
     pub error: Field,
+    /// Registry records (`kind:setting`): the setting's stable name
+    /// (`msipc.template_last_updated`, `hive` for a hive's own record).
+    pub setting: Field,
+    /// `software`, `system`, `ntuser`, `usrclass`.
+    pub hive: Field,
+    /// The key's path inside the hive.
+    pub key: Field,
+    /// The value's name (`value:LastUpdatedTime`).
+    pub value: Field,
+    /// The RMS server a per-server setting names.
+    pub server: Field,
+    /// The URL (or host) a setting names, its redirection target included.
+    pub url: Field,
+    /// A setting's data, tokenised (`data:contoso`).
+    pub data: Field,
     pub issued: Field,
     pub valid_until: Field,
     pub content_expiry_date: Field,
@@ -147,6 +162,13 @@ impl Fields {
         let issuer_name = b.add_text_field("issuer_name", TEXT);
         let issuer_name_exact = b.add_text_field("issuer_name_exact", column);
         let error = b.add_text_field("error", TEXT);
+        let setting = b.add_text_field("setting", fast_keyword.clone());
+        let hive = b.add_text_field("hive", keyword.clone());
+        let key = b.add_text_field("key", keyword.clone());
+        let value = b.add_text_field("value", keyword.clone());
+        let server = b.add_text_field("server", keyword.clone());
+        let url = b.add_text_field("url", keyword.clone());
+        let data = b.add_text_field("data", TEXT);
         let issued = b.add_date_field("issued", date.clone());
         let valid_from = b.add_date_field("valid_from", date.clone());
         let valid_until = b.add_date_field("valid_until", date.clone());
@@ -191,6 +213,13 @@ impl Fields {
             issuer_name,
             issuer_name_exact,
             error,
+            setting,
+            hive,
+            key,
+            value,
+            server,
+            url,
+            data,
             issued,
             valid_until,
             content_expiry_date,

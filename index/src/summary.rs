@@ -7,10 +7,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
-use tantivy::query::AllQuery;
 
 use crate::open::RmsIndex;
-use crate::rows::{date_at, date_col, matching, StrLookup};
+use crate::rows::{date_at, date_col, matching, store_files, StrLookup};
 use crate::IndexError;
 
 /// Totals for one label.
@@ -85,7 +84,7 @@ struct LabelAcc {
 /// Reads the overview of the index's last commit.
 pub fn overview(idx: &RmsIndex) -> Result<Overview, IndexError> {
     let searcher = crate::searcher(idx)?;
-    let docs = matching(&searcher, &AllQuery)
+    let docs = matching(&searcher, &store_files(idx))
         .map_err(|e| IndexError::Tantivy(idx.dir.clone(), e.to_string()))?;
     let mut labels: BTreeMap<String, LabelAcc> = BTreeMap::new();
     let mut kinds: BTreeMap<String, u64> = BTreeMap::new();

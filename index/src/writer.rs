@@ -9,10 +9,11 @@
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{bounded, Sender};
-use rmsweep_scanner::Record;
+use rmsweep_scanner::record::HiveRecords;
+use rmsweep_scanner::{Found, Record};
 use tantivy::{IndexWriter, TantivyDocument, Term};
 
-use crate::document::to_document;
+use crate::document::{setting_document, to_document};
 use crate::history::{self, Run, RunStatus};
 use crate::open::RmsIndex;
 use crate::schema::{file_id, Fields};
@@ -30,8 +31,9 @@ pub const COMMIT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(
 const WRITER_HEAP: usize = 96 * 1024 * 1024;
 
 enum Op {
-    /// A document; with `true`, any earlier document of the same file is deleted first.
-    Upsert([u8; 16], Box<TantivyDocument>, bool),
+    /// A file's documents; with `true`, any earlier document of the same
+    /// file is deleted first.
+    Upsert([u8; 16], Vec<TantivyDocument>, bool),
     Delete([u8; 16]),
     Commit,
     /// How the run ended; the final commit records it.
@@ -46,20 +48,42 @@ pub struct WriteStats {
     pub commits: usize,
 }
 
-/// A record turned into its index document, ready for the writer. Built with
-/// [`prepare`] on any thread (the scan's workers), so the writer thread only adds.
+/// A file's records turned into index documents, ready for the writer.
+/// Built with [`prepare`] on any thread (the scan's workers), so the writer
+/// thread only adds.
 pub struct Prepared {
     key: [u8; 16],
-    doc: Box<TantivyDocument>,
+    docs: Vec<TantivyDocument>,
     replace: bool,
 }
 
-/// Builds the index document of a record, replacing any earlier record of
-/// the same label and path.
-pub fn prepare(fields: &Fields, record: &Record) -> Prepared {
+/// Builds the index documents of what a file gave (one for a store file,
+/// one per record for a hive), replacing every earlier record of the same
+/// label and path.
+pub fn prepare(fields: &Fields, found: &Found) -> Prepared {
+    match found {
+        Found::File(r) => prepare_record(fields, r),
+        Found::Hive(h) => prepare_hive(fields, h),
+    }
+}
+
+fn prepare_record(fields: &Fields, record: &Record) -> Prepared {
     Prepared {
         key: file_id(&record.label, &record.path),
-        doc: Box::new(to_document(fields, record)),
+        docs: vec![to_document(fields, record)],
+        replace: true,
+    }
+}
+
+fn prepare_hive(fields: &Fields, hive: &HiveRecords) -> Prepared {
+    let first = hive.hive();
+    Prepared {
+        key: file_id(&first.label, &first.path),
+        docs: hive
+            .records
+            .iter()
+            .map(|r| setting_document(fields, r))
+            .collect(),
         replace: true,
     }
 }
@@ -172,12 +196,17 @@ impl IndexSession {
                 };
                 for op in rx {
                     match op {
-                        Op::Upsert(key, doc, replace) => {
+                        Op::Upsert(key, docs, replace) => {
                             if replace {
                                 writer.delete_term(Term::from_field_bytes(key_field, &key));
                             }
-                            writer.add_document(*doc).map_err(err)?;
-                            stats.upserted += 1;
+                            // One record (document) per count: a hive gives several.
+                            let count = docs.len();
+                            for doc in docs {
+                                writer.add_document(doc).map_err(err)?;
+                            }
+                            stats.upserted += count;
+                            since_commit += count.saturating_sub(1);
                         }
                         Op::Delete(key) => {
                             writer.delete_term(Term::from_field_bytes(key_field, &key));
@@ -229,13 +258,19 @@ impl IndexSession {
 
     /// Adds a record, replacing any earlier record of the same label and path.
     pub fn upsert(&mut self, record: &Record) -> Result<(), IndexError> {
-        let p = prepare(&self.fields, record);
+        let p = prepare_record(&self.fields, record);
         self.upsert_prepared(p)
     }
 
-    /// Adds a record prepared elsewhere with [`prepare`].
+    /// Adds a hive's records, replacing every earlier record of the hive.
+    pub fn upsert_hive(&mut self, hive: &HiveRecords) -> Result<(), IndexError> {
+        let p = prepare_hive(&self.fields, hive);
+        self.upsert_prepared(p)
+    }
+
+    /// Adds records prepared elsewhere with [`prepare`].
     pub fn upsert_prepared(&mut self, p: Prepared) -> Result<(), IndexError> {
-        self.send(Op::Upsert(p.key, p.doc, p.replace))
+        self.send(Op::Upsert(p.key, p.docs, p.replace))
     }
 
     /// The schema's fields, for [`prepare`].

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use crate::parse::ChainCache;
 use crate::plan::Plan;
 use crate::process::process;
+use crate::record::Found;
 use crate::store::StoreArea;
 use crate::volume::ReadOptions;
 
@@ -33,8 +34,9 @@ pub fn sample_machine_ids(plan: &Plan, label: &str, opts: &ReadOptions) -> BTree
                 continue;
             }
             certs += 1;
-            let r = process(&job, plan, opts, &cache, &mut buf);
-            out.extend(r.content.machine_id);
+            if let Found::File(r) = process(&job, plan, opts, &cache, &mut buf) {
+                out.extend(r.content.machine_id);
+            }
         }
         if certs >= MAX_CERTS || stores >= MAX_STORES {
             break;

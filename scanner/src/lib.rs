@@ -12,6 +12,7 @@
 //! - [`process`]: one file read, hashed and parsed into its record.
 //! - [`parse`]: the XrML/JCLC parser, pure (`&[u8]` in, [`parse::Content`] out).
 //! - [`record`]: the output record with its provenance.
+//! - [`registry`]: the settings in the evidence's hives (pure, bytes in).
 //! - [`identity`]: what identifies a label's host (machine IDs), read first.
 
 pub mod identity;
@@ -21,9 +22,10 @@ pub mod pipeline;
 pub mod plan;
 pub mod process;
 pub mod record;
+pub mod registry;
 pub mod store;
 pub mod volume;
 
 pub use pipeline::{run, run_incremental, CancelToken, RunError, ScanSummary};
 pub use plan::{plan, Plan, Root, RootError, ScanConfig};
-pub use record::Record;
+pub use record::{Found, Record};

@@ -24,7 +24,7 @@ use crossbeam_channel::bounded;
 use crate::parse::{ChainCache, Kind};
 use crate::plan::{Job, Plan, ScanConfig};
 use crate::process::process;
-use crate::record::Record;
+use crate::record::Found;
 use crate::store::{RmsClient, StoreArea, StoreMode};
 use crate::volume::Stat;
 
@@ -70,6 +70,9 @@ pub struct ScanSummary {
     /// Stores by (mode, area, client).
     pub stores: BTreeMap<(StoreMode, StoreArea, RmsClient), usize>,
     pub files_by_kind: BTreeMap<Kind, usize>,
+    /// Registry hives read, and the setting records they gave.
+    pub hives: usize,
+    pub settings: usize,
     /// Records with an error (unreadable or not read).
     pub errors: usize,
     /// Folders that could not be listed (discovery's and stores'), sorted.
@@ -90,7 +93,7 @@ pub struct ScanSummary {
 pub fn run<E>(
     plan: &Plan,
     config: &ScanConfig,
-    sink: impl FnMut(Record) -> Result<(), E>,
+    sink: impl FnMut(Found) -> Result<(), E>,
 ) -> Result<ScanSummary, RunError<E>> {
     run_incremental(plan, config, None, &|r| r, sink)
 }
@@ -104,7 +107,7 @@ pub fn run_incremental<T: Send, E>(
     plan: &Plan,
     config: &ScanConfig,
     unchanged: Option<&UnchangedCheck<'_>>,
-    prepare: &(dyn Fn(Record) -> T + Sync),
+    prepare: &(dyn Fn(Found) -> T + Sync),
     mut sink: impl FnMut(T) -> Result<(), E>,
 ) -> Result<ScanSummary, RunError<E>> {
     let started = Instant::now();
@@ -138,11 +141,15 @@ pub fn run_incremental<T: Send, E>(
         // The dispatcher: lists one store at a time, in plan order.
         let dispatcher = s.spawn(move || {
             let (mut logs, mut errors) = (0, Vec::new());
-            'stores: for i in 0..plan.stores.len() {
+            let listings = (0..plan.stores.len()).map(|i| {
                 let listing = plan.list(i);
                 logs += listing.logs_skipped;
                 errors.extend(listing.errors);
-                for job in listing.jobs {
+                listing.jobs
+            });
+            let hives = std::iter::once(plan.hive_jobs().collect::<Vec<_>>());
+            'stores: for jobs in listings.chain(hives) {
+                for job in jobs {
                     if config.cancel.is_cancelled() {
                         break 'stores;
                     }
@@ -164,7 +171,7 @@ pub fn run_incremental<T: Send, E>(
                 for (seq, job) in job_rx {
                     let skip = match unchanged {
                         Some(check) if job.error.is_none() => {
-                            let root = plan.root_of(job.store);
+                            let root = plan.root_of_job(&job);
                             root.volume.stat(&job.path).is_ok_and(|st| {
                                 check(&root.label, &root.volume.stored_path(&job.path), &st)
                             })
@@ -172,12 +179,11 @@ pub fn run_incremental<T: Send, E>(
                         _ => false,
                     };
                     let done = (!skip).then(|| {
-                        let r = process(&job, plan, &config.read, &cache, &mut buf);
+                        let found = process(&job, plan, &config.read, &cache, &mut buf);
+                        let counted = Counted::of(&found);
                         Done {
-                            kind: r.content.kind,
-                            error: r.content.error.is_some(),
-                            size: r.size.unwrap_or(0),
-                            item: prepare(r),
+                            counted,
+                            item: prepare(found),
                         }
                     });
                     if out_tx.send((seq, done)).is_err() {
@@ -200,9 +206,23 @@ pub fn run_incremental<T: Send, E>(
                     continue;
                 };
                 summary.records += 1;
-                *summary.files_by_kind.entry(d.kind).or_default() += 1;
-                summary.errors += usize::from(d.error);
-                summary.bytes += d.size;
+                match d.counted {
+                    Counted::File { kind, error, size } => {
+                        *summary.files_by_kind.entry(kind).or_default() += 1;
+                        summary.errors += usize::from(error);
+                        summary.bytes += size;
+                    }
+                    Counted::Hive {
+                        settings,
+                        error,
+                        size,
+                    } => {
+                        summary.hives += 1;
+                        summary.settings += settings;
+                        summary.errors += usize::from(error);
+                        summary.bytes += size;
+                    }
+                }
                 sink(d.item).map_err(RunError::Sink)?;
             }
         }
@@ -230,10 +250,44 @@ pub fn run_incremental<T: Send, E>(
 
 /// A processed file on its way to the sink.
 struct Done<T> {
-    kind: Kind,
-    error: bool,
-    size: u64,
+    counted: Counted,
     item: T,
+}
+
+/// What the summary counts of a processed file.
+enum Counted {
+    File {
+        kind: Kind,
+        error: bool,
+        size: u64,
+    },
+    Hive {
+        settings: usize,
+        error: bool,
+        size: u64,
+    },
+}
+
+impl Counted {
+    fn of(found: &Found) -> Counted {
+        match found {
+            Found::File(r) => Counted::File {
+                kind: r.content.kind,
+                error: r.content.error.is_some(),
+                size: r.size.unwrap_or(0),
+            },
+            Found::Hive(h) => {
+                let hive = h.hive();
+                let error =
+                    matches!(&hive.entry, crate::record::HiveEntry::Hive(s) if s.error.is_some());
+                Counted::Hive {
+                    settings: h.records.len() - 1,
+                    error,
+                    size: hive.size.unwrap_or(0),
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::locate::collection::{self, Collector};
 use crate::locate::{self, RootKind};
+use crate::registry::{self, locate::HiveFile};
 use crate::store::{Store, StoreArea};
 use crate::volume::host::{HostVolume, Names};
 use crate::volume::{EntryKind, ReadOptions, VPath, Volume};
@@ -128,13 +129,24 @@ pub struct PlannedStore {
     pub stored: PathBuf,
 }
 
-/// Roots read and stores found; files are listed store by store when a run
-/// reaches them.
+/// A hive of a planned root.
+#[derive(Debug)]
+pub struct PlannedHive {
+    pub root: usize,
+    pub hive: HiveFile,
+    /// The hive file as stored: the sort key.
+    pub stored: PathBuf,
+}
+
+/// Roots read, stores and hives found; store files are listed store by
+/// store when a run reaches them.
 #[derive(Debug, Default)]
 pub struct Plan {
     pub roots: Vec<PlannedRoot>,
     /// Sorted by (label, stored folder), each folder once.
     pub stores: Vec<PlannedStore>,
+    /// Sorted by (label, stored path), each file once; read after the stores.
+    pub hives: Vec<PlannedHive>,
     /// Every store folder by (root, folder): a recursive store does not
     /// descend into a folder that is a store of its own.
     store_dirs: HashSet<(usize, VPath)>,
@@ -143,10 +155,19 @@ pub struct Plan {
     pub listing_errors: Vec<(PathBuf, String)>,
 }
 
+/// What a file to read is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// A file of store `i`.
+    Store(usize),
+    /// Hive `i`.
+    Hive(usize),
+}
+
 /// One file to read.
 #[derive(Debug)]
 pub struct Job {
-    pub store: usize,
+    pub source: Source,
     pub path: VPath,
     /// Set when the entry must not or cannot be opened (not a regular file,
     /// an unlistable folder): the record carries this error.
@@ -165,6 +186,8 @@ pub struct StoreListing {
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ListingCounts {
     pub files: usize,
+    /// Registry hives (counted apart from store files).
+    pub hives: usize,
     pub logs_skipped: usize,
     /// Folders that could not be listed, discovery's included.
     pub listing_errors: usize,
@@ -189,6 +212,19 @@ pub fn plan(config: &ScanConfig) -> Result<Plan, RootError> {
                     stored,
                 });
             }
+            let name = planned.stored();
+            let name = name
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
+            for hive in registry::locate::find(planned.volume.as_ref(), planned.kind, &name) {
+                let stored = planned.volume.stored_path(&hive.path);
+                plan.hives.push(PlannedHive {
+                    root: r,
+                    hive,
+                    stored,
+                });
+            }
             plan.roots.push(planned);
         }
     }
@@ -199,6 +235,12 @@ pub fn plan(config: &ScanConfig) -> Result<Plan, RootError> {
     });
     // The same store reached twice (overlapping roots) is listed once.
     plan.stores
+        .dedup_by(|a, b| roots[a.root].label == roots[b.root].label && a.stored == b.stored);
+    plan.hives.sort_by(|a, b| {
+        (&roots[a.root].label, a.stored.as_os_str().as_bytes())
+            .cmp(&(&roots[b.root].label, b.stored.as_os_str().as_bytes()))
+    });
+    plan.hives
         .dedup_by(|a, b| roots[a.root].label == roots[b.root].label && a.stored == b.stored);
     plan.store_dirs = plan
         .stores
@@ -320,6 +362,23 @@ impl Plan {
         &self.roots[self.stores[store].root]
     }
 
+    /// The root a job's file lies in.
+    pub fn root_of_job(&self, job: &Job) -> &PlannedRoot {
+        match job.source {
+            Source::Store(i) => self.root_of(i),
+            Source::Hive(i) => &self.roots[self.hives[i].root],
+        }
+    }
+
+    /// The jobs of the hives, in plan order.
+    pub fn hive_jobs(&self) -> impl Iterator<Item = Job> + '_ {
+        self.hives.iter().enumerate().map(|(i, h)| Job {
+            source: Source::Hive(i),
+            path: h.hive.path.clone(),
+            error: None,
+        })
+    }
+
     /// Lists every store in run order, calling `f(label, path)` for each file
     /// a run would read, until `f` returns false. Listing errors are
     /// reported to `on_error`.
@@ -350,6 +409,12 @@ impl Plan {
                 }
             }
         }
+        for h in &self.hives {
+            counts.hives += 1;
+            if !f(&self.roots[h.root].label, &h.stored) {
+                break;
+            }
+        }
         counts
     }
 
@@ -366,7 +431,7 @@ impl Plan {
         let PlannedStore { root, store, .. } = &self.stores[i];
         let volume = &self.roots[*root].volume;
         let job = |path: VPath, error: Option<String>| Job {
-            store: i,
+            source: Source::Store(i),
             path,
             error,
         };

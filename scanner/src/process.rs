@@ -4,20 +4,37 @@
 use sha2::{Digest, Sha256};
 
 use crate::parse::{self, ChainCache, Content, NameTable};
-use crate::plan::{Job, Plan};
-use crate::record::Record;
-use crate::store::RmsClient;
-use crate::volume::ReadOptions;
+use crate::plan::{Job, Plan, Source};
+use crate::record::{
+    path_strings, Found, HiveEntry, HiveRecords, HiveSummary, Record, SettingKind, SettingRecord,
+};
+use crate::registry;
+use crate::store::{well_known_sid, RmsClient};
+use crate::volume::{ReadOptions, LARGEST_MAX_FILE_SIZE};
 
-/// The record of one planned file (an error record when it cannot be read).
+/// What one planned file gives (an error record when it cannot be read).
 pub fn process(
     job: &Job,
     plan: &Plan,
     opts: &ReadOptions,
     cache: &ChainCache,
     buf: &mut Vec<u8>,
+) -> Found {
+    match job.source {
+        Source::Store(i) => Found::File(store_file(job, i, plan, opts, cache, buf)),
+        Source::Hive(i) => Found::Hive(hive(i, plan, opts, buf)),
+    }
+}
+
+fn store_file(
+    job: &Job,
+    store: usize,
+    plan: &Plan,
+    opts: &ReadOptions,
+    cache: &ChainCache,
+    buf: &mut Vec<u8>,
 ) -> Record {
-    let planned = &plan.stores[job.store];
+    let planned = &plan.stores[store];
     let root = &plan.roots[planned.root];
     let volume = &root.volume;
     let stored = volume.stored_path(&job.path);
@@ -61,6 +78,104 @@ pub fn process(
         }
         Err(e) => not_read(e.to_string(), true),
     }
+}
+
+/// A hive's records: the hive read (with its logs) and its settings, or
+/// the hive record alone, carrying the error, when it cannot be read.
+/// Hives are read whole whatever `--max-file-size` says (a SOFTWARE hive is
+/// often over 100 MB), up to the largest size rmsweep ever reads.
+fn hive(i: usize, plan: &Plan, opts: &ReadOptions, buf: &mut Vec<u8>) -> HiveRecords {
+    let planned = &plan.hives[i];
+    let root = &plan.roots[planned.root];
+    let volume = &root.volume;
+    let file = &planned.hive;
+    let opts = ReadOptions {
+        max_file_size: LARGEST_MAX_FILE_SIZE,
+        ..*opts
+    };
+    let (path, path_hex) = path_strings(&planned.stored);
+    let mut base = SettingRecord {
+        path,
+        path_hex,
+        label: root.label.clone(),
+        volume_path: root.volume_path(&file.path),
+        drive: root.drive.clone(),
+        kind: SettingKind::Setting,
+        hive: file.kind,
+        profile: file.profile.clone(),
+        sid: file.sid.clone(),
+        sid_name: None,
+        entry: HiveEntry::Hive(HiveSummary::new()),
+        size: None,
+        modified: None,
+        accessed: None,
+        changed: None,
+        created: None,
+        sha256: None,
+    };
+    let mut summary = HiveSummary::new();
+    let read = match volume.read(&file.path, &opts, buf) {
+        Ok((stat, bytes)) => {
+            base.size = Some(stat.size);
+            base.modified = stat.modified;
+            base.accessed = stat.accessed;
+            base.changed = stat.changed;
+            base.created = stat.created;
+            base.sha256 = Some(hex(&Sha256::digest(&bytes[..])));
+            let mut logs = Vec::new();
+            for log in &file.logs {
+                let mut lbuf = Vec::new();
+                let name = String::from_utf8_lossy(log.file_name()).into_owned();
+                match volume.read(log, &opts, &mut lbuf) {
+                    Ok((_, b)) => {
+                        logs.push(b.to_vec());
+                        summary.logs.push(name);
+                    }
+                    Err(e) => summary.notes.push(format!("{name}: not read: {e}")),
+                }
+            }
+            Some(registry::read_hive(file.kind, &bytes, &logs))
+        }
+        Err(e) => {
+            if let Ok(st) = volume.stat(&file.path) {
+                base.size = Some(st.size);
+                base.modified = st.modified;
+            }
+            summary.error = Some(e.to_string());
+            None
+        }
+    };
+    let mut records = Vec::new();
+    if let Some(read) = read {
+        if base.sid.is_none() {
+            base.sid = read.owner_sid.clone();
+        }
+        summary.root_name = read.root_name;
+        summary.notes.extend(read.notes);
+        summary.error = read.error;
+        summary.settings = read.settings.len();
+        for mut setting in read.settings {
+            let mut r = base.clone();
+            if let Some(sid) = setting.sid.take() {
+                r.sid = Some(sid);
+            }
+            if let Some(profile) = setting.profile.take() {
+                r.profile = Some(profile);
+            }
+            r.entry = HiveEntry::Setting(setting);
+            records.push(r);
+        }
+    }
+    base.entry = HiveEntry::Hive(summary);
+    records.insert(0, base);
+    for r in &mut records {
+        r.sid_name = r
+            .sid
+            .as_deref()
+            .and_then(well_known_sid)
+            .map(str::to_string);
+    }
+    HiveRecords { records }
 }
 
 /// Lower-case hex.

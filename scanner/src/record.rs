@@ -56,14 +56,7 @@ pub struct Record {
 impl Record {
     /// A record with provenance from the store and path, and `content`.
     pub fn new(path: &Path, label: &str, store: &Store, content: Content) -> Record {
-        let raw = path.as_os_str().as_bytes();
-        let (path_str, path_hex) = match std::str::from_utf8(raw) {
-            Ok(s) => (s.to_string(), None),
-            Err(_) => (
-                String::from_utf8_lossy(raw).into_owned(),
-                Some(raw.iter().map(|b| format!("{b:02x}")).collect()),
-            ),
-        };
+        let (path_str, path_hex) = path_strings(path);
         let mut r = Record {
             path: path_str,
             path_hex,
@@ -109,5 +102,140 @@ impl Record {
         self.accessed = st.accessed;
         self.changed = st.changed;
         self.created = st.created;
+    }
+}
+
+/// What reading one planned file gives: a store file's record, or a hive's.
+// Nearly every item is a store file: boxing it would cost an allocation per
+// file for the few hives.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum Found {
+    File(Record),
+    Hive(HiveRecords),
+}
+
+impl Found {
+    /// The store file's record; `None` for a hive.
+    pub fn into_file(self) -> Option<Record> {
+        match self {
+            Found::File(r) => Some(r),
+            Found::Hive(_) => None,
+        }
+    }
+}
+
+/// One hive's records, in order: the hive itself, then one per setting.
+/// They share the hive's label and path, so they are replaced together.
+#[derive(Debug, Clone)]
+pub struct HiveRecords {
+    pub records: Vec<SettingRecord>,
+}
+
+impl HiveRecords {
+    /// The hive's own record (what was read, notes, error).
+    pub fn hive(&self) -> &SettingRecord {
+        &self.records[0]
+    }
+}
+
+/// A registry record (`kind` `setting`): a hive read, or one value in it,
+/// with the hive file's provenance.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SettingRecord {
+    /// The hive file's path as stored.
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_hex: Option<String>,
+    pub label: String,
+    pub volume_path: Option<String>,
+    pub drive: Option<String>,
+    pub kind: SettingKind,
+    pub hive: crate::registry::HiveKind,
+    pub profile: Option<String>,
+    pub sid: Option<String>,
+    pub sid_name: Option<String>,
+    #[serde(flatten)]
+    pub entry: HiveEntry,
+    pub size: Option<u64>,
+    #[serde(with = "serde_rfc3339::option")]
+    pub modified: Option<DateTime<Utc>>,
+    #[serde(with = "serde_rfc3339::option")]
+    pub accessed: Option<DateTime<Utc>>,
+    #[serde(with = "serde_rfc3339::option")]
+    pub changed: Option<DateTime<Utc>>,
+    #[serde(with = "serde_rfc3339::option")]
+    pub created: Option<DateTime<Utc>>,
+    /// SHA-256 of the hive file.
+    pub sha256: Option<String>,
+}
+
+/// The `kind` of every registry record: `setting`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SettingKind {
+    Setting,
+}
+
+/// The `setting` of a hive's own record: `hive`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HiveMarker {
+    Hive,
+}
+
+/// The hive record, or one setting.
+// One hive record per hive, many settings: the settings are the common case.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum HiveEntry {
+    Hive(HiveSummary),
+    Setting(crate::registry::Setting),
+}
+
+/// What reading a hive gave, as a whole (`setting` `hive`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HiveSummary {
+    pub setting: HiveMarker,
+    pub root_name: Option<String>,
+    /// The transaction logs found beside it (replayed in memory).
+    pub logs: Vec<String>,
+    pub notes: Vec<String>,
+    /// Why the hive (or part of it) could not be read.
+    pub error: Option<String>,
+    /// Setting records that follow.
+    pub settings: usize,
+}
+
+impl HiveSummary {
+    /// A hive record with nothing read yet.
+    pub fn new() -> HiveSummary {
+        HiveSummary {
+            setting: HiveMarker::Hive,
+            root_name: None,
+            logs: Vec::new(),
+            notes: Vec::new(),
+            error: None,
+            settings: 0,
+        }
+    }
+}
+
+impl Default for HiveSummary {
+    fn default() -> Self {
+        HiveSummary::new()
+    }
+}
+
+/// The path as a string, and its bytes in hex when they are not UTF-8.
+pub fn path_strings(path: &Path) -> (String, Option<String>) {
+    let raw = path.as_os_str().as_bytes();
+    match std::str::from_utf8(raw) {
+        Ok(s) => (s.to_string(), None),
+        Err(_) => (
+            String::from_utf8_lossy(raw).into_owned(),
+            Some(raw.iter().map(|b| format!("{b:02x}")).collect()),
+        ),
     }
 }

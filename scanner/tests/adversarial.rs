@@ -38,7 +38,7 @@ fn every_hostile_file_becomes_the_record_it_must() {
     let p = plan(&config).unwrap();
     let mut records: Vec<Record> = Vec::new();
     let summary = run(&p, &config, |r| {
-        records.push(r);
+        records.extend(r.into_file());
         Ok::<(), ()>(())
     })
     .unwrap();

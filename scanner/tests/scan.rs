@@ -24,7 +24,7 @@ fn scan(root: &Path, deep: bool, threads: usize) -> Vec<Record> {
     let p = plan(&cfg).expect("plan");
     let mut out = Vec::new();
     run(&p, &cfg, |r| {
-        out.push(r);
+        out.extend(r.into_file());
         Ok::<(), ()>(())
     })
     .unwrap();
@@ -344,7 +344,7 @@ fn a_file_that_vanishes_after_listing_is_an_error_record() {
     };
     let mut records = Vec::new();
     let summary = rmsweep_scanner::run_incremental(&p, &cfg, Some(&vanish), &|r| r, |r| {
-        records.push(r);
+        records.extend(r.into_file());
         Ok::<(), ()>(())
     })
     .unwrap();
@@ -374,7 +374,7 @@ fn oversized_files_are_refused_with_the_cap_named() {
     let p = plan(&cfg).unwrap();
     let mut records = Vec::new();
     run(&p, &cfg, |r| {
-        records.push(r);
+        records.extend(r.into_file());
         Ok::<(), ()>(())
     })
     .unwrap();

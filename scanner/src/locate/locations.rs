@@ -37,7 +37,7 @@ pub struct StoreKind {
 /// Folders that hold user profiles, relative to the volume root, and whether
 /// they hold XP profiles (`Local Settings/Application Data`) rather than
 /// Vista and later ones (`AppData/Local`).
-const PROFILE_PARENTS: &[(&str, bool)] = &[
+pub(crate) const PROFILE_PARENTS: &[(&str, bool)] = &[
     ("Users", false),
     ("Documents and Settings", true),
     ("Windows.old/Users", false),
@@ -45,7 +45,7 @@ const PROFILE_PARENTS: &[(&str, bool)] = &[
 ];
 
 /// The service accounts' profiles (Vista and later): (folder, SID).
-const SERVICE_PROFILES: &[(&str, &str)] = &[
+pub(crate) const SERVICE_PROFILES: &[(&str, &str)] = &[
     ("Windows/System32/config/systemprofile", "S-1-5-18"),
     ("Windows/SysWOW64/config/systemprofile", "S-1-5-18"),
     ("Windows/ServiceProfiles/LocalService", "S-1-5-19"),

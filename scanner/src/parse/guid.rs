@@ -32,6 +32,20 @@ pub fn normalize_or_raw(raw: &str) -> (String, bool) {
     }
 }
 
+/// A GUID from its 16 bytes as Windows stores them (the first three fields
+/// little-endian), in the normal form.
+pub fn from_le_bytes(b: &[u8]) -> Option<String> {
+    let b: &[u8; 16] = b.try_into().ok()?;
+    let d1 = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+    let d2 = u16::from_le_bytes([b[4], b[5]]);
+    let d3 = u16::from_le_bytes([b[6], b[7]]);
+    let tail: String = b[10..].iter().map(|x| format!("{x:02x}")).collect();
+    Some(format!(
+        "{d1:08x}-{d2:04x}-{d3:04x}-{:02x}{:02x}-{tail}",
+        b[8], b[9]
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

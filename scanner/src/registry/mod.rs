@@ -1,0 +1,94 @@
+//! The registry: the settings that govern the stores (MSIPC, MSDRM, Office
+//! DRM), Remote Desktop licensing, and what identifies the host and its
+//! profiles, read offline from the hive files on the evidence.
+//!
+//! Like the store parser this core is pure: hive bytes (and those of its
+//! transaction logs) in, [`HiveRead`] out; where the bytes come from is the
+//! volume's business ([`locate`] finds the hives, `process` reads them).
+//! Lookups go straight to the few keys that matter (reference
+//! `registry-and-rds.md` §2), never over the whole hive, and every value
+//! under the MSIPC, MSDRM and MSLicensing keys becomes a [`Setting`] (named
+//! when rmsweep knows it, `other` when not), so nothing is dropped. Values
+//! that hold keys (`MSIPP-*`, DPAPI blobs, the grace-period time bomb) are
+//! kept by name, type, size and SHA-256 only.
+//!
+//! - [`hive`]: the hive library behind a small, panic-free surface.
+//! - [`settings`]: which keys are read in which hive and what each value is called.
+//! - [`cal`]: the Remote Desktop client access licence (an X.509 certificate).
+//! - [`locate`]: where hives lie on a Windows volume.
+
+pub mod cal;
+pub mod hive;
+pub mod locate;
+pub mod settings;
+
+use serde::{Deserialize, Serialize};
+
+pub use settings::Setting;
+
+/// Which hive a file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HiveKind {
+    /// `Windows\System32\config\SOFTWARE` (`HKLM\SOFTWARE`).
+    Software,
+    /// `Windows\System32\config\SYSTEM` (`HKLM\SYSTEM`).
+    System,
+    /// A profile's `NTUSER.DAT` (`HKCU`).
+    Ntuser,
+    /// A profile's `UsrClass.dat` (`HKCU\Software\Classes`).
+    Usrclass,
+}
+
+impl HiveKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HiveKind::Software => "software",
+            HiveKind::System => "system",
+            HiveKind::Ntuser => "ntuser",
+            HiveKind::Usrclass => "usrclass",
+        }
+    }
+}
+
+/// What reading one hive gave.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct HiveRead {
+    /// The root key's name; for `UsrClass.dat` it is `<SID>_Classes`.
+    pub root_name: Option<String>,
+    /// The owner's SID, from a `UsrClass.dat` root name.
+    pub owner_sid: Option<String>,
+    /// What opening the hive found or gave up (dirty, logs replayed, recovery retried).
+    pub notes: Vec<String>,
+    /// Why nothing (more) could be read.
+    pub error: Option<String>,
+    pub settings: Vec<Setting>,
+}
+
+/// Reads one hive from its bytes and its transaction logs' (`.LOG1`, `.LOG2`
+/// or `.LOG`, in that order). Never panics; a hive that cannot be opened is
+/// a [`HiveRead`] with `error` set.
+pub fn read_hive(kind: HiveKind, primary: &[u8], logs: &[Vec<u8>]) -> HiveRead {
+    let mut hive = match hive::Hive::open(primary, logs) {
+        Ok(h) => h,
+        Err(error) => {
+            return HiveRead {
+                error: Some(error),
+                ..HiveRead::default()
+            }
+        }
+    };
+    let owner_sid = (kind == HiveKind::Usrclass)
+        .then(|| hive.root_name.strip_suffix("_Classes"))
+        .flatten()
+        .filter(|s| crate::store::is_sid(s))
+        .map(str::to_string);
+    let settings = settings::read(&mut hive, kind);
+    HiveRead {
+        root_name: Some(hive.root_name.clone()).filter(|n| !n.is_empty()),
+        owner_sid,
+        notes: hive.notes,
+        error: None,
+        settings,
+    }
+}
