@@ -60,6 +60,9 @@ pub enum Command {
     Foreign(ForeignArgs),
     /// Every record in the index.
     Export(QueryArgs),
+    /// Registry settings per host and profile (refresh intervals, last template refresh per
+    /// server, service locations, trusted servers, redirections, Remote Desktop licensing).
+    Settings(SettingsArgs),
     /// A self-contained HTML report (summary, charts, inventories) to hand over.
     Report(ReportArgs),
     /// Merge indexes made on different machines into one.
@@ -83,6 +86,7 @@ impl Command {
             Command::Search(a) => Some(&a.out.index.index),
             Command::Templates(a) | Command::Issuers(a) => Some(&a.index.index),
             Command::Export(a) => Some(&a.index.index),
+            Command::Settings(a) => Some(&a.out.index.index),
             Command::Stale(a) => Some(&a.out.index.index),
             Command::Foreign(a) => Some(&a.out.index.index),
             Command::Report(a) => Some(&a.index.index),
@@ -222,6 +226,14 @@ pub struct SearchArgs {
     /// Every matching record.
     #[arg(long)]
     pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SettingsArgs {
+    /// Only the settings this query also matches, e.g. `setting:rds.licensing_mode` or `hive:usrclass`.
+    pub query: Option<String>,
+    #[command(flatten)]
+    pub out: QueryArgs,
 }
 
 /// What counts as stale.

@@ -76,6 +76,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, String> {
         Command::Stale(a) => query_cmd::stale(a),
         Command::Foreign(a) => query_cmd::foreign(a),
         Command::Export(a) => query_cmd::export(a),
+        Command::Settings(a) => query_cmd::settings(a),
         Command::Merge(a) => query_cmd::merge(a),
         Command::Report(a) => report::run(a),
         Command::Parse(a) => parse_files(a),

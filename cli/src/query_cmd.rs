@@ -10,7 +10,8 @@ use rmsweep_index::{query, RmsIndex};
 use serde_json::Value;
 
 use crate::args::{
-    ForeignArgs, MergeArgs, QueryArgs, SearchArgs, StaleArgs, StaleWindow, SummaryArgs, TrustArgs,
+    ForeignArgs, MergeArgs, QueryArgs, SearchArgs, SettingsArgs, StaleArgs, StaleWindow,
+    SummaryArgs, TrustArgs,
 };
 use crate::output;
 
@@ -94,6 +95,33 @@ pub fn export(a: QueryArgs) -> Result<ExitCode, String> {
     })
 }
 
+/// Columns a table shows for settings.
+const SETTING_COLUMNS: &[&str] = &[
+    "label",
+    "profile",
+    "hive",
+    "setting",
+    "key",
+    "value",
+    "data",
+    "server",
+    "key_last_write",
+    "recovered",
+];
+
+pub fn settings(a: SettingsArgs) -> Result<ExitCode, String> {
+    let idx = open(&a.out)?;
+    // Each hive's own record (`setting:hive`) is left out: it is a file, not a setting.
+    // (`+`/`-` rather than AND NOT, which tantivy's parser answers with nothing.)
+    let mut q = "+kind:setting -setting:hive".to_string();
+    if let Some(user) = &a.query {
+        q = format!("{q} +({user})");
+    }
+    stream(a.out.format, SETTING_COLUMNS, |sink| {
+        query::search_each(&idx, &q, None, |r| sink.raw(&r)).map(|_| ())
+    })
+}
+
 pub fn templates(a: SummaryArgs) -> Result<ExitCode, String> {
     let a = a.query();
     let idx = open(&a)?;
@@ -167,10 +195,15 @@ pub fn trust_list(a: &TrustArgs) -> Result<TrustList, String> {
 
 pub fn foreign(a: ForeignArgs) -> Result<ExitCode, String> {
     let trust = trust_list(&a.trust)?;
-    if trust.is_empty() {
-        return Err("say what is trusted: --trust PATTERN… (host or domain, issuer ID, RMS service ID, tenant ID, issuer name) or --trust-file FILE".into());
-    }
     let idx = open(&a.out)?;
+    if trust.is_empty()
+        && rmsweep_index::hostconfig::load(&idx)
+            .map_err(|e| e.to_string())?
+            .values()
+            .all(|c| c.trusted.is_empty())
+    {
+        return Err("say what is trusted: no scanned host's registry names trusted servers or service locations, so pass --trust PATTERN… (host or domain, issuer ID, RMS service ID, tenant ID, issuer name) or --trust-file FILE".into());
+    }
     let found = reports::foreign(&idx, &trust).map_err(|e| e.to_string())?;
     stream(a.out.format, RECORD_COLUMNS, |sink| {
         found.for_each(&idx, None, |r| sink.value(r))

@@ -16,6 +16,7 @@
 
 pub mod document;
 pub mod history;
+pub mod hostconfig;
 pub mod hosts;
 pub mod incremental;
 pub mod merge;

@@ -361,6 +361,8 @@ pub enum StaleReason {
     Superseded,
     /// `valid_until` or a template's content-expiry date has passed.
     Expired,
+    /// A template of a server the host's registry redirects licensing away from.
+    Redirected,
 }
 
 /// Records a report found: how many, per reason, and the way to read them.
@@ -371,6 +373,9 @@ pub struct Found {
     /// The key under which each record carries its reasons.
     key: &'static str,
     hits: BTreeMap<DocAddress, serde_json::Value>,
+    /// What judged a record, where more than its own fields did (the
+    /// host's registry): carried as `evidence`.
+    evidence: HashMap<DocAddress, Vec<String>>,
     searcher: Searcher,
 }
 
@@ -398,6 +403,9 @@ impl Found {
             };
             if let (Some(obj), Some(reasons)) = (rec.as_object_mut(), self.hits.get(&addr)) {
                 obj.insert(self.key.to_string(), reasons.clone());
+                if let Some(e) = self.evidence.get(&addr) {
+                    obj.insert("evidence".into(), serde_json::Value::from(e.clone()));
+                }
             }
             f(rec)
         })?;
@@ -453,14 +461,16 @@ pub fn stale(idx: &RmsIndex, as_of: i64, older_than_secs: i64) -> Result<Found, 
             }
         }
     }
+    let config = crate::hostconfig::load(idx)?;
+    let no_config = crate::hostconfig::HostConfig::default();
     let mut hits: BTreeMap<DocAddress, Vec<StaleReason>> = BTreeMap::new();
+    let mut evidence: HashMap<DocAddress, Vec<String>> = HashMap::new();
     for (&seg_ord, ids) in &docs {
         let seg = searcher.segment_reader(seg_ord);
-        let (mut kind, mut area, mut tid) = (
-            StrLookup::new(seg, "kind"),
-            StrLookup::new(seg, "store_area"),
-            StrLookup::new(seg, "template_id"),
-        );
+        let l = |n| StrLookup::new(seg, n);
+        let (mut kind, mut area, mut tid) = (l("kind"), l("store_area"), l("template_id"));
+        let (mut label, mut profile, mut sid, mut host) =
+            (l("label"), l("profile"), l("sid"), l("issuer_host"));
         let (issued, modified, until, expiry) = (
             date_col(seg, "issued"),
             date_col(seg, "modified"),
@@ -469,18 +479,48 @@ pub fn stale(idx: &RmsIndex, as_of: i64, older_than_secs: i64) -> Result<Found, 
         );
         for &doc in ids {
             let mut reasons = Vec::new();
+            let mut why = Vec::new();
             let is_template = kind.get(doc) == Some("template");
-            if is_template
-                && area.get(doc) == Some("templates")
-                && date_at(&modified, doc).is_some_and(|m| m < as_of - older_than_secs)
-            {
-                reasons.push(StaleReason::NotRefreshed);
-            }
+            let server = host.get(doc).map(str::to_string);
             if is_template {
-                if let (Some(id), Some(i)) = (tid.get(doc), date_at(&issued, doc)) {
+                let cfg = label
+                    .get(doc)
+                    .and_then(|l| config.get(l))
+                    .unwrap_or(&no_config);
+                let holder = profile.get(doc).or(sid.get(doc)).map(str::to_string);
+                let managed = area.get(doc) == Some("templates");
+                // The registry's last refresh from this server, where it has one.
+                let refresh = holder
+                    .as_deref()
+                    .zip(server.as_deref())
+                    .and_then(|(h, s)| cfg.last_refresh(h, s).map(|r| (h, r)));
+                match refresh {
+                    Some((h, (at, read))) if managed => {
+                        let interval = cfg.interval(h);
+                        if at.timestamp() < as_of - interval.secs {
+                            reasons.push(StaleReason::NotRefreshed);
+                            why.push(format!(
+                                "registry: last refresh {read}; refresh interval {} s ({})",
+                                interval.secs, interval.source
+                            ));
+                        }
+                    }
+                    _ => {
+                        if managed
+                            && date_at(&modified, doc).is_some_and(|m| m < as_of - older_than_secs)
+                        {
+                            reasons.push(StaleReason::NotRefreshed);
+                        }
+                    }
+                }
+                if let Some((id, i)) = tid.get(doc).zip(date_at(&issued, doc)) {
                     if newest.get(id).is_some_and(|&n| i < n) {
                         reasons.push(StaleReason::Superseded);
                     }
+                }
+                if let Some(read) = server.as_deref().and_then(|s| cfg.redirected.get(s)) {
+                    reasons.push(StaleReason::Redirected);
+                    why.push(format!("registry: licensing redirected: {read}"));
                 }
             }
             if date_at(&until, doc).is_some_and(|u| u < as_of)
@@ -489,7 +529,11 @@ pub fn stale(idx: &RmsIndex, as_of: i64, older_than_secs: i64) -> Result<Found, 
                 reasons.push(StaleReason::Expired);
             }
             if !reasons.is_empty() {
-                hits.insert(DocAddress::new(seg_ord, doc), reasons);
+                let at = DocAddress::new(seg_ord, doc);
+                hits.insert(at, reasons);
+                if !why.is_empty() {
+                    evidence.insert(at, why);
+                }
             }
         }
     }
@@ -505,6 +549,7 @@ pub fn stale(idx: &RmsIndex, as_of: i64, older_than_secs: i64) -> Result<Found, 
             .into_iter()
             .map(|(a, r)| (a, serde_json::to_value(r).unwrap_or_default()))
             .collect(),
+        evidence,
         searcher,
     })
 }
@@ -567,15 +612,38 @@ const RMS_ISSUED: [&str; 6] = [
     "jclc",
 ];
 
-/// Records whose issuer matches none of the trusted patterns.
+/// Records whose issuer matches none of the trusted patterns: `trust`
+/// (the examiner's `--trust`) and what the record's own host trusts in its
+/// registry (trusted servers, service locations, redirection targets).
+/// Records of a host with neither are not judged.
 pub fn foreign(idx: &RmsIndex, trust: &TrustList) -> Result<Found, IndexError> {
     let searcher = crate::searcher(idx)?;
     let docs = matching(&searcher, &AllQuery).map_err(tantivy_err(idx))?;
+    let config = crate::hostconfig::load(idx)?;
+    // Each label's list, and what it says judged the row.
+    let judge = |label: &str| -> (TrustList, String) {
+        let trusted: Vec<String> = config
+            .get(label)
+            .map(|c| c.trusted.iter().cloned().collect())
+            .unwrap_or_default();
+        let mut by = Vec::new();
+        if !trusted.is_empty() {
+            by.push(format!("{label}'s registry trusts {}", trusted.join(", ")));
+        }
+        if !trust.is_empty() {
+            by.push(format!("--trust {}", trust.patterns().join(" ")));
+        }
+        let mut patterns: Vec<String> = trust.patterns().iter().map(|p| p.to_string()).collect();
+        patterns.extend(trusted);
+        (TrustList::new(patterns), by.join("; "))
+    };
+    let mut judges: HashMap<String, (TrustList, String)> = HashMap::new();
     let mut hits: BTreeMap<DocAddress, &str> = BTreeMap::new();
+    let mut evidence: HashMap<DocAddress, Vec<String>> = HashMap::new();
     for (&seg_ord, ids) in &docs {
         let seg = searcher.segment_reader(seg_ord);
         let l = |n| StrLookup::new(seg, n);
-        let (mut kind, mut ikind) = (l("kind"), l("issuer_kind"));
+        let (mut kind, mut ikind, mut label) = (l("kind"), l("issuer_kind"), l("label"));
         let (host, iid, svc, tenant, name) = (
             l("issuer_host"),
             l("issuer_id"),
@@ -583,7 +651,7 @@ pub fn foreign(idx: &RmsIndex, trust: &TrustList) -> Result<Found, IndexError> {
             l("tenant_id"),
             l("issuer_name_exact"),
         );
-        let mut verdicts: HashMap<[Option<u64>; 5], bool> = HashMap::new();
+        let mut verdicts: HashMap<(Option<u64>, [Option<u64>; 5]), bool> = HashMap::new();
         let mut cols = [host, iid, svc, tenant, name];
         for &doc in ids {
             let k = kind.get(doc).unwrap_or_default();
@@ -600,19 +668,27 @@ pub fn foreign(idx: &RmsIndex, trust: &TrustList) -> Result<Found, IndexError> {
             if key.iter().all(Option::is_none) {
                 continue; // no issuer: not foreign, just unknown
             }
-            let foreign = *verdicts.entry(key).or_insert_with(|| {
+            let label_ord = label.ord(doc);
+            let who = label.get(doc).unwrap_or_default().to_string();
+            let (list, by) = judges.entry(who.clone()).or_insert_with(|| judge(&who));
+            if list.is_empty() {
+                continue; // nothing says what this host trusts
+            }
+            let foreign = *verdicts.entry((label_ord, key)).or_insert_with(|| {
                 let mut s: Vec<Option<String>> = Vec::with_capacity(5);
                 for (col, ord) in cols.iter_mut().zip(key) {
                     s.push(ord.and_then(|o| col.term(o).map(str::to_string)));
                 }
-                !trust.trusts(
+                !list.trusts(
                     s[0].as_deref(),
                     &[s[1].as_deref(), s[2].as_deref(), s[3].as_deref()],
                     s[4].as_deref(),
                 )
             });
             if foreign {
-                hits.insert(DocAddress::new(seg_ord, doc), "untrusted_issuer");
+                let at = DocAddress::new(seg_ord, doc);
+                hits.insert(at, "untrusted_issuer");
+                evidence.insert(at, vec![format!("judged by {by}")]);
             }
         }
     }
@@ -624,6 +700,7 @@ pub fn foreign(idx: &RmsIndex, trust: &TrustList) -> Result<Found, IndexError> {
             .into_keys()
             .map(|a| (a, serde_json::Value::from("untrusted_issuer")))
             .collect(),
+        evidence,
         searcher,
     })
 }

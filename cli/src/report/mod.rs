@@ -60,13 +60,27 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, String> {
         .flat_map(|r| r.evidence.iter().map(std::path::PathBuf::from))
         .collect();
     crate::paths::refuse_inside("--out", &a.out, &roots)?;
+    // Foreign is judged where something says what is trusted: --trust, or
+    // a host's own registry.
+    let host_trust = rmsweep_index::hostconfig::load(&idx)
+        .map_err(e)?
+        .values()
+        .any(|c| !c.trusted.is_empty());
+    let mut settings = Vec::new();
+    let settings_total = query::search_each(&idx, CONFIGURATION_QUERY, Some(a.max_rows), |r| {
+        settings.push(serde_json::from_str(r.get()).unwrap_or(Value::Null));
+        std::ops::ControlFlow::Continue(())
+    })
+    .map_err(e)?;
     let data = Data {
         overview: summary::overview(&idx).map_err(e)?,
+        settings,
+        settings_total,
         runs,
         templates: reports::templates(&idx).map_err(e)?,
         issuers: reports::issuers(&idx).map_err(e)?,
         stale: listed(reports::stale(&idx, as_of.timestamp(), window).map_err(e)?)?,
-        foreign: if trust.is_empty() {
+        foreign: if trust.is_empty() && !host_trust {
             None
         } else {
             Some(listed(reports::foreign(&idx, &trust).map_err(e)?)?)
@@ -113,6 +127,10 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The settings the configuration section shows: named ones, not each
+/// hive's own record nor unnamed (`other`) values.
+const CONFIGURATION_QUERY: &str = "+kind:setting -setting:hive -setting:other";
+
 /// What the report shows, read from the index.
 struct Data {
     overview: Overview,
@@ -120,8 +138,11 @@ struct Data {
     templates: Vec<TemplateRow>,
     issuers: Vec<IssuerRow>,
     stale: Listed,
-    /// With trusted patterns only.
+    /// With trusted patterns (`--trust` or a host's registry) only.
     foreign: Option<Listed>,
+    /// The first registry settings (`CONFIGURATION_QUERY`), and how many there are.
+    settings: Vec<Value>,
+    settings_total: usize,
     /// The first unreadable records (their number is in the overview).
     unreadable: Vec<Value>,
 }
@@ -247,17 +268,19 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
         esc(&cx.index.display().to_string()),
         esc(&time(&cx.as_of_text)),
         esc(cx.older_than),
-        if cx.trust.is_empty() {
-            " No trusted issuers given (--trust): nothing is marked foreign.".to_string()
+        if cx.trust.is_empty() && d.foreign.is_some() {
+            " No trusted issuers given (--trust): foreign records are judged by each host's own registry configuration.".to_string()
+        } else if cx.trust.is_empty() {
+            " No trusted issuers given (--trust), and no host's registry names any: nothing is marked foreign.".to_string()
         } else {
             format!(" Trusted issuers: {}.", esc(&cx.trust.patterns().join(", ")))
         }
     ));
     page.raw("<nav><a href=\"#summary\">Summary</a><a href=\"#charts\">Charts</a><a href=\"#templates\">Templates</a><a href=\"#issuers\">Issuers</a><a href=\"#stale\">Stale</a>");
-    if !cx.trust.is_empty() {
+    if d.foreign.is_some() {
         page.raw("<a href=\"#foreign\">Foreign</a>");
     }
-    page.raw("<a href=\"#unreadable\">Unreadable</a><a href=\"#scans\">Scans</a></nav>\n");
+    page.raw("<a href=\"#configuration\">Configuration</a><a href=\"#unreadable\">Unreadable</a><a href=\"#scans\">Scans</a></nav>\n");
 
     // Summary.
     page.section("summary", "Summary");
@@ -541,6 +564,62 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
             ),
         );
     }
+
+    page.section("configuration", "Configuration (registry)");
+    page.para("Per host and profile, as the hives on the evidence say: template refresh interval and last refresh per server, service locations, trusted servers, licensing redirections, Remote Desktop licensing mode, licence servers, grace period key (its data is never shown), client access licences.");
+    page.table(
+        "configuration",
+        &[
+            text("host"),
+            text("profile"),
+            text("sid"),
+            text("setting"),
+            text("data"),
+            text("server"),
+            text("meaning"),
+            text("key last write"),
+            text("recovered"),
+        ],
+        d.settings.iter().map(|r| {
+            // A client access licence: what it says, not its certificate's hex.
+            let mut r = r.clone();
+            if let (Some(cal), Some(obj)) = (r.get("cal").cloned(), r.as_object_mut()) {
+                let f = |k: &str| {
+                    cal.get(k)
+                        .and_then(Value::as_str)
+                        .unwrap_or("?")
+                        .to_string()
+                };
+                obj.insert(
+                    "data".into(),
+                    Value::from(format!(
+                        "licence from {} to {}, valid {} to {}",
+                        f("cal_issuer"),
+                        f("cal_subject"),
+                        f("valid_from"),
+                        f("valid_until")
+                    )),
+                );
+            }
+            record_cells(
+                &r,
+                &[
+                    "label",
+                    "profile",
+                    "sid",
+                    "setting",
+                    "data",
+                    "server",
+                    "meaning",
+                    "key_last_write",
+                    "recovered",
+                ],
+            )
+        }),
+        d.settings_total,
+        cx.max_rows,
+        &format!("rmsweep settings --format csv {}", cx.index_arg),
+    );
 
     page.section("unreadable", "Unreadable files");
     page.table(

@@ -1,0 +1,224 @@
+//! The registry through the command line: a host whose hives sit beside its
+//! stores. `stale` judges templates by the registry's last refresh and
+//! redirections (file times only where the registry says nothing),
+//! `foreign` with no `--trust` by the host's own trusted servers, and no
+//! key material reaches any output. Hives: `fixtures/hives` (hivex-made).
+
+use std::path::{Path, PathBuf};
+
+mod common;
+use common::{exit, jsonl, rmsweep};
+
+use serde_json::Value;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
+}
+
+fn copy(from: &Path, root: &Path, rel: &str) {
+    let to = root.join(rel);
+    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+    std::fs::copy(from, to).unwrap();
+}
+
+/// WS01: the four hives, and alice's template store holding rms.contoso.com
+/// templates (frank's in the sample volume) and adrms.fabrikam.local ones
+/// (bob's). The files are new: only the registry can call them stale.
+fn host() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("WS01");
+    let hives = fixtures().join("hives");
+    copy(
+        &hives.join("SOFTWARE"),
+        &root,
+        "Windows/System32/config/SOFTWARE",
+    );
+    copy(
+        &hives.join("SYSTEM"),
+        &root,
+        "Windows/System32/config/SYSTEM",
+    );
+    copy(&hives.join("NTUSER.DAT"), &root, "Users/alice/NTUSER.DAT");
+    copy(
+        &hives.join("UsrClass.dat"),
+        &root,
+        "Users/alice/AppData/Local/Microsoft/Windows/UsrClass.dat",
+    );
+    let store = "Users/alice/AppData/Local/Microsoft/MSIPC/Templates";
+    for from in ["Users/frank", "Users/bob.V6"] {
+        let dir = fixtures()
+            .join("sample-volume")
+            .join(from)
+            .join("AppData/Local/Microsoft/MSIPC/Templates");
+        for e in std::fs::read_dir(dir).unwrap() {
+            let e = e.unwrap().path();
+            let name = e.file_name().unwrap().to_str().unwrap().to_string();
+            copy(&e, &root, &format!("{store}/{name}"));
+        }
+    }
+    tmp
+}
+
+fn index(tmp: &Path) -> String {
+    let idx = tmp.join("idx");
+    let root = tmp.join("WS01");
+    exit(
+        &rmsweep(&[
+            "scan",
+            root.to_str().unwrap(),
+            "--index",
+            idx.to_str().unwrap(),
+            "--quiet",
+        ]),
+        0,
+    );
+    idx.to_str().unwrap().to_string()
+}
+
+/// (issuer host, reasons or reason, evidence) of each row, sorted; `expired`
+/// left out (some sample templates carry a past content-expiry date).
+fn judged(rows: &[Value], key: &str) -> Vec<(String, String, String)> {
+    let mut v: Vec<(String, String, String)> = rows
+        .iter()
+        .map(|r| {
+            let mut reasons = r[key].clone();
+            if let Some(list) = reasons.as_array_mut() {
+                list.retain(|x| x != "expired");
+            }
+            (
+                r["issuer_host"].as_str().unwrap_or_default().to_string(),
+                reasons.to_string(),
+                r["evidence"].to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+#[test]
+fn stale_follows_the_registry_not_the_file_times() {
+    let tmp = host();
+    let idx = index(tmp.path());
+    // Four hours after fabrikam's refresh; the files are days newer than that
+    // and --older-than is ten years: file times would flag nothing.
+    let out = rmsweep(&[
+        "stale",
+        "--index",
+        &idx,
+        "--as-of",
+        "2026-11-28T12:00:00Z",
+        "--older-than",
+        "3650d",
+        "--format",
+        "jsonl",
+    ]);
+    exit(&out, 0);
+    let rows = jsonl(&out);
+    let usrclass = r"UsrClass.dat Local Settings\\Software\\Microsoft\\MSIPC";
+    let contoso = format!(
+        r#"["registry: last refresh {usrclass}\\rms.contoso.com\\Template LastUpdatedTime = 2015-04-20T15:52; refresh interval 86400 s ({usrclass} TemplateUpdateFrequencyInSeconds = 86400)"]"#
+    );
+    let redirected = r#"["registry: licensing redirected: SOFTWARE Microsoft\\MSIPC\\ServiceLocation\\LicensingRedirection https://adrms.fabrikam.local/_wmcs/licensing = https://rms.contoso.com/_wmcs/licensing"]"#;
+    assert_eq!(
+        judged(&rows, "reasons"),
+        vec![
+            (
+                "adrms.fabrikam.local".into(),
+                r#"["redirected"]"#.into(),
+                redirected.into()
+            ),
+            (
+                "rms.contoso.com".into(),
+                r#"["not_refreshed"]"#.into(),
+                contoso
+            ),
+        ]
+    );
+    // Four contoso templates (frank's) and four fabrikam ones (bob's).
+    assert_eq!(rows.len(), 8);
+}
+
+#[test]
+fn foreign_without_trust_follows_the_hosts_own_configuration() {
+    let tmp = host();
+    let idx = index(tmp.path());
+    let out = rmsweep(&["foreign", "--index", &idx, "--format", "jsonl"]);
+    exit(&out, 0);
+    let rows = jsonl(&out);
+    assert_eq!(
+        judged(&rows, "reason"),
+        vec![(
+            "adrms.fabrikam.local".into(),
+            r#""untrusted_issuer""#.into(),
+            r#"["judged by WS01's registry trusts rms.contoso.com, rms.woodgrove.example"]"#.into()
+        )]
+    );
+    assert_eq!(rows.len(), 4);
+    // --trust adds to the host's list.
+    let out = rmsweep(&[
+        "foreign",
+        "--index",
+        &idx,
+        "--trust",
+        "fabrikam.local",
+        "--format",
+        "jsonl",
+    ]);
+    exit(&out, 0);
+    assert_eq!(jsonl(&out).len(), 0);
+}
+
+#[test]
+fn settings_are_listed_per_host_and_no_key_material_reaches_any_output() {
+    let tmp = host();
+    let idx = index(tmp.path());
+    let out = rmsweep(&["settings", "--index", &idx, "--format", "jsonl"]);
+    exit(&out, 0);
+    let rows = jsonl(&out);
+    assert_eq!(rows.len(), 32);
+    assert!(rows
+        .iter()
+        .all(|r| r["kind"] == "setting" && r["label"] == "WS01"));
+    let out = rmsweep(&[
+        "settings",
+        "setting:rds.licensing_mode",
+        "--index",
+        &idx,
+        "--format",
+        "csv",
+    ]);
+    exit(&out, 0);
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(
+        csv.contains(",per user,") && csv.contains(",per device,"),
+        "{csv}"
+    );
+    let root = tmp.path().join("WS01");
+    let mut outputs = Vec::new();
+    for args in [
+        vec!["scan", root.to_str().unwrap(), "--jsonl", "-", "--quiet"],
+        vec!["export", "--index", &idx, "--format", "jsonl"],
+        vec!["export", "--index", &idx, "--format", "csv"],
+        vec!["settings", "--index", &idx, "--format", "table"],
+    ] {
+        let out = rmsweep(&args);
+        exit(&out, 0);
+        outputs.push(out.stdout);
+    }
+    let report = tmp.path().join("r.html");
+    exit(
+        &rmsweep(&["report", "--index", &idx, "--out", report.to_str().unwrap()]),
+        0,
+    );
+    outputs.push(std::fs::read(&report).unwrap());
+    for out in outputs {
+        let text = String::from_utf8_lossy(&out);
+        for secret in ["SECRET-USER-KEY", "SECRET-GRACE-END"] {
+            let hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
+            assert!(!text.contains(secret) && !text.contains(&hex));
+        }
+    }
+}
