@@ -490,24 +490,33 @@ fn check_hosts(dir: &Path, plan: &Plan, config: &ScanConfig, replace: bool) -> R
         return Ok(());
     }
     let idx = RmsIndex::open(dir).map_err(|e| e.to_string())?;
+    let configs = rmsweep_index::hostconfig::load(&idx).map_err(|e| e.to_string())?;
+    let list = |s: &std::collections::BTreeSet<String>| {
+        s.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+    };
+    let refuse = |label: &str, what: &str, known: &str, found: &str| {
+        format!(
+            "{}: label {label:?} holds another host ({what} {known}) than this evidence ({what} {found}). \
+             Nothing was changed. Scan it under its own label (--label HOST), or pass --replace to replace \
+             every record of {label:?} with this scan's",
+            dir.display()
+        )
+    };
     for label in plan.labels() {
         let known = rmsweep_index::hosts::machine_ids(&idx, &label).map_err(|e| e.to_string())?;
-        if known.is_empty() {
-            continue;
+        if !known.is_empty() {
+            let found = rmsweep_scanner::identity::sample_machine_ids(plan, &label, &config.read);
+            if !found.is_empty() && found.is_disjoint(&known) {
+                return Err(refuse(&label, "machine IDs", &list(&known), &list(&found)));
+            }
         }
-        let found = rmsweep_scanner::identity::sample_machine_ids(plan, &label, &config.read);
-        if !found.is_empty() && found.is_disjoint(&known) {
-            let list = |s: &std::collections::BTreeSet<String>| {
-                s.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
-            };
-            return Err(format!(
-                "{}: label {label:?} holds another host (machine IDs {}) than this evidence (machine IDs {}). \
-                 Nothing was changed. Scan it under its own label (--label HOST), or pass --replace to replace \
-                 every record of {label:?} with this scan's",
-                dir.display(),
-                list(&known),
-                list(&found)
-            ));
+        // The computer name, where both the index and the evidence have a SYSTEM hive.
+        let known = configs.get(&label).map(|c| &c.computer_names);
+        if let Some(known) = known.filter(|k| !k.is_empty()) {
+            let found = rmsweep_scanner::identity::computer_names(plan, &label, &config.read);
+            if !found.is_empty() && found.is_disjoint(known) {
+                return Err(refuse(&label, "computer name", &list(known), &list(&found)));
+            }
         }
     }
     Ok(())

@@ -1,9 +1,11 @@
 //! The collector definitions in contrib/ parse as YAML in their project's
-//! shape, and cover exactly the store locations the scanner knows.
+//! shape, and cover exactly the store locations and hive files the scanner
+//! knows (each hive with its logs: `NAME*`).
 
 use std::path::Path;
 
 use rmsweep_scanner::locate::locations::collection_roots;
+use rmsweep_scanner::registry::locate::collection_files;
 use serde_yaml::Value;
 
 fn load(rel: &str) -> Value {
@@ -30,7 +32,8 @@ fn normalise(p: &str) -> String {
 
 fn assert_covers(name: &str, paths: &[String]) {
     let got: Vec<String> = paths.iter().map(|p| normalise(p)).collect();
-    let want = collection_roots();
+    let mut want = collection_roots();
+    want.extend(collection_files().into_iter().map(|f| format!("{f}*")));
     assert_eq!(
         got, want,
         "{name}: the collector's paths and the scanner's store locations differ"
@@ -43,17 +46,21 @@ fn kape_target() {
     for key in ["Description", "Author", "Version", "Id", "Targets"] {
         assert!(!t[key].is_null(), "tkape lacks {key}");
     }
-    let paths: Vec<String> = t["Targets"]
-        .as_sequence()
-        .unwrap()
+    let targets = t["Targets"].as_sequence().unwrap();
+    // Folders are copied whole; hives by a file mask that takes their logs.
+    let paths: Vec<String> = targets
         .iter()
-        .map(|x| x["Path"].as_str().unwrap().to_string())
+        .map(|x| {
+            let path = x["Path"].as_str().unwrap();
+            match x["FileMask"].as_str() {
+                Some(mask) => format!("{path}{mask}"),
+                None => path.to_string(),
+            }
+        })
         .collect();
-    assert!(t["Targets"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .all(|x| x["Recursive"] == Value::Bool(true) && x["Category"].as_str().is_some()));
+    assert!(targets.iter().all(|x| {
+        x["Recursive"] == Value::Bool(x["FileMask"].is_null()) && x["Category"].as_str().is_some()
+    }));
     assert_covers("KAPE target", &paths);
 }
 

@@ -222,3 +222,57 @@ fn settings_are_listed_per_host_and_no_key_material_reaches_any_output() {
         }
     }
 }
+
+#[test]
+fn another_computer_under_the_same_label_is_refused_by_its_computer_name() {
+    let tmp = host();
+    let idx = index(tmp.path());
+    // WS99: WS01's SYSTEM hive with the computer name's UTF-16 bytes changed.
+    let other = tmp.path().join("WS99");
+    let system = std::fs::read(fixtures().join("hives/SYSTEM")).unwrap();
+    let from: Vec<u8> = "WS01".encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let to: Vec<u8> = "WS99".encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let at: Vec<usize> = system
+        .windows(from.len())
+        .enumerate()
+        .filter(|(_, w)| *w == &from[..])
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(at.len(), 1);
+    let mut patched = system.clone();
+    patched[at[0]..at[0] + to.len()].copy_from_slice(&to);
+    std::fs::create_dir_all(other.join("Windows/System32/config")).unwrap();
+    std::fs::write(other.join("Windows/System32/config/SYSTEM"), patched).unwrap();
+    let scan = |extra: &[&str]| {
+        let mut args = vec![
+            "scan",
+            other.to_str().unwrap(),
+            "--index",
+            &idx,
+            "--label",
+            "WS01",
+            "--quiet",
+        ];
+        args.extend_from_slice(extra);
+        rmsweep(&args)
+    };
+    let err = exit(&scan(&[]), 1);
+    assert!(
+        err.contains(
+            "holds another host (computer name WS01) than this evidence (computer name WS99)"
+        ) && err.contains("Nothing was changed"),
+        "{err}"
+    );
+    // WS01's records are all still there.
+    let out = rmsweep(&[
+        "settings",
+        "setting:host.computer_name",
+        "--index",
+        &idx,
+        "--format",
+        "jsonl",
+    ]);
+    let names: Vec<Value> = jsonl(&out).into_iter().map(|r| r["data"].clone()).collect();
+    assert_eq!(names, vec![Value::from("WS01")]);
+    exit(&scan(&["--replace"]), 0);
+}

@@ -56,6 +56,9 @@ pub struct HostConfig {
     /// Hosts the configuration trusts (trusted servers, service locations,
     /// redirection targets).
     pub trusted: BTreeSet<String>,
+    /// The computer names its SYSTEM hives give (upper-cased): what
+    /// identifies the host besides its machine certificates.
+    pub computer_names: BTreeSet<String>,
 }
 
 impl HostConfig {
@@ -134,6 +137,10 @@ impl HostConfig {
                     self.redirected.insert(from, evidence());
                 }
                 self.trusted.extend(s("to_url").and_then(host_of));
+            }
+            "host.computer_name" => {
+                self.computer_names
+                    .extend(s("data").map(str::to_uppercase).filter(|n| !n.is_empty()));
             }
             "msipc.trusted_server"
             | "msipc.enterprise_certification"

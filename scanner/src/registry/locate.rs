@@ -37,32 +37,32 @@ const MACHINE_HIVES: &[(&str, HiveKind)] = &[
     ),
 ];
 
-/// A profile's hives, relative to the profile folder.
+/// `UsrClass.dat` of a Vista and later profile, and of an XP one.
+const USRCLASS: &str = "AppData/Local/Microsoft/Windows/UsrClass.dat";
+const XP_USRCLASS: &str = "Local Settings/Application Data/Microsoft/Windows/UsrClass.dat";
+
+/// A profile's hives, relative to the profile folder (both `UsrClass.dat`
+/// places: a profile share does not say which Windows wrote it).
 const PROFILE_HIVES: &[(&str, HiveKind)] = &[
     ("NTUSER.DAT", HiveKind::Ntuser),
-    (
-        "AppData/Local/Microsoft/Windows/UsrClass.dat",
-        HiveKind::Usrclass,
-    ),
-    (
-        "Local Settings/Application Data/Microsoft/Windows/UsrClass.dat",
-        HiveKind::Usrclass,
-    ),
+    (USRCLASS, HiveKind::Usrclass),
+    (XP_USRCLASS, HiveKind::Usrclass),
 ];
 
-/// The hive file patterns a collector must copy (`*` for a profile), each
-/// with its logs beside it (`<name>.LOG*`).
+/// The hive files a collector must copy (`/`-separated, `*` for a profile);
+/// each is to be taken with its logs (`<name>*`).
 pub fn collection_files() -> Vec<String> {
     let mut out: Vec<String> = MACHINE_HIVES.iter().map(|(p, _)| p.to_string()).collect();
-    let mut profiles: Vec<String> = PROFILE_PARENTS
+    let profiles = PROFILE_PARENTS
         .iter()
-        .map(|(p, _)| format!("{p}/*"))
-        .collect();
-    profiles.extend(SERVICE_PROFILES.iter().map(|(p, _)| p.to_string()));
-    for profile in profiles {
-        for (rel, _) in PROFILE_HIVES {
-            out.push(format!("{profile}/{rel}"));
-        }
+        .map(|&(p, xp)| (format!("{p}/*"), xp))
+        .chain(SERVICE_PROFILES.iter().map(|(p, _)| (p.to_string(), false)));
+    for (profile, xp) in profiles {
+        out.push(format!("{profile}/NTUSER.DAT"));
+        out.push(format!(
+            "{profile}/{}",
+            if xp { XP_USRCLASS } else { USRCLASS }
+        ));
     }
     out
 }
@@ -75,15 +75,15 @@ pub fn find(vol: &dyn Volume, kind: RootKind, name: &str) -> Vec<HiveFile> {
     match kind {
         RootKind::Volume => {
             for &(rel, kind) in MACHINE_HIVES {
-                out.extend(file(vol, &root, rel, kind, None, None));
+                out.extend(files(vol, &root, rel, kind, None, None));
             }
             for &(parent, _) in PROFILE_PARENTS {
-                if let Some(dir) = folder(vol, &root, parent) {
+                for dir in folders(vol, &root, parent) {
                     profiles_in(vol, &dir, &mut out);
                 }
             }
             for &(dir, sid) in SERVICE_PROFILES {
-                if let Some(dir) = folder(vol, &root, dir) {
+                for dir in folders(vol, &root, dir) {
                     let profile = dir_name(&dir);
                     profile_hives(vol, &dir, &profile, Some(sid), &mut out);
                 }
@@ -118,49 +118,108 @@ fn profile_hives(
     out: &mut Vec<HiveFile>,
 ) {
     for &(rel, kind) in PROFILE_HIVES {
-        out.extend(file(vol, dir, rel, kind, Some(profile), sid));
+        out.extend(files(vol, dir, rel, kind, Some(profile), sid));
     }
 }
 
-/// The folder at `rel` (`/`-separated Windows names) below `from`.
-fn folder(vol: &dyn Volume, from: &VPath, rel: &str) -> Option<VPath> {
-    let mut at = from.clone();
+/// Every folder at `rel` (`/`-separated Windows names) below `from`: names
+/// match ignoring case, and every case twin (a case-sensitive copy may
+/// hold `Windows` and `windows`) is followed.
+fn folders(vol: &dyn Volume, from: &VPath, rel: &str) -> Vec<VPath> {
+    let mut at = vec![from.clone()];
     for name in rel.split('/') {
-        at = child(&vol.list(&at).ok()?, name, EntryKind::Dir)?
-            .path
-            .clone();
+        at = at
+            .iter()
+            .flat_map(|dir| vol.list(dir).unwrap_or_default())
+            .filter(|e| e.kind == EntryKind::Dir && e.is(name))
+            .map(|e| e.path)
+            .collect();
     }
-    Some(at)
+    at
 }
 
-fn child<'a>(entries: &'a [Entry], name: &str, kind: EntryKind) -> Option<&'a Entry> {
-    entries.iter().find(|e| e.kind == kind && e.is(name))
-}
-
-fn file(
+/// The hive files at `rel` below `from` (case twins included), each with its logs.
+fn files(
     vol: &dyn Volume,
     from: &VPath,
     rel: &str,
     kind: HiveKind,
     profile: Option<&str>,
     sid: Option<&str>,
-) -> Option<HiveFile> {
-    let (dir, name) = match rel.rsplit_once('/') {
-        Some((dir, name)) => (folder(vol, from, dir)?, name),
-        None => (from.clone(), rel),
+) -> Vec<HiveFile> {
+    let (dirs, name) = match rel.rsplit_once('/') {
+        Some((dir, name)) => (folders(vol, from, dir), name),
+        None => (vec![from.clone()], rel),
     };
-    let entries = vol.list(&dir).ok()?;
-    let hive = child(&entries, name, EntryKind::File)?;
-    let logs = ["LOG1", "LOG2", "LOG"]
-        .iter()
-        .filter_map(|ext| child(&entries, &format!("{name}.{ext}"), EntryKind::File))
-        .map(|e| e.path.clone())
-        .collect();
-    Some(HiveFile {
-        path: hive.path.clone(),
-        kind,
-        profile: profile.map(str::to_string),
-        sid: sid.map(str::to_string),
-        logs,
-    })
+    let mut out = Vec::new();
+    for dir in dirs {
+        let entries = vol.list(&dir).unwrap_or_default();
+        let is_file = |e: &&Entry, n: &str| e.kind == EntryKind::File && e.is(n);
+        for hive in entries.iter().filter(|e| is_file(e, name)) {
+            let logs = ["LOG1", "LOG2", "LOG"]
+                .iter()
+                .filter_map(|ext| {
+                    let log = format!("{}.{ext}", hive.name);
+                    entries.iter().find(|e| is_file(e, &log))
+                })
+                .map(|e| e.path.clone())
+                .collect();
+            out.push(HiveFile {
+                path: hive.path.clone(),
+                kind,
+                profile: profile.map(str::to_string),
+                sid: sid.map(str::to_string),
+                logs,
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::volume::memory::MemoryVolume;
+
+    #[test]
+    fn hives_and_their_logs_are_found_where_windows_keeps_them() {
+        let mut v = MemoryVolume::new();
+        for f in [
+            "windows/system32/CONFIG/software",
+            "windows/system32/CONFIG/software.LOG1",
+            "windows/system32/CONFIG/software.LOG2",
+            "windows/system32/CONFIG/SYSTEM",
+            "Users/alice/NTUSER.DAT",
+            "Users/alice/ntuser.dat.log1",
+            "Users/alice/AppData/Local/Microsoft/Windows/UsrClass.dat",
+            "Documents and Settings/bob/NTUSER.DAT",
+            "Documents and Settings/bob/Local Settings/Application Data/Microsoft/Windows/UsrClass.dat",
+            "Windows/ServiceProfiles/NetworkService/NTUSER.DAT",
+            "Windows.old/Windows/System32/config/SOFTWARE",
+        ] {
+            v = v.file(f, b"regf");
+        }
+        type Found = (String, HiveKind, Option<String>, Option<String>, usize);
+        let found: Vec<Found> = find(&v, RootKind::Volume, "C")
+            .into_iter()
+            .map(|h| {
+                let p = String::from_utf8_lossy(h.path.as_bytes()).into_owned();
+                (p, h.kind, h.profile, h.sid, h.logs.len())
+            })
+            .collect();
+        let s = |x: &str| Some(x.to_string());
+        assert_eq!(
+            found,
+            vec![
+                ("Documents and Settings/bob/Local Settings/Application Data/Microsoft/Windows/UsrClass.dat".into(), HiveKind::Usrclass, s("bob"), None, 0),
+                ("Documents and Settings/bob/NTUSER.DAT".into(), HiveKind::Ntuser, s("bob"), None, 0),
+                ("Users/alice/AppData/Local/Microsoft/Windows/UsrClass.dat".into(), HiveKind::Usrclass, s("alice"), None, 0),
+                ("Users/alice/NTUSER.DAT".into(), HiveKind::Ntuser, s("alice"), None, 1),
+                ("Windows.old/Windows/System32/config/SOFTWARE".into(), HiveKind::Software, None, None, 0),
+                ("Windows/ServiceProfiles/NetworkService/NTUSER.DAT".into(), HiveKind::Ntuser, s("NetworkService"), s("S-1-5-20"), 0),
+                ("windows/system32/CONFIG/SYSTEM".into(), HiveKind::System, None, None, 0),
+                ("windows/system32/CONFIG/software".into(), HiveKind::Software, None, None, 2),
+            ]
+        );
+    }
 }
