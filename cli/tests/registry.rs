@@ -138,6 +138,10 @@ fn stale_follows_the_registry_not_the_file_times() {
     );
     // Four contoso templates (frank's) and four fabrikam ones (bob's).
     assert_eq!(rows.len(), 8);
+    // alice's store records carry her SID, from her UsrClass.dat's root key.
+    assert!(rows
+        .iter()
+        .all(|r| r["sid"] == "S-1-5-21-1111111111-2222222222-3333333333-1001"));
 }
 
 #[test]

@@ -5,14 +5,14 @@
 //! that is missing, a file, or not recognised stops the run with advice, and
 //! no index or history entry is made.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::locate::collection::{self, Collector};
 use crate::locate::{self, RootKind};
-use crate::registry::{self, locate::HiveFile};
-use crate::store::{Store, StoreArea};
+use crate::registry::{self, locate::HiveFile, HiveKind};
+use crate::store::{Store, StoreArea, StoreMode};
 use crate::volume::host::{HostVolume, Names};
 use crate::volume::{EntryKind, ReadOptions, VPath, Volume};
 use crate::CancelToken;
@@ -204,6 +204,7 @@ pub fn plan(config: &ScanConfig) -> Result<Plan, RootError> {
             let r = plan.roots.len();
             plan.profiles += discovery.profiles;
             plan.listing_errors.extend(discovery.errors);
+            let first_store = plan.stores.len();
             for store in discovery.stores {
                 let stored = planned.volume.stored_path(&store.dir);
                 plan.stores.push(PlannedStore {
@@ -217,7 +218,10 @@ pub fn plan(config: &ScanConfig) -> Result<Plan, RootError> {
                 .file_name()
                 .map(|n| n.to_string_lossy())
                 .unwrap_or_default();
-            for hive in registry::locate::find(planned.volume.as_ref(), planned.kind, &name) {
+            let mut hives = registry::locate::find(planned.volume.as_ref(), planned.kind, &name);
+            let stores = &mut plan.stores[first_store..];
+            give_owner_sids(planned.volume.as_ref(), &mut hives, stores);
+            for hive in hives {
                 let stored = planned.volume.stored_path(&hive.path);
                 plan.hives.push(PlannedHive {
                     root: r,
@@ -250,6 +254,25 @@ pub fn plan(config: &ScanConfig) -> Result<Plan, RootError> {
     plan.listing_errors.sort();
     plan.listing_errors.dedup();
     Ok(plan)
+}
+
+/// Each profile's owner SID, where its `UsrClass.dat` names it
+/// (`<SID>_Classes`); its client-mode stores and its `NTUSER.DAT` get it.
+fn give_owner_sids(vol: &dyn Volume, hives: &mut [HiveFile], stores: &mut [PlannedStore]) {
+    let owners: HashMap<String, String> = hives
+        .iter()
+        .filter(|h| h.kind == HiveKind::Usrclass)
+        .filter_map(|h| Some((h.profile.clone()?, registry::usrclass_owner(vol, &h.path)?)))
+        .collect();
+    let owner = |profile: &Option<String>| profile.as_ref().and_then(|p| owners.get(p)).cloned();
+    for h in hives.iter_mut().filter(|h| h.sid.is_none()) {
+        h.sid = owner(&h.profile);
+    }
+    for s in stores.iter_mut().map(|s| &mut s.store) {
+        if s.mode == StoreMode::Client && s.sid.is_none() {
+            s.sid = owner(&s.profile);
+        }
+    }
 }
 
 /// One given root: its volumes (several for a collection), each read.

@@ -413,14 +413,25 @@ fn decoded_details_provenance_and_recovered_values_are_exact() {
         redirect["to_url"],
         "https://rms.contoso.com/_wmcs/licensing"
     );
-    let server = setting(
+    // NTUSER.DAT's records: the owner's SID from the same profile's UsrClass.dat.
+    let msdrm = setting(
         &records,
-        "msipc.template_update_frequency",
-        "TemplateUpdateFrequency",
+        "msdrm.template_update_frequency",
+        "UpdateFrequency",
     );
     assert_eq!(
-        server["sid"],
+        msdrm["sid"],
         "S-1-5-21-1111111111-2222222222-3333333333-1001"
+    );
+    // Server mode: the SID is the key's.
+    let server = records
+        .iter()
+        .map(|r| serde_json::to_value(r).unwrap())
+        .find(|r| r["key"] == r"Microsoft\MSIPC\Server\S-1-5-20")
+        .unwrap();
+    assert_eq!(
+        (&server["sid"], &server["sid_name"]),
+        (&json!("S-1-5-20"), &json!("NetworkService"))
     );
     let mode = setting(&records, "rds.licensing_mode", "LicensingMode");
     assert_eq!(mode["meaning"], "per user");

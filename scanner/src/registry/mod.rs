@@ -24,6 +24,8 @@ pub mod settings;
 
 use serde::{Deserialize, Serialize};
 
+use crate::volume::{VPath, Volume};
+
 pub use settings::Setting;
 
 /// Which hive a file is.
@@ -49,6 +51,28 @@ impl HiveKind {
             HiveKind::Usrclass => "usrclass",
         }
     }
+}
+
+/// The owner's SID of a `UsrClass.dat`, from its root key's name
+/// (`<SID>_Classes`), read from the hive's first bytes only: the base block's
+/// root cell offset, then the root key cell (two small reads, not the hive).
+pub fn usrclass_owner(vol: &dyn Volume, path: &VPath) -> Option<String> {
+    let mut base = [0u8; 40];
+    if vol.read_at(path, 0, &mut base).ok()? < base.len() || &base[..4] != b"regf" {
+        return None;
+    }
+    let root = u32::from_le_bytes([base[36], base[37], base[38], base[39]]) as u64;
+    // The nk cell: size (4), "nk" (2), … the name's length at 76, the name at 80.
+    let mut cell = [0u8; 80 + 256];
+    let n = vol.read_at(path, 4096 + root, &mut cell).ok()?;
+    if n < 80 || &cell[4..6] != b"nk" {
+        return None;
+    }
+    let len = u16::from_le_bytes([cell[76], cell[77]]) as usize;
+    let name = std::str::from_utf8(cell.get(80..80 + len.min(n - 80))?).ok()?;
+    name.strip_suffix("_Classes")
+        .filter(|sid| crate::store::is_sid(sid))
+        .map(str::to_string)
 }
 
 /// What reading one hive gave.
