@@ -280,3 +280,22 @@ fn another_computer_under_the_same_label_is_refused_by_its_computer_name() {
     assert_eq!(names, vec![Value::from("WS01")]);
     exit(&scan(&["--replace"]), 0);
 }
+
+#[test]
+fn a_volume_named_only_by_its_mount_point_is_labelled_by_its_computer_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    // As in layouts.rs, where such a root without a SYSTEM hive asks for --label.
+    let bare = tmp.path().join("media/mnt/c");
+    copy(
+        &fixtures().join("hives/SYSTEM"),
+        &bare,
+        "Windows/System32/config/SYSTEM",
+    );
+    let out = rmsweep(&["scan", bare.to_str().unwrap(), "--jsonl", "-", "--quiet"]);
+    exit(&out, 0);
+    let labels: Vec<Value> = jsonl(&out)
+        .into_iter()
+        .map(|r| r["label"].clone())
+        .collect();
+    assert_eq!(labels, vec![Value::from("WS01"); 5]);
+}

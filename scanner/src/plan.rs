@@ -318,8 +318,16 @@ fn read_root(root: &Root, deep: bool) -> Result<Vec<(PlannedRoot, locate::Discov
             }
         }
         None => {
-            let label = label(collection::default_label(&path))?;
             let volume = Box::new(HostVolume::new(&path, Names::AsStored).map_err(unreadable)?);
+            // A root named only by a drive or mount point (`/mnt/c`): the
+            // computer name its SYSTEM hive gives, where it has one.
+            let host = collection::default_label(&path).or_else(|| {
+                root.label
+                    .is_none()
+                    .then(|| registry::computer_name(volume.as_ref()))
+                    .flatten()
+            });
+            let label = label(host)?;
             let above: Vec<String> = path
                 .components()
                 .filter_map(|c| match c {

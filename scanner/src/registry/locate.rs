@@ -67,6 +67,14 @@ pub fn collection_files() -> Vec<String> {
     out
 }
 
+/// The volume's own `Windows\System32\config\SYSTEM` (not `Windows.old`'s).
+pub fn system_hive(vol: &dyn Volume) -> Option<HiveFile> {
+    let (rel, kind) = MACHINE_HIVES[1];
+    files(vol, &VPath::root(), rel, kind, None, None)
+        .into_iter()
+        .next()
+}
+
 /// The hives of a root read as `kind` (a volume, a folder of profiles, a
 /// profile); other readings hold none. `name` is the root folder's name.
 pub fn find(vol: &dyn Volume, kind: RootKind, name: &str) -> Vec<HiveFile> {

@@ -75,6 +75,25 @@ pub fn usrclass_owner(vol: &dyn Volume, path: &VPath) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The computer name a volume's `Windows\System32\config\SYSTEM` gives
+/// (the current control set's), for a root that names no host.
+pub fn computer_name(vol: &dyn Volume) -> Option<String> {
+    let system = locate::system_hive(vol)?;
+    let opts = crate::volume::ReadOptions {
+        max_file_size: crate::volume::LARGEST_MAX_FILE_SIZE,
+        mmap_threshold: None,
+    };
+    let mut buf = Vec::new();
+    let (_, bytes) = vol.read(&system.path, &opts, &mut buf).ok()?;
+    let read = read_hive(HiveKind::System, &bytes, &[]);
+    read.settings
+        .into_iter()
+        .find(|s| s.setting == "host.computer_name")
+        .and_then(|s| s.data)
+        .map(|d| d.text().trim().to_string())
+        .filter(|n| !n.is_empty() && !n.contains(['/', '\\', '\0']))
+}
+
 /// What reading one hive gave.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct HiveRead {
