@@ -259,6 +259,11 @@ impl Reader<'_, '_> {
     /// Deleted keys whose parent is a walked key (or another such deleted
     /// key): their values, marked recovered, named as live ones would be.
     fn place_recovered(&mut self) {
+        let walked: std::collections::HashSet<usize> = self.visited.keys().copied().collect();
+        if !self.hive.has_deleted_keys_below(&walked) {
+            return;
+        }
+        self.hive.recover();
         let mut pending = self.hive.recovered();
         loop {
             let before = pending.len();
