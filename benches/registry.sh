@@ -47,7 +47,7 @@ fi
 HIVES="$WORK/hive-list-$PROFILES"
 find "$HVOL" -type f \( -name NTUSER.DAT -o -name UsrClass.dat -o -name SOFTWARE -o -name SYSTEM \) > "$HIVES"
 hives=$(wc -l < "$HIVES")
-hive_bytes=$(xargs -d '\n' stat -c %s < "$HIVES" | awk '{s+=$1} END {print s}')
+hive_bytes=$(xargs -d '\n' stat -c %s < "$HIVES" | awk '{s+=$1} END {printf "%d", s}')
 find "$HVOL" -type f -print0 | xargs -0 cat > /dev/null
 
 declare -A MED RSS
