@@ -50,26 +50,13 @@ hives=$(wc -l < "$HIVES")
 hive_bytes=$(xargs -d '\n' stat -c %s < "$HIVES" | awk '{s+=$1} END {printf "%d", s}')
 find "$HVOL" -type f -print0 | xargs -0 cat > /dev/null
 
-declare -A MED RSS
-measure() {
-  local name=$1 setup=$2 cmd=$3 times=() rss=()
-  for _ in $(seq "$RUNS"); do
-    eval "$setup"
-    /usr/bin/time -f '%e %M' -o "$WORK/time.txt" bash -c "$cmd" > /dev/null 2>&1
-    read -r t m < "$WORK/time.txt"
-    times+=("$t"); rss+=("$m")
-  done
-  MED[$name]=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  RSS[$name]=$(printf '%s\n' "${rss[@]}" | sort -g | awk '{a[NR]=$1} END {printf "%.0f", a[NR]/1024}')
-  printf '%-28s median %8.3f s   peak RSS %5s MiB\n' "$name" "${MED[$name]}" "${RSS[$name]}" >&2
-}
+source benches/measure.sh
 # Interleaved per run would be fairer on a noisy machine; medians of RUNS instead.
 measure cat_hives ":" "xargs -d '\n' cat < '$HIVES' > /dev/null"
 measure scan_without "rm -rf '$IDX'" "$BIN scan '$VOL' --index '$IDX' --quiet"
 measure scan_with "rm -rf '$IDX'" "$BIN scan '$HVOL' --index '$IDX' --quiet"
 rm -rf "$IDX"
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 part=$(awk -v a="${MED[scan_with]}" -v b="${MED[scan_without]}" 'BEGIN { printf "%.3f", a - b }')
 {
   echo "Registry benchmark: $PROFILES profiles, $hives hives ($((hive_bytes / 1048576)) MiB; NTUSER.DAT and UsrClass.dat $(($(stat -c %s "$BIG/UsrClass.dat") / 1024)) KiB each$([ "${LINK:-0}" = 1 ] && echo ', linked to one copy')), beside the scale volume's stores."

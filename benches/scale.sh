@@ -39,20 +39,7 @@ bytes=$(find "$VOL" -path '*MSIPC*' -type f -printf '%s\n' | awk '{s+=$1} END {p
 # Warm the page cache: every step below reads from memory.
 find "$VOL" -type f -print0 | xargs -0 cat > /dev/null
 
-declare -A MED RSS
-# measure NAME SETUP COMMAND: runs COMMAND $RUNS times (SETUP before each), keeps the medians.
-measure() {
-  local name=$1 setup=$2 cmd=$3 times=() rss=()
-  for _ in $(seq "$RUNS"); do
-    eval "$setup"
-    /usr/bin/time -f '%e %M' -o "$WORK/time.txt" bash -c "$cmd" > /dev/null 2>&1
-    read -r t m < "$WORK/time.txt"
-    times+=("$t"); rss+=("$m")
-  done
-  MED[$name]=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  RSS[$name]=$(printf '%s\n' "${rss[@]}" | sort -g | awk '{a[NR]=$1} END {printf "%.0f", a[NR]/1024}')
-  printf '%-28s median %8.3f s   peak RSS %5s MiB\n' "$name" "${MED[$name]}" "${RSS[$name]}" >&2
-}
+source benches/measure.sh
 
 measure walk_floor ":" "find '$VOL' -type f | wc -l"
 measure read_floor ":" "find '$VOL' -path '*MSIPC*' -type f -print0 | xargs -0 cat > /dev/null"
@@ -66,7 +53,6 @@ measure rescan_unchanged ":" "$BIN scan '$VOL' --index '$IDX' --quiet"
 measure search ":" "$BIN search 'issuer_host:rms.contoso.com AND kind:template' --index '$IDX' --format jsonl"
 measure templates ":" "$BIN templates --index '$IDX' --format jsonl"
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 {
   echo "Scale benchmark: $PROFILES profiles, $files files ($store_files store files, $((bytes / 1048576)) MiB of store files)."
   echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); warm page cache; medians of $RUNS runs; $(date -u +%Y-%m-%d)."

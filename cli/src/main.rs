@@ -28,18 +28,15 @@ fn main() -> ExitCode {
     {
         let caught = std::sync::Arc::clone(&caught);
         std::panic::set_hook(Box::new(move |info| {
-            let what = info
-                .payload()
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| info.payload().downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic".into());
+            let what = rmsweep_scanner::panic_message(info.payload());
             let at = info
                 .location()
                 .map(|l| format!(" at {}:{}", l.file(), l.line()))
                 .unwrap_or_default();
+            // The last panic: one the hive reader caught and survived must
+            // not stand for the one that ends the run.
             if let Ok(mut c) = caught.lock() {
-                c.get_or_insert(format!("{what}{at}"));
+                *c = Some(format!("{what}{at}"));
             }
         }));
     }

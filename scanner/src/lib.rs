@@ -29,3 +29,13 @@ pub mod volume;
 pub use pipeline::{run, run_incremental, CancelToken, RunError, ScanSummary};
 pub use plan::{plan, Plan, Root, RootError, ScanConfig};
 pub use record::{Found, Record};
+
+/// The message a panic carried (`"a panic"` when it carried none), for
+/// errors that report a caught panic.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".into())
+}

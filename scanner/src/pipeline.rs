@@ -227,11 +227,7 @@ pub fn run_incremental<T: Send, E>(
             }
         }
         let (logs, errors) = dispatcher.join().map_err(|panic| {
-            let why = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic".into());
+            let why = crate::panic_message(panic.as_ref());
             RunError::Dispatcher(why, dispatched.load(Ordering::Relaxed))
         })?;
         summary.logs_skipped = logs;

@@ -10,7 +10,7 @@ use crate::record::{
 };
 use crate::registry;
 use crate::store::{well_known_sid, RmsClient};
-use crate::volume::{ReadOptions, LARGEST_MAX_FILE_SIZE};
+use crate::volume::{ReadOptions, VPath, Volume, LARGEST_MAX_FILE_SIZE};
 
 /// What one planned file gives (an error record when it cannot be read).
 pub fn process(
@@ -116,36 +116,21 @@ fn hive(i: usize, plan: &Plan, opts: &ReadOptions, buf: &mut Vec<u8>) -> HiveRec
     let mut summary = HiveSummary::new();
     let read = match volume.read(&file.path, &opts, buf) {
         Ok((stat, bytes)) => {
-            base.size = Some(stat.size);
-            base.modified = stat.modified;
-            base.accessed = stat.accessed;
-            base.changed = stat.changed;
-            base.created = stat.created;
+            base.set_stat(&stat);
             base.sha256 = Some(hex(&Sha256::digest(&bytes[..])));
-            let mut logs = Vec::new();
-            for log in &file.logs {
-                let mut lbuf = Vec::new();
-                let name = String::from_utf8_lossy(log.file_name()).into_owned();
-                match volume.read(log, &opts, &mut lbuf) {
-                    Ok((_, b)) => {
-                        logs.push(b.to_vec());
-                        summary.logs.push(name);
-                    }
-                    Err(e) => summary.notes.push(format!("{name}: not read: {e}")),
-                }
-            }
+            let logs = read_logs(volume.as_ref(), &file.logs, &opts, &mut summary);
             Some(registry::read_hive(file.kind, &bytes, &logs))
         }
         Err(e) => {
             if let Ok(st) = volume.stat(&file.path) {
-                base.size = Some(st.size);
-                base.modified = st.modified;
+                base.set_stat(&st);
             }
             summary.error = Some(e.to_string());
             None
         }
     };
-    let mut records = Vec::new();
+    // The hive's own record first; its summary is filled in below.
+    let mut records = vec![base.clone()];
     if let Some(read) = read {
         if base.sid.is_none() {
             base.sid = read.owner_sid.clone();
@@ -166,8 +151,8 @@ fn hive(i: usize, plan: &Plan, opts: &ReadOptions, buf: &mut Vec<u8>) -> HiveRec
             records.push(r);
         }
     }
-    base.entry = HiveEntry::Hive(summary);
-    records.insert(0, base);
+    records[0].sid.clone_from(&base.sid);
+    records[0].entry = HiveEntry::Hive(summary);
     for r in &mut records {
         r.sid_name = r
             .sid
@@ -176,6 +161,29 @@ fn hive(i: usize, plan: &Plan, opts: &ReadOptions, buf: &mut Vec<u8>) -> HiveRec
             .map(str::to_string);
     }
     HiveRecords { records }
+}
+
+/// A hive's transaction logs, read in replay order; a log that cannot be
+/// read is named in the hive record's notes and left out.
+fn read_logs(
+    volume: &dyn Volume,
+    logs: &[VPath],
+    opts: &ReadOptions,
+    summary: &mut HiveSummary,
+) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for log in logs {
+        let mut buf = Vec::new();
+        let name = String::from_utf8_lossy(log.file_name()).into_owned();
+        match volume.read(log, opts, &mut buf) {
+            Ok((_, bytes)) => {
+                out.push(bytes.to_vec());
+                summary.logs.push(name);
+            }
+            Err(e) => summary.notes.push(format!("{name}: not read: {e}")),
+        }
+    }
+    out
 }
 
 /// Lower-case hex.

@@ -208,6 +208,17 @@ pub struct HiveSummary {
     pub settings: usize,
 }
 
+impl SettingRecord {
+    /// Fills size and times from the stat of the hive file.
+    pub fn set_stat(&mut self, st: &Stat) {
+        self.size = Some(st.size);
+        self.modified = st.modified;
+        self.accessed = st.accessed;
+        self.changed = st.changed;
+        self.created = st.created;
+    }
+}
+
 impl HiveSummary {
     /// A hive record with nothing read yet.
     pub fn new() -> HiveSummary {

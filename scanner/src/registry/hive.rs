@@ -86,11 +86,7 @@ pub struct Value {
 
 fn caught<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     catch_unwind(AssertUnwindSafe(f)).map_err(|panic| {
-        let what = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a panic".into());
+        let what = crate::panic_message(panic.as_ref());
         format!("the hive library failed on this hive ({what})")
     })
 }
@@ -116,14 +112,10 @@ impl<'a> Hive<'a> {
             return Err("not a registry hive (no `regf` signature)".into());
         }
         let mut notes = Vec::new();
+        let given = !logs.is_empty();
         let (mut parser, logs) = match build(primary, logs, false) {
             Ok(p) => (p, logs),
-            Err(_) if logs.is_empty() => {
-                return Err(format!(
-                    "the hive cannot be read: {}",
-                    build(primary, &[], false).err().unwrap_or_default()
-                ))
-            }
+            Err(e) if !given => return Err(format!("the hive cannot be read: {e}")),
             Err(e) => {
                 let p = build(primary, &[], false)
                     .map_err(|e| format!("the hive cannot be read: {e}"))?;
@@ -133,15 +125,18 @@ impl<'a> Hive<'a> {
                 (p, &[][..])
             }
         };
-        for log in parser.get_parse_logs().get().into_iter().flatten() {
-            let text = format!("{log:?}");
-            if text.contains("requires recovery") {
-                notes.push(if logs.is_empty() {
-                    "dirty hive (its base block says it needs its transaction logs), and no logs were found beside it".into()
-                } else {
-                    "dirty hive: transaction logs replayed in memory".into()
-                });
-            }
+        let dirty = parser
+            .get_parse_logs()
+            .get()
+            .into_iter()
+            .flatten()
+            .any(|log| format!("{log:?}").contains("requires recovery"));
+        if dirty {
+            notes.push(match (given, logs.is_empty()) {
+                (false, _) => "dirty hive (its base block says it needs its transaction logs), and no logs were found beside it",
+                (true, true) => "dirty hive, read without its logs (see the replay note)",
+                (true, false) => "dirty hive: transaction logs replayed in memory",
+            }.to_string());
         }
         let declared = primary
             .get(40..44)

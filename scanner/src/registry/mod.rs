@@ -13,11 +13,13 @@
 //! kept by name, type, size and SHA-256 only.
 //!
 //! - [`hive`]: the hive library behind a small, panic-free surface.
-//! - [`settings`]: which keys are read in which hive and what each value is called.
+//! - [`settings`]: which keys are read in which hive, as [`Setting`]s.
+//! - `classify`: what each value under a walked key is called.
 //! - [`cal`]: the Remote Desktop client access licence (an X.509 certificate).
 //! - [`locate`]: where hives lie on a Windows volume.
 
 pub mod cal;
+mod classify;
 pub mod hive;
 pub mod locate;
 pub mod settings;
