@@ -15,6 +15,7 @@
 //! - [`summary`]: the overview an HTML report draws (counts, dates).
 
 pub mod document;
+pub mod findings;
 pub mod history;
 pub mod hostconfig;
 pub mod hosts;
