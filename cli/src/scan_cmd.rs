@@ -222,21 +222,29 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
     let want_line = outputs.jsonl.is_some();
     let prepare = |found: Found| {
         let line = want_line.then(|| json_lines(&found));
-        let (label, path) = match &found {
-            Found::File(r) => (&r.label, &r.path),
-            Found::Hive(h) => (&h.hive().label, &h.hive().path),
+        // Each key's (label, path), in the order `prepare` gives its documents.
+        let keys: Vec<(&str, &str)> = match &found {
+            Found::File(r) => vec![(&r.label, &r.path)],
+            Found::Hive(h) => std::iter::once((&h.hive().label, &h.hive().path))
+                .chain(h.files.iter().map(|r| (&r.label, &r.path)))
+                .map(|(l, p)| (l.as_str(), p.as_str()))
+                .collect(),
         };
-        // Tracked: a file the index does not hold needs no delete.
-        let held = tracked && indexed(label, path).is_some();
-        let doc = fields.as_ref().map(|f| {
-            let doc = rmsweep_index::prepare(f, &found);
-            if tracked && !held {
-                doc.new_file()
-            } else {
-                doc
-            }
+        let docs = fields.as_ref().map(|f| {
+            rmsweep_index::prepare(f, &found)
+                .into_iter()
+                .zip(&keys)
+                .map(|(doc, (label, path))| {
+                    // Tracked: a file the index does not hold needs no delete.
+                    if tracked && indexed(label, path).is_none() {
+                        doc.new_file()
+                    } else {
+                        doc
+                    }
+                })
+                .collect::<Vec<_>>()
         });
-        (line, doc)
+        (line, docs)
     };
     // A progress bar on a terminal only (never in pipes or logs), without colour.
     let bar = (!a.quiet && io::stderr().is_terminal()).then(|| {
@@ -263,7 +271,7 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
     });
     let mut handed = 0usize;
     let summary =
-        rmsweep_scanner::run_incremental(&plan, &config, check, &prepare, |(line, doc)| {
+        rmsweep_scanner::run_incremental(&plan, &config, check, &prepare, |(line, docs)| {
             if let Some(bar) = &bar {
                 bar.inc(1);
             }
@@ -275,10 +283,12 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
                     _ => Stop::Failed(format!("{}: cannot write records: {e}", path.display())),
                 })?;
             }
-            if let (Some((_, session)), Some(doc)) = (&mut outputs.index, doc) {
-                session
-                    .upsert_prepared(doc)
-                    .map_err(|e| Stop::Failed(e.to_string()))?;
+            if let (Some((_, session)), Some(docs)) = (&mut outputs.index, docs) {
+                for doc in docs {
+                    session
+                        .upsert_prepared(doc)
+                        .map_err(|e| Stop::Failed(e.to_string()))?;
+                }
             }
             Ok::<(), Stop>(())
         });
@@ -380,7 +390,10 @@ fn json_lines(found: &Found) -> Vec<u8> {
     let mut v = Vec::new();
     match found {
         Found::File(r) => line(&mut v, r),
-        Found::Hive(h) => h.records.iter().for_each(|r| line(&mut v, r)),
+        Found::Hive(h) => {
+            h.records.iter().for_each(|r| line(&mut v, r));
+            h.files.iter().for_each(|r| line(&mut v, r));
+        }
     }
     v
 }

@@ -299,3 +299,75 @@ fn a_volume_named_only_by_its_mount_point_is_labelled_by_its_computer_name() {
         .collect();
     assert_eq!(labels, vec![Value::from("WS01"); 5]);
 }
+
+#[test]
+fn a_template_folder_named_by_admin_template_path_is_read_with_its_hive() {
+    let tmp = host();
+    let root = tmp.path().join("WS01");
+    let template = fixtures().join(
+        "sample-volume/ProgramData/Microsoft/MSIPC/Server/S-1-5-20/11ebe8a3-93ab-46f6-a357-85a64d74f959.xml",
+    );
+    // alice's NTUSER.DAT names C:\RMS\Templates (fixtures/hives/src/ntuser.reg).
+    copy(&template, &root, "RMS/Templates/corp.xml");
+    let out = rmsweep(&["scan", root.to_str().unwrap(), "--jsonl", "-", "--quiet"]);
+    exit(&out, 0);
+    let rows = jsonl(&out);
+    let corp: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["volume_path"] == r"\RMS\Templates\corp.xml")
+        .collect();
+    assert_eq!(corp.len(), 1);
+    let r = corp[0];
+    assert_eq!(
+        (
+            &r["kind"],
+            &r["store_mode"],
+            &r["store_area"],
+            &r["rms_client"],
+            &r["profile"],
+            &r["sid"]
+        ),
+        (
+            &Value::from("template"),
+            &Value::from("client"),
+            &Value::from("templates"),
+            &Value::from("msdrm"),
+            &Value::from("alice"),
+            &Value::from("S-1-5-21-1111111111-2222222222-3333333333-1001")
+        )
+    );
+    let ntuser = rows
+        .iter()
+        .find(|r| r["setting"] == "hive" && r["hive"] == "ntuser")
+        .unwrap();
+    assert_eq!(
+        ntuser["template_folders"],
+        serde_json::json!([r"\RMS\Templates"])
+    );
+    // A re-scan reads the hive again (it names a folder), so the folder's
+    // record stays; once the file is gone, its record goes.
+    let idx = index(tmp.path());
+    let count = || {
+        let out = rmsweep(&[
+            "search",
+            "rms_client:msdrm",
+            "--index",
+            &idx,
+            "--format",
+            "jsonl",
+        ]);
+        jsonl(&out).len()
+    };
+    assert_eq!(count(), 1);
+    exit(
+        &rmsweep(&["scan", root.to_str().unwrap(), "--index", &idx, "--quiet"]),
+        0,
+    );
+    assert_eq!(count(), 1);
+    std::fs::remove_file(root.join("RMS/Templates/corp.xml")).unwrap();
+    exit(
+        &rmsweep(&["scan", root.to_str().unwrap(), "--index", &idx, "--quiet"]),
+        0,
+    );
+    assert_eq!(count(), 0);
+}

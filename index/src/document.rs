@@ -101,8 +101,9 @@ pub fn to_document(f: &Fields, r: &Record) -> TantivyDocument {
 
 /// Builds the document of a registry record. Every record of a hive shares
 /// the hive's key (label and path), size and time, so a re-scan replaces
-/// and skips a hive as a whole.
-pub fn setting_document(f: &Fields, r: &SettingRecord) -> TantivyDocument {
+/// and skips a hive as a whole; with `rescan`, it gets no modification time,
+/// so a re-scan reads it again.
+pub fn setting_document(f: &Fields, r: &SettingRecord, rescan: bool) -> TantivyDocument {
     let mut d = TantivyDocument::default();
     d.add_bytes(f.file_id, &file_id(&r.label, &r.path));
     d.add_text(f.label, &r.label);
@@ -162,7 +163,7 @@ pub fn setting_document(f: &Fields, r: &SettingRecord) -> TantivyDocument {
     if let Some(m) = r.modified {
         d.add_date(f.modified, date(&m));
         // A hive that could not be read has no time: a re-scan reads it again.
-        if !unreadable {
+        if !unreadable && !rescan {
             d.add_i64(f.mtime_ns, m.timestamp_nanos_opt().unwrap_or(i64::MAX));
         }
     }

@@ -72,7 +72,10 @@ fn flush(session: &mut IndexSession, hive: &mut Vec<SettingRecord>) -> Result<()
     }
     let mut records = std::mem::take(hive);
     records.sort_by_key(|r| !matches!(r.entry, HiveEntry::Hive(_)));
-    session.upsert_hive(&HiveRecords { records })
+    session.upsert_hive(&HiveRecords {
+        records,
+        files: Vec::new(),
+    })
 }
 
 fn merge_into(

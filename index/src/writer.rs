@@ -9,7 +9,7 @@
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{bounded, Sender};
-use rmsweep_scanner::record::HiveRecords;
+use rmsweep_scanner::record::{HiveEntry, HiveRecords};
 use rmsweep_scanner::{Found, Record};
 use tantivy::{IndexWriter, TantivyDocument, Term};
 
@@ -57,17 +57,21 @@ pub struct Prepared {
     replace: bool,
 }
 
-/// Builds the index documents of what a file gave (one for a store file,
-/// one per record for a hive), replacing every earlier record of the same
-/// label and path.
-pub fn prepare(fields: &Fields, found: &Found) -> Prepared {
+/// Builds the index documents of what a file gave, one `Prepared` per key:
+/// a store file; or a hive (one document per record, replacing every
+/// earlier record of the hive) and each file of the template folders it
+/// names.
+pub fn prepare(fields: &Fields, found: &Found) -> Vec<Prepared> {
     match found {
-        Found::File(r) => prepare_record(fields, r),
-        Found::Hive(h) => prepare_hive(fields, h),
+        Found::File(r) => vec![prepare_record(fields, r)],
+        Found::Hive(h) => std::iter::once(prepare_hive(fields, h))
+            .chain(h.files.iter().map(|r| prepare_record(fields, r)))
+            .collect(),
     }
 }
 
-fn prepare_record(fields: &Fields, record: &Record) -> Prepared {
+/// The documents of one store file's record.
+pub fn prepare_record(fields: &Fields, record: &Record) -> Prepared {
     Prepared {
         key: file_id(&record.label, &record.path),
         docs: vec![to_document(fields, record)],
@@ -77,12 +81,16 @@ fn prepare_record(fields: &Fields, record: &Record) -> Prepared {
 
 fn prepare_hive(fields: &Fields, hive: &HiveRecords) -> Prepared {
     let first = hive.hive();
+    // A hive that names template folders is read again on every scan (its
+    // documents get no modification time to compare).
+    let rescan = !hive.files.is_empty()
+        || matches!(&first.entry, HiveEntry::Hive(s) if !s.template_folders.is_empty());
     Prepared {
         key: file_id(&first.label, &first.path),
         docs: hive
             .records
             .iter()
-            .map(|r| setting_document(fields, r))
+            .map(|r| setting_document(fields, r, rescan))
             .collect(),
         replace: true,
     }
@@ -262,7 +270,8 @@ impl IndexSession {
         self.upsert_prepared(p)
     }
 
-    /// Adds a hive's records, replacing every earlier record of the hive.
+    /// Adds a hive's records, replacing every earlier record of the hive
+    /// (its template folders' files are added with [`IndexSession::upsert`]).
     pub fn upsert_hive(&mut self, hive: &HiveRecords) -> Result<(), IndexError> {
         let p = prepare_hive(&self.fields, hive);
         self.upsert_prepared(p)

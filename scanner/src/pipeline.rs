@@ -205,23 +205,18 @@ pub fn run_incremental<T: Send, E>(
                     summary.unchanged += 1;
                     continue;
                 };
-                summary.records += 1;
-                match d.counted {
-                    Counted::File { kind, error, size } => {
-                        *summary.files_by_kind.entry(kind).or_default() += 1;
-                        summary.errors += usize::from(error);
-                        summary.bytes += size;
-                    }
-                    Counted::Hive {
-                        settings,
-                        error,
-                        size,
-                    } => {
-                        summary.hives += 1;
-                        summary.settings += settings;
-                        summary.errors += usize::from(error);
-                        summary.bytes += size;
-                    }
+                let Counted { files, hive } = d.counted;
+                summary.records += files.len() + usize::from(hive.is_some());
+                for (kind, error, size) in files {
+                    *summary.files_by_kind.entry(kind).or_default() += 1;
+                    summary.errors += usize::from(error);
+                    summary.bytes += size;
+                }
+                if let Some((settings, error, size)) = hive {
+                    summary.hives += 1;
+                    summary.settings += settings;
+                    summary.errors += usize::from(error);
+                    summary.bytes += size;
                 }
                 sink(d.item).map_err(RunError::Sink)?;
             }
@@ -250,36 +245,35 @@ struct Done<T> {
     item: T,
 }
 
-/// What the summary counts of a processed file.
-enum Counted {
-    File {
-        kind: Kind,
-        error: bool,
-        size: u64,
-    },
-    Hive {
-        settings: usize,
-        error: bool,
-        size: u64,
-    },
+/// What the summary counts of a processed file: store files (kind,
+/// error, size) and a hive (settings, error, size), whose template folders
+/// give store files too.
+struct Counted {
+    files: Vec<(Kind, bool, u64)>,
+    hive: Option<(usize, bool, u64)>,
 }
 
 impl Counted {
     fn of(found: &Found) -> Counted {
+        let file = |r: &crate::record::Record| {
+            (
+                r.content.kind,
+                r.content.error.is_some(),
+                r.size.unwrap_or(0),
+            )
+        };
         match found {
-            Found::File(r) => Counted::File {
-                kind: r.content.kind,
-                error: r.content.error.is_some(),
-                size: r.size.unwrap_or(0),
+            Found::File(r) => Counted {
+                files: vec![file(r)],
+                hive: None,
             },
             Found::Hive(h) => {
                 let hive = h.hive();
                 let error =
                     matches!(&hive.entry, crate::record::HiveEntry::Hive(s) if s.error.is_some());
-                Counted::Hive {
-                    settings: h.records.len() - 1,
-                    error,
-                    size: hive.size.unwrap_or(0),
+                Counted {
+                    files: h.files.iter().map(file).collect(),
+                    hive: Some((h.records.len() - 1, error, hive.size.unwrap_or(0))),
                 }
             }
         }

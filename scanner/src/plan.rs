@@ -393,6 +393,11 @@ impl Plan {
         &self.roots[self.stores[store].root]
     }
 
+    /// Whether `dir` of root `root` is a planned store folder.
+    pub fn is_store_dir(&self, root: usize, dir: &VPath) -> bool {
+        self.store_dirs.contains(&(root, dir.clone()))
+    }
+
     /// The root a job's file lies in.
     pub fn root_of_job(&self, job: &Job) -> &PlannedRoot {
         match job.source {

@@ -127,9 +127,12 @@ impl Found {
 
 /// One hive's records, in order: the hive itself, then one per setting.
 /// They share the hive's label and path, so they are replaced together.
+/// `files`: the records of the template folders its `AdminTemplatePath`
+/// names (each keyed by its own path).
 #[derive(Debug, Clone)]
 pub struct HiveRecords {
     pub records: Vec<SettingRecord>,
+    pub files: Vec<Record>,
 }
 
 impl HiveRecords {
@@ -206,6 +209,11 @@ pub struct HiveSummary {
     pub error: Option<String>,
     /// Setting records that follow.
     pub settings: usize,
+    /// Template folders the hive names (Office's `AdminTemplatePath`) that
+    /// were read with it, as paths inside the volume. A hive that names any
+    /// is read again on every scan, so that its folders' records are too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub template_folders: Vec<String>,
 }
 
 impl SettingRecord {
@@ -229,6 +237,7 @@ impl HiveSummary {
             notes: Vec::new(),
             error: None,
             settings: 0,
+            template_folders: Vec::new(),
         }
     }
 }

@@ -97,7 +97,15 @@ fn the_four_hives_give_their_settings_with_exact_values() {
             (
                 r"\Users\alice\NTUSER.DAT".into(),
                 plain.into(),
-                json!([5, null, none, none])
+                // The test volume holds no C:\RMS\Templates (cli/tests/registry.rs reads one).
+                json!([
+                    5,
+                    null,
+                    [
+                        r"AdminTemplatePath C:\RMS\Templates: not read: no such folder on this volume"
+                    ],
+                    none
+                ])
             ),
             (
                 r"\Windows\System32\config\SOFTWARE".into(),
@@ -205,7 +213,7 @@ fn the_four_hives_give_their_settings_with_exact_values() {
                 "office.drm.admin_template_path",
                 r"Software\Microsoft\Office\16.0\Common\DRM",
                 "AdminTemplatePath",
-                json!(r"C:\Users\alice\AppData\Local\Microsoft\DRM\Templates")
+                json!(r"C:\RMS\Templates")
             ),
             (
                 "ntuser",

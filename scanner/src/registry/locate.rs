@@ -67,6 +67,69 @@ pub fn collection_files() -> Vec<String> {
     out
 }
 
+/// The folder a Windows path from the registry names on this volume:
+/// `C:\RMS\Templates`, or `%USERPROFILE%\…`, `%LOCALAPPDATA%\…`,
+/// `%APPDATA%\…` below `profile` (the profile folder). `prefix` is the
+/// root folder's Windows path inside its volume (empty for a volume root),
+/// `drive` the root's drive where known. Names match ignoring case. Why it
+/// is not on this evidence, otherwise.
+pub fn windows_folder(
+    vol: &dyn Volume,
+    path: &str,
+    prefix: &[String],
+    drive: Option<&str>,
+    profile: Option<&VPath>,
+) -> Result<VPath, String> {
+    let path = path.trim().trim_end_matches('\\');
+    if path.starts_with("\\\\") {
+        return Err("a network path: not on this evidence".into());
+    }
+    let lower = path.to_ascii_lowercase();
+    let parts = |rest: &str| -> Vec<String> {
+        rest.split('\\')
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    for (var, below) in [
+        ("%userprofile%", ""),
+        ("%localappdata%", "AppData\\Local"),
+        ("%appdata%", "AppData\\Roaming"),
+    ] {
+        if let Some(rest) = lower.starts_with(var).then(|| &path[var.len()..]) {
+            let profile = profile.ok_or("names a profile folder, and this hive belongs to none")?;
+            let rel = [parts(below), parts(rest)].concat().join("/");
+            return resolve(vol, profile, &rel);
+        }
+    }
+    let Some((letter, rest)) = path.split_once(':').filter(|(l, _)| l.len() == 1) else {
+        return Err("not an absolute path".into());
+    };
+    if let Some(d) = drive.filter(|d| !d.trim_end_matches(':').eq_ignore_ascii_case(letter)) {
+        return Err(format!("on drive {letter}:, not on this volume ({d})"));
+    }
+    let comps = parts(rest);
+    let inside = comps.len() >= prefix.len()
+        && comps
+            .iter()
+            .zip(prefix)
+            .all(|(c, p)| c.eq_ignore_ascii_case(p));
+    if !inside {
+        return Err("outside the part of the volume this root holds".into());
+    }
+    resolve(vol, &VPath::root(), &comps[prefix.len()..].join("/"))
+}
+
+fn resolve(vol: &dyn Volume, from: &VPath, rel: &str) -> Result<VPath, String> {
+    if rel.is_empty() {
+        return Ok(from.clone());
+    }
+    folders(vol, from, rel)
+        .into_iter()
+        .next()
+        .ok_or_else(|| "no such folder on this volume".into())
+}
+
 /// The volume's own `Windows\System32\config\SYSTEM` (not `Windows.old`'s).
 pub fn system_hive(vol: &dyn Volume) -> Option<HiveFile> {
     let (rel, kind) = MACHINE_HIVES[1];

@@ -87,6 +87,13 @@ impl VPath {
     pub fn file_name(&self) -> &[u8] {
         self.components().next_back().unwrap_or(b"")
     }
+    /// The folder this path lies in (the root for the root).
+    pub fn parent(&self) -> VPath {
+        match self.0.iter().rposition(|&b| b == b'/') {
+            Some(at) => VPath(self.0[..at].to_vec()),
+            None => VPath::root(),
+        }
+    }
 }
 
 /// What an entry is (never following a symlink).
