@@ -371,3 +371,26 @@ fn a_template_folder_named_by_admin_template_path_is_read_with_its_hive() {
     );
     assert_eq!(count(), 0);
 }
+
+#[test]
+fn merging_keeps_every_registry_record() {
+    let tmp = host();
+    let idx = index(tmp.path());
+    let merged = tmp.path().join("merged");
+    let m = merged.to_str().unwrap();
+    exit(&rmsweep(&["merge", "--index", m, &idx]), 0);
+    let export = |i: &str| {
+        let out = rmsweep(&["export", "--index", i, "--format", "jsonl"]);
+        let mut lines: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        lines.sort();
+        lines
+    };
+    let (a, b) = (export(&idx), export(m));
+    assert_eq!(a, b);
+    // 4 hive records, 32 settings, 8 templates.
+    assert_eq!(a.len(), 44);
+}
