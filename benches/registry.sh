@@ -10,8 +10,9 @@
 # Debian's hivex tools), warms the page cache, and times a fresh scan of the
 # volume without and with the hives, and `cat` of the hives. LINK=1 links
 # every profile's hives to one copy (same bytes read, far less disk: for
-# thousands of profiles, where the point is memory). Writes
-# benches/results/registry-PROFILES.md.
+# thousands of profiles, where the point is memory). COLD=1 drops the page
+# cache before every run instead (root only): evidence read from disk, as it
+# usually is. Writes benches/results/registry-PROFILES[-cold].md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PROFILES=${1:-200}
@@ -21,7 +22,13 @@ VOL="$WORK/volume-$PROFILES"
 HVOL="$WORK/volume-$PROFILES-hives"
 BIG=target/big-hives
 IDX="$WORK/index-registry"
-OUT=benches/results/registry-$PROFILES.md
+OUT=benches/results/registry-$PROFILES$([ "${COLD:-0}" = 1 ] && echo -cold).md
+if [ "${COLD:-0}" = 1 ]; then
+  [ "$(id -u)" = 0 ] || { echo "registry.sh: COLD=1 drops the page cache and needs root" >&2; exit 1; }
+  DROP='sync; echo 3 > /proc/sys/vm/drop_caches;'
+else
+  DROP=''
+fi
 
 cargo build --release -q -p rmsweep -p rmsweep-fixtures
 BIN=target/release/rmsweep
@@ -52,15 +59,15 @@ find "$HVOL" -type f -print0 | xargs -0 cat > /dev/null
 
 source benches/measure.sh
 # Interleaved per run would be fairer on a noisy machine; medians of RUNS instead.
-measure cat_hives ":" "xargs -d '\n' cat < '$HIVES' > /dev/null"
-measure scan_without "rm -rf '$IDX'" "$BIN scan '$VOL' --index '$IDX' --quiet"
-measure scan_with "rm -rf '$IDX'" "$BIN scan '$HVOL' --index '$IDX' --quiet"
+measure cat_hives "$DROP :" "xargs -d '\n' cat < '$HIVES' > /dev/null"
+measure scan_without "rm -rf '$IDX'; $DROP :" "$BIN scan '$VOL' --index '$IDX' --quiet"
+measure scan_with "rm -rf '$IDX'; $DROP :" "$BIN scan '$HVOL' --index '$IDX' --quiet"
 rm -rf "$IDX"
 
 part=$(awk -v a="${MED[scan_with]}" -v b="${MED[scan_without]}" 'BEGIN { printf "%.3f", a - b }')
 {
   echo "Registry benchmark: $PROFILES profiles, $hives hives ($((hive_bytes / 1048576)) MiB; NTUSER.DAT and UsrClass.dat $(($(stat -c %s "$BIG/UsrClass.dat") / 1024)) KiB each$([ "${LINK:-0}" = 1 ] && echo ', linked to one copy')), beside the scale volume's stores."
-  echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); warm page cache; medians of $RUNS runs; $(date -u +%Y-%m-%d)."
+  echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); $([ "${COLD:-0}" = 1 ] && echo 'page cache dropped before every run' || echo 'warm page cache'); medians of $RUNS runs; $(date -u +%Y-%m-%d)."
   echo
   echo "| step | median (s) | ratio | peak RSS (MiB) |"
   echo "|---|---:|---|---:|"
