@@ -138,6 +138,7 @@ pub fn read(hive: &mut Hive, kind: HiveKind) -> Vec<Setting> {
         hive,
         out: Vec::new(),
         visited: Visited::new(),
+        truncated: false,
     };
     match kind {
         HiveKind::Usrclass => r.walk(r"Local Settings\Software\Microsoft\MSIPC", msipc),
@@ -176,6 +177,8 @@ struct Reader<'h, 'b> {
     hive: &'h mut Hive<'b>,
     out: Vec<Setting>,
     visited: Visited,
+    /// A tree had more values than are read (said once, in the notes).
+    truncated: bool,
 }
 
 impl Reader<'_, '_> {
@@ -199,6 +202,15 @@ impl Reader<'_, '_> {
             .insert(key.offset, (key.path.clone(), below.clone(), classify));
         for v in self.hive.values(key) {
             if *budget == 0 {
+                // Named once, never dropped silently.
+                if !self.truncated {
+                    self.truncated = true;
+                    let note = format!(
+                        "more than {MAX_VALUES} values in one tree: the rest from {} on not read",
+                        key.path
+                    );
+                    self.hive.notes.push(note);
+                }
                 return;
             }
             *budget -= 1;
@@ -206,6 +218,14 @@ impl Reader<'_, '_> {
             self.out.push(setting(key, &v, named));
         }
         if below.len() >= MAX_DEPTH {
+            let subkeys = self.hive.subkeys(key).len();
+            if subkeys > 0 {
+                let note = format!(
+                    "{} holds {subkeys} keys more than {MAX_DEPTH} levels down: not read",
+                    key.path
+                );
+                self.hive.notes.push(note);
+            }
             return;
         }
         for mut sub in self.hive.subkeys(key) {
