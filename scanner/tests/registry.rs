@@ -134,6 +134,8 @@ fn the_four_hives_give_their_settings_with_exact_values() {
         })
         .collect();
     let msipc = r"Local Settings\Software\Microsoft\MSIPC";
+    // NTUSER.DAT stores `software\microsoft` in lower case (make-hives.sh):
+    // rmsweep looks up `Software\Microsoft\…` and reports keys as stored.
     let contoso_url = json!("https://rms.contoso.com/_wmcs/licensing");
     assert_eq!(
         settings,
@@ -197,35 +199,35 @@ fn the_four_hives_give_their_settings_with_exact_values() {
             (
                 "ntuser",
                 "msdrm.template_last_updated",
-                r"Software\Microsoft\MSDRM\TemplateManagement",
+                r"software\microsoft\msdrm\templatemanagement",
                 "lastUpdatedTime",
                 json!("2014-02-03T10:00:00")
             ),
             (
                 "ntuser",
                 "msdrm.template_update_frequency",
-                r"Software\Microsoft\MSDRM\TemplateManagement",
+                r"software\microsoft\msdrm\templatemanagement",
                 "UpdateFrequency",
                 json!(30)
             ),
             (
                 "ntuser",
                 "office.drm.admin_template_path",
-                r"Software\Microsoft\Office\16.0\Common\DRM",
+                r"software\microsoft\Office\16.0\Common\DRM",
                 "AdminTemplatePath",
                 json!(r"C:\RMS\Templates")
             ),
             (
                 "ntuser",
                 "office.drm.default_server",
-                r"Software\Microsoft\Office\16.0\Common\DRM",
+                r"software\microsoft\Office\16.0\Common\DRM",
                 "DefaultServer",
                 json!("rms.contoso.com")
             ),
             (
                 "ntuser",
                 "office.drm.default_server_url",
-                r"Software\Microsoft\Office\16.0\Common\DRM",
+                r"software\microsoft\Office\16.0\Common\DRM",
                 "DefaultServerUrl",
                 contoso_url.clone()
             ),
