@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rmsweep_index::reports::{self, TrustList};
-use rmsweep_index::{query, RmsIndex};
+use rmsweep_index::{hostconfig, query, RmsIndex};
 use serde_json::Value;
 
 use crate::args::{
@@ -167,7 +167,9 @@ pub fn issuers(a: SummaryArgs) -> Result<ExitCode, String> {
 pub fn stale(a: StaleArgs) -> Result<ExitCode, String> {
     let idx = open(&a.out)?;
     let (as_of, window) = stale_window(&a.window)?;
-    let found = reports::stale(&idx, as_of.timestamp(), window).map_err(|e| e.to_string())?;
+    let configs = hostconfig::load(&idx).map_err(|e| e.to_string())?;
+    let found =
+        reports::stale(&idx, &configs, as_of.timestamp(), window).map_err(|e| e.to_string())?;
     stream(a.out.format, STALE_COLUMNS, |sink| {
         found.for_each(&idx, None, |r| sink.value(r))
     })
@@ -196,15 +198,11 @@ pub fn trust_list(a: &TrustArgs) -> Result<TrustList, String> {
 pub fn foreign(a: ForeignArgs) -> Result<ExitCode, String> {
     let trust = trust_list(&a.trust)?;
     let idx = open(&a.out)?;
-    if trust.is_empty()
-        && rmsweep_index::hostconfig::load(&idx)
-            .map_err(|e| e.to_string())?
-            .values()
-            .all(|c| c.trusted.is_empty())
-    {
+    let configs = hostconfig::load(&idx).map_err(|e| e.to_string())?;
+    if trust.is_empty() && configs.values().all(|c| c.trusted.is_empty()) {
         return Err("say what is trusted: no scanned host's registry names trusted servers or service locations, so pass --trust PATTERN… (host or domain, issuer ID, RMS service ID, tenant ID, issuer name) or --trust-file FILE".into());
     }
-    let found = reports::foreign(&idx, &trust).map_err(|e| e.to_string())?;
+    let found = reports::foreign(&idx, &configs, &trust).map_err(|e| e.to_string())?;
     stream(a.out.format, RECORD_COLUMNS, |sink| {
         found.for_each(&idx, None, |r| sink.value(r))
     })

@@ -526,7 +526,7 @@ fn check_hosts(dir: &Path, plan: &Plan, config: &ScanConfig, replace: bool) -> R
         // The computer name, where both the index and the evidence have a SYSTEM hive.
         let known = configs.get(&label).map(|c| &c.computer_names);
         if let Some(known) = known.filter(|k| !k.is_empty()) {
-            let found = rmsweep_scanner::identity::computer_names(plan, &label, &config.read);
+            let found = rmsweep_scanner::identity::computer_names(plan, &label);
             if !found.is_empty() && found.is_disjoint(known) {
                 return Err(refuse(&label, "computer name", &list(known), &list(&found)));
             }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use tantivy::query::AllQuery;
 use tantivy::{DocAddress, Searcher};
 
-use crate::hostconfig::HostConfig;
+use crate::hostconfig::{HostConfig, HostConfigs};
 use crate::open::RmsIndex;
 use crate::reports::tantivy_err;
 use crate::rows::{date_at, date_col, for_each_in_order, matching, StrLookup};
@@ -172,12 +172,17 @@ fn refresh_and_redirection(
     (reasons, why)
 }
 
-/// Records that are stale, with their reasons.
-pub fn stale(idx: &RmsIndex, as_of: i64, older_than_secs: i64) -> Result<Found, IndexError> {
+/// Records that are stale, with their reasons; `config`: every host's
+/// registry configuration ([`crate::hostconfig::load`]).
+pub fn stale(
+    idx: &RmsIndex,
+    config: &HostConfigs,
+    as_of: i64,
+    older_than_secs: i64,
+) -> Result<Found, IndexError> {
     let searcher = crate::searcher(idx)?;
     let docs = matching(&searcher, &AllQuery).map_err(tantivy_err(idx))?;
     let newest = newest_revisions(&searcher, &docs);
-    let config = crate::hostconfig::load(idx)?;
     let no_config = HostConfig::default();
     let mut hits: BTreeMap<DocAddress, Vec<StaleReason>> = BTreeMap::new();
     let mut evidence: HashMap<DocAddress, Vec<String>> = HashMap::new();
@@ -311,10 +316,13 @@ const RMS_ISSUED: [&str; 6] = [
 /// (the examiner's `--trust`) and what the record's own host trusts in its
 /// registry (trusted servers, service locations, redirection targets).
 /// Records of a host with neither are not judged.
-pub fn foreign(idx: &RmsIndex, trust: &TrustList) -> Result<Found, IndexError> {
+pub fn foreign(
+    idx: &RmsIndex,
+    config: &HostConfigs,
+    trust: &TrustList,
+) -> Result<Found, IndexError> {
     let searcher = crate::searcher(idx)?;
     let docs = matching(&searcher, &AllQuery).map_err(tantivy_err(idx))?;
-    let config = crate::hostconfig::load(idx)?;
     // Each label's list, and what it says judged the row.
     let judge = |label: &str| -> (TrustList, String) {
         let trusted: Vec<String> = config

@@ -176,8 +176,12 @@ fn data_text(d: Option<&Value>) -> String {
     }
 }
 
-/// Every label's configuration, from its setting records.
-pub fn load(idx: &RmsIndex) -> Result<BTreeMap<String, HostConfig>, IndexError> {
+/// Every label's configuration, by label.
+pub type HostConfigs = BTreeMap<String, HostConfig>;
+
+/// Every label's configuration, from its setting records (load once per
+/// command: `stale`, `foreign` and the report take it).
+pub fn load(idx: &RmsIndex) -> Result<HostConfigs, IndexError> {
     let searcher = crate::searcher(idx)?;
     let q = TermQuery::new(
         Term::from_field_text(idx.fields.kind, "setting"),

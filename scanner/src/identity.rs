@@ -6,10 +6,9 @@
 use std::collections::BTreeSet;
 
 use crate::parse::ChainCache;
-use crate::plan::{Plan, Source};
+use crate::plan::Plan;
 use crate::process::process;
-use crate::record::{Found, HiveEntry};
-use crate::registry::HiveKind;
+use crate::record::Found;
 use crate::store::StoreArea;
 use crate::volume::ReadOptions;
 
@@ -46,30 +45,14 @@ pub fn sample_machine_ids(plan: &Plan, label: &str, opts: &ReadOptions) -> BTree
     out
 }
 
-/// The computer names (upper-cased) the SYSTEM hives of a label give, read
-/// before anything is written. Empty when the evidence holds no SYSTEM hive.
-pub fn computer_names(plan: &Plan, label: &str, opts: &ReadOptions) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    let mut buf = Vec::new();
-    let cache = ChainCache::new();
-    let jobs = plan
-        .hive_jobs()
-        .filter(|j| plan.root_of_job(j).label == label)
-        .filter(
-            |j| matches!(j.source, Source::Hive(i) if plan.hives[i].hive.kind == HiveKind::System),
-        );
-    for job in jobs {
-        let Found::Hive(h) = process(&job, plan, opts, &cache, &mut buf) else {
-            continue;
-        };
-        for r in &h.records {
-            if let HiveEntry::Setting(s) = &r.entry {
-                if s.setting == "host.computer_name" {
-                    out.extend(s.data.as_ref().map(|d| d.text().to_uppercase()));
-                }
-            }
-        }
-    }
-    out.retain(|n| !n.is_empty());
-    out
+/// The computer names (upper-cased) the volumes of a label give (each
+/// volume's own SYSTEM hive), read before anything is written. Empty when
+/// the evidence holds no SYSTEM hive.
+pub fn computer_names(plan: &Plan, label: &str) -> BTreeSet<String> {
+    plan.roots
+        .iter()
+        .filter(|r| r.label == label)
+        .filter_map(|r| crate::registry::computer_name(r.volume.as_ref()))
+        .map(|n| n.to_uppercase())
+        .collect()
 }

@@ -154,9 +154,6 @@ fn hive(
     // The hive's own record first; its summary is filled in below.
     let mut records = vec![base.clone()];
     if let Some(read) = read {
-        if base.sid.is_none() {
-            base.sid = read.owner_sid.clone();
-        }
         summary.root_name = read.root_name;
         summary.notes.extend(read.notes);
         summary.error = read.error;
@@ -174,7 +171,6 @@ fn hive(
         }
     }
     let files = admin_template_folders(i, plan, &records, &opts, cache, &mut summary);
-    records[0].sid.clone_from(&base.sid);
     records[0].entry = HiveEntry::Hive(summary);
     for r in &mut records {
         r.sid_name = r

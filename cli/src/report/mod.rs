@@ -62,10 +62,8 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, String> {
     crate::paths::refuse_inside("--out", &a.out, &roots)?;
     // Foreign is judged where something says what is trusted: --trust, or
     // a host's own registry.
-    let host_trust = rmsweep_index::hostconfig::load(&idx)
-        .map_err(e)?
-        .values()
-        .any(|c| !c.trusted.is_empty());
+    let configs = rmsweep_index::hostconfig::load(&idx).map_err(e)?;
+    let host_trust = configs.values().any(|c| !c.trusted.is_empty());
     let mut settings = Vec::new();
     let settings_total = query::search_each(&idx, CONFIGURATION_QUERY, Some(a.max_rows), |r| {
         settings.push(serde_json::from_str(r.get()).unwrap_or(Value::Null));
@@ -79,11 +77,13 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, String> {
         runs,
         templates: reports::templates(&idx).map_err(e)?,
         issuers: reports::issuers(&idx).map_err(e)?,
-        stale: listed(reports::stale(&idx, as_of.timestamp(), window).map_err(e)?)?,
+        stale: listed(reports::stale(&idx, &configs, as_of.timestamp(), window).map_err(e)?)?,
         foreign: if trust.is_empty() && !host_trust {
             None
         } else {
-            Some(listed(reports::foreign(&idx, &trust).map_err(e)?)?)
+            Some(listed(
+                reports::foreign(&idx, &configs, &trust).map_err(e)?,
+            )?)
         },
         unreadable: query::search(&idx, "kind:unreadable", Some(a.max_rows))
             .map_err(e)?

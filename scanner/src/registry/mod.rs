@@ -101,8 +101,6 @@ pub fn computer_name(vol: &dyn Volume) -> Option<String> {
 pub struct HiveRead {
     /// The root key's name; for `UsrClass.dat` it is `<SID>_Classes`.
     pub root_name: Option<String>,
-    /// The owner's SID, from a `UsrClass.dat` root name.
-    pub owner_sid: Option<String>,
     /// What opening the hive found or gave up (dirty, logs replayed, recovery retried).
     pub notes: Vec<String>,
     /// Why nothing (more) could be read.
@@ -123,15 +121,9 @@ pub fn read_hive(kind: HiveKind, primary: &[u8], logs: &[Vec<u8>]) -> HiveRead {
             }
         }
     };
-    let owner_sid = (kind == HiveKind::Usrclass)
-        .then(|| hive.root_name.strip_suffix("_Classes"))
-        .flatten()
-        .filter(|s| crate::store::is_sid(s))
-        .map(str::to_string);
     let settings = settings::read(&mut hive, kind);
     HiveRead {
         root_name: Some(hive.root_name.clone()).filter(|n| !n.is_empty()),
-        owner_sid,
         notes: hive.notes,
         error: None,
         settings,
