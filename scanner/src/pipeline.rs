@@ -314,6 +314,12 @@ mod tests {
         fn read_at(&self, path: &VPath, offset: u64, buf: &mut [u8]) -> Result<usize, ReadError> {
             self.0.read_at(path, offset, buf)
         }
+        fn open_source(
+            &self,
+            path: &VPath,
+        ) -> Result<std::sync::Arc<dyn crate::volume::image::ImageSource>, ReadError> {
+            self.0.open_source(path)
+        }
         fn origin(&self) -> String {
             self.0.origin()
         }

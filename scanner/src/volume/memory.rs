@@ -5,8 +5,9 @@
 use std::collections::BTreeMap;
 use std::io;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
+use super::image::ImageSource;
 use super::{Bytes, Entry, EntryKind, ReadError, ReadOptions, Stat, VPath, Volume};
 
 /// Files, folders and other entries by path (`a/b/c`); parent folders are
@@ -150,6 +151,13 @@ impl Volume for MemoryVolume {
         buf.clear();
         buf.extend_from_slice(bytes);
         Ok((stat, Bytes::Buffer(buf)))
+    }
+
+    fn open_source(&self, path: &VPath) -> Result<Arc<dyn ImageSource>, ReadError> {
+        match self.node(path)? {
+            Node::File(bytes) => Ok(Arc::new(bytes.to_vec())),
+            node => Err(ReadError::NotRegular(kind(node).describe())),
+        }
     }
 
     fn read_at(&self, path: &VPath, offset: u64, buf: &mut [u8]) -> Result<usize, ReadError> {

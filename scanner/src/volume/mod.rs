@@ -15,12 +15,17 @@
 //! record's `volume_path` shows.
 
 pub mod host;
+pub mod image;
 pub mod memory;
 
 use std::io;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::parse::time::serde_rfc3339;
 
 /// A read-only volume, shared by many worker threads.
 pub trait Volume: Send + Sync {
@@ -39,6 +44,9 @@ pub trait Volume: Send + Sync {
     /// Reads up to `buf.len()` bytes of a regular file from `offset` (a
     /// hive's header, a container's footer); returns how many were read.
     fn read_at(&self, path: &VPath, offset: u64, buf: &mut [u8]) -> Result<usize, ReadError>;
+    /// A regular file's bytes as a source of their own, held open (a disk
+    /// image or profile container found on this volume).
+    fn open_source(&self, path: &VPath) -> Result<Arc<dyn image::ImageSource>, ReadError>;
     /// Where the volume comes from, for messages (`folder /mnt/ws01`).
     fn origin(&self) -> String;
     /// The path as stored where the evidence lies (a host path for a mounted
@@ -153,6 +161,23 @@ pub struct Stat {
     pub created: Option<DateTime<Utc>>,
     /// Modification time in nanoseconds since the epoch: the re-scan check.
     pub mtime_ns: Option<i64>,
+    /// What NTFS records besides, when the volume is read from an image.
+    pub ntfs: Option<Box<NtfsMeta>>,
+}
+
+/// A file's NTFS metadata (read from an image): its MFT entry, and the
+/// `$FILE_NAME` times beside the `$STANDARD_INFORMATION` ones in [`Stat`]
+/// (a tool that backdates a file usually changes only the latter).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NtfsMeta {
+    pub mft_entry: u64,
+    pub mft_sequence: u16,
+    #[serde(with = "serde_rfc3339::option")]
+    pub fn_created: Option<DateTime<Utc>>,
+    #[serde(with = "serde_rfc3339::option")]
+    pub fn_modified: Option<DateTime<Utc>>,
+    /// The volume serial number, hexadecimal.
+    pub volume_serial: String,
 }
 
 /// Refuse to read files larger than this unless told otherwise (64 MiB:
@@ -221,6 +246,9 @@ pub enum ReadError {
     GrewPastCap { max: u64 },
     #[error("read error: {0}")]
     Io(io::Error),
+    /// Stored in a way rmsweep cannot read (NTFS compression, EFS).
+    #[error("{0}")]
+    Unsupported(&'static str),
 }
 
 fn too_large(size: u64, max: u64) -> String {

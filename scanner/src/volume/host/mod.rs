@@ -26,6 +26,7 @@ use chrono::{DateTime, TimeZone, Utc};
 pub use dir::{kind_of_type, list, HostEntry};
 pub use read::{map, open_evidence, read_file};
 
+use super::image::{FileSource, ImageSource};
 use super::{percent_decode, Bytes, Entry, ReadError, ReadOptions, Stat, VPath, Volume};
 
 /// How the source spells Windows names.
@@ -124,6 +125,11 @@ impl Volume for HostVolume {
         read::read_range_opened(&file, offset, buf)
     }
 
+    fn open_source(&self, path: &VPath) -> Result<Arc<dyn ImageSource>, ReadError> {
+        let (file, meta) = self.open_file(path)?;
+        Ok(Arc::new(FileSource::new(file, meta.len())))
+    }
+
     fn origin(&self) -> String {
         format!("folder {}", self.base.display())
     }
@@ -150,6 +156,7 @@ pub fn stat_of(m: &std::fs::Metadata) -> Stat {
             .mtime()
             .checked_mul(1_000_000_000)
             .and_then(|s| s.checked_add(m.mtime_nsec())),
+        ntfs: None,
     }
 }
 

@@ -1,0 +1,278 @@
+//! Disk images and profile containers, read without mounting.
+//!
+//! A disk is a stack of read-only byte sources: the evidence file (or its
+//! split pieces) → the container format (VHD, VHDX, E01, or none for raw)
+//! → a partition (GPT, MBR, or the whole disk for a bare volume) → NTFS,
+//! which [`ntfs::NtfsVolume`] turns into a [`Volume`](super::Volume) so that
+//! discovery, planning and the pipeline run on it unchanged. Every layer is
+//! an [`ImageSource`] (positioned reads through `&self`), so any layer can
+//! sit on any other: a VHDX read out of an NTFS volume inside an E01 is the
+//! same code as one on a mounted share.
+//!
+//! Nothing here opens a host path: the evidence file comes from the volume
+//! that holds it ([`Volume::open_source`](super::Volume::open_source)), so
+//! the host volume's rules (read-only, `O_NOATIME`, no links) hold.
+
+pub mod container;
+pub mod ntfs;
+pub mod partition;
+mod vhd;
+
+use std::io::{self, Read, Seek, SeekFrom};
+use std::sync::Arc;
+
+/// Read-only bytes with positioned reads, shared by many threads.
+pub trait ImageSource: Send + Sync {
+    /// The size in bytes.
+    fn len(&self) -> u64;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Reads up to `buf.len()` bytes at `offset`; short only at the end.
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize>;
+}
+
+/// Fills `buf` from `offset`, or fails with `UnexpectedEof`.
+pub fn read_exact_at(src: &dyn ImageSource, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+    let mut done = 0;
+    while done < buf.len() {
+        let n = src.read_at(offset + done as u64, &mut buf[done..])?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "ends at byte {} (wanted {} more)",
+                    offset + done as u64,
+                    buf.len() - done
+                ),
+            ));
+        }
+        done += n;
+    }
+    Ok(())
+}
+
+/// `len` bytes of `inner` from `start`: a partition.
+pub struct Slice {
+    pub inner: Arc<dyn ImageSource>,
+    pub start: u64,
+    pub len: u64,
+}
+
+impl ImageSource for Slice {
+    fn len(&self) -> u64 {
+        self.len
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        if offset >= self.len {
+            return Ok(0);
+        }
+        let n = buf.len().min((self.len - offset) as usize);
+        self.inner.read_at(self.start + offset, &mut buf[..n])
+    }
+}
+
+/// Pieces one after the other: a split raw image (`.001`, `.002`, …).
+pub struct Concat {
+    /// Each piece with the offset it starts at.
+    pieces: Vec<(u64, Arc<dyn ImageSource>)>,
+    len: u64,
+}
+
+impl Concat {
+    pub fn new(pieces: Vec<Arc<dyn ImageSource>>) -> Concat {
+        let mut at = 0;
+        let pieces = pieces
+            .into_iter()
+            .map(|p| {
+                let start = at;
+                at += p.len();
+                (start, p)
+            })
+            .collect();
+        Concat { pieces, len: at }
+    }
+}
+
+impl ImageSource for Concat {
+    fn len(&self) -> u64 {
+        self.len
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let mut done = 0;
+        while done < buf.len() {
+            let at = offset + done as u64;
+            let i = self.pieces.partition_point(|(start, _)| *start <= at);
+            let Some((start, piece)) = i.checked_sub(1).map(|i| &self.pieces[i]) else {
+                break;
+            };
+            match piece.read_at(at - start, &mut buf[done..])? {
+                0 => break,
+                n => done += n,
+            }
+        }
+        Ok(done)
+    }
+}
+
+/// A source as `Read + Seek`, for the libraries that want one. Reads go
+/// through a buffer of whole aligned blocks: the NTFS library reads records
+/// and index nodes in small pieces.
+pub struct SourceReader {
+    src: Arc<dyn ImageSource>,
+    pos: u64,
+    buf: Vec<u8>,
+    /// Where `buf` starts in the source (`buf` empty: nothing buffered).
+    buf_at: u64,
+}
+
+/// The buffered block: 64 KiB (an NTFS index record is 4 KiB, a file
+/// record 1 KiB; neighbours are usually read next).
+const READ_BLOCK: u64 = 64 * 1024;
+
+impl SourceReader {
+    pub fn new(src: Arc<dyn ImageSource>) -> SourceReader {
+        SourceReader {
+            src,
+            pos: 0,
+            buf: Vec::new(),
+            buf_at: 0,
+        }
+    }
+}
+
+impl Read for SourceReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() || self.pos >= self.src.len() {
+            return Ok(0);
+        }
+        // Large reads bypass the buffer.
+        if out.len() as u64 >= READ_BLOCK {
+            let n = self.src.read_at(self.pos, out)?;
+            self.pos += n as u64;
+            return Ok(n);
+        }
+        let in_buf = self.pos >= self.buf_at && self.pos < self.buf_at + self.buf.len() as u64;
+        if !in_buf {
+            let start = self.pos - self.pos % READ_BLOCK;
+            let len = READ_BLOCK.min(self.src.len() - start) as usize;
+            self.buf.resize(len, 0);
+            let n = self.src.read_at(start, &mut self.buf)?;
+            self.buf.truncate(n);
+            self.buf_at = start;
+            if self.pos >= start + n as u64 {
+                return Ok(0);
+            }
+        }
+        let from = (self.pos - self.buf_at) as usize;
+        let n = out.len().min(self.buf.len() - from);
+        out[..n].copy_from_slice(&self.buf[from..from + n]);
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for SourceReader {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let pos = match to {
+            SeekFrom::Start(n) => Some(n),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+            SeekFrom::End(d) => self.src.len().checked_add_signed(d),
+        };
+        self.pos = pos
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
+        Ok(self.pos)
+    }
+}
+
+/// A file on this machine, read with `pread` (opened by the host volume).
+pub struct FileSource {
+    file: std::fs::File,
+    len: u64,
+}
+
+impl FileSource {
+    pub fn new(file: std::fs::File, len: u64) -> FileSource {
+        FileSource { file, len }
+    }
+}
+
+impl ImageSource for FileSource {
+    fn len(&self) -> u64 {
+        self.len
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        if offset >= self.len {
+            return Ok(0);
+        }
+        let n = buf.len().min((self.len - offset) as usize);
+        let mut done = 0;
+        while done < n {
+            match self.file.read_at(&mut buf[done..n], offset + done as u64) {
+                Ok(0) => break,
+                Ok(k) => done += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(done)
+    }
+}
+
+/// A source held in memory (tests, fuzzing).
+impl ImageSource for Vec<u8> {
+    fn len(&self) -> u64 {
+        self.as_slice().len() as u64
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let Some(rest) = self.get(offset.min(self.as_slice().len() as u64) as usize..) else {
+            return Ok(0);
+        };
+        let n = buf.len().min(rest.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slices_and_pieces_read_across_their_bounds() {
+        let a: Arc<dyn ImageSource> = Arc::new(b"0123".to_vec());
+        let b: Arc<dyn ImageSource> = Arc::new(b"4567".to_vec());
+        let c = Arc::new(Concat::new(vec![a, b]));
+        assert_eq!(c.len(), 8);
+        let mut buf = [0u8; 6];
+        read_exact_at(c.as_ref(), 1, &mut buf).unwrap();
+        assert_eq!(&buf, b"123456");
+        let s = Slice {
+            inner: c,
+            start: 2,
+            len: 4,
+        };
+        let mut all = Vec::new();
+        SourceReader::new(Arc::new(s))
+            .read_to_end(&mut all)
+            .unwrap();
+        assert_eq!(all, b"2345");
+        assert!(read_exact_at(&b"01".to_vec(), 1, &mut [0u8; 2]).is_err());
+    }
+
+    #[test]
+    fn the_reader_seeks_and_reads_through_its_block_buffer() {
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let mut r = SourceReader::new(Arc::new(data.clone()));
+        let mut buf = [0u8; 10];
+        r.seek(SeekFrom::Start(65_530)).unwrap();
+        r.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, &data[65_530..65_540]);
+        r.seek(SeekFrom::End(-3)).unwrap();
+        let mut tail = Vec::new();
+        r.read_to_end(&mut tail).unwrap();
+        assert_eq!(tail, &data[199_997..]);
+        assert!(r.seek(SeekFrom::Current(-300_000)).is_err());
+    }
+}

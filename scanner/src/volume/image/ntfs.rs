@@ -1,0 +1,441 @@
+//! An NTFS volume inside an image, as a [`Volume`]: the same discovery,
+//! planning and pipeline as for a mounted folder.
+//!
+//! Names are looked up the way Windows does (the volume's own `$UpCase`
+//! table, through the `ntfs` crate's B-tree search), then checked for the
+//! exact stored name, so case twins (POSIX-namespace names that differ in
+//! case) each resolve to themselves. Only the unnamed `$DATA` stream is a
+//! file's content: alternate data streams are never listed. Files whose
+//! data NTFS compressed or encrypted (EFS) are refused by name, never read
+//! as if their stored bytes were the content; sparse runs read as zeros;
+//! reparse points (links, junctions) are reported as links and never
+//! followed. Every library call runs behind `catch_unwind`.
+
+use std::io::{self, Read, Seek, SeekFrom};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use ntfs::structured_values::{NtfsFileAttributeFlags, NtfsFileNamespace};
+use ntfs::{Ntfs, NtfsAttributeFlags, NtfsFile};
+
+use super::{ImageSource, SourceReader};
+use crate::volume::{
+    Bytes, Entry, EntryKind, NtfsMeta, ReadError, ReadOptions, Stat, VPath, Volume,
+};
+
+/// The root directory's file record number.
+const ROOT_RECORD: u64 = 5;
+/// Records below this are NTFS's own metadata files (`$MFT`, `$UpCase`, …).
+const FIRST_USER_RECORD: u64 = 16;
+
+struct Inner {
+    src: Arc<dyn ImageSource>,
+    ntfs: Ntfs,
+}
+
+/// An NTFS volume read from an image source.
+pub struct NtfsVolume {
+    inner: Arc<Inner>,
+    /// The stored path of the volume's root folder (`/cases/ws01.E01/p2`).
+    base: PathBuf,
+    origin: String,
+    serial: u64,
+}
+
+fn other(e: impl std::fmt::Display) -> io::Error {
+    io::Error::other(e.to_string())
+}
+
+/// Runs `f`, turning a panic in the NTFS library into an error.
+fn guarded<T>(what: &str, f: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| {
+        Err(io::Error::other(format!(
+            "the NTFS reader failed on {what}: {}",
+            crate::panic_message(&p)
+        )))
+    })
+}
+
+fn time(t: ntfs::NtfsTime) -> Option<DateTime<Utc>> {
+    // 100 ns ticks since 1601-01-01.
+    const EPOCH_DIFF_SECS: i64 = 11_644_473_600;
+    let ticks = t.nt_timestamp();
+    if ticks == 0 {
+        return None;
+    }
+    let secs = (ticks / 10_000_000) as i64 - EPOCH_DIFF_SECS;
+    DateTime::from_timestamp(secs, (ticks % 10_000_000) as u32 * 100)
+}
+
+impl NtfsVolume {
+    /// Reads the boot sector, `$MFT`'s record and `$UpCase` of the volume in `src`.
+    pub fn open(
+        src: Arc<dyn ImageSource>,
+        base: PathBuf,
+        origin: String,
+    ) -> io::Result<NtfsVolume> {
+        guarded("the volume's boot sector", || {
+            let mut fs = SourceReader::new(src.clone());
+            let mut ntfs = Ntfs::new(&mut fs).map_err(other)?;
+            ntfs.read_upcase_table(&mut fs).map_err(other)?;
+            let serial = ntfs.serial_number();
+            Ok(NtfsVolume {
+                inner: Arc::new(Inner { src, ntfs }),
+                base,
+                origin,
+                serial,
+            })
+        })
+    }
+
+    /// The volume serial number.
+    pub fn serial(&self) -> u64 {
+        self.serial
+    }
+
+    fn reader(&self) -> SourceReader {
+        SourceReader::new(self.inner.src.clone())
+    }
+}
+
+impl Inner {
+    /// The file at `path`, each name looked up as Windows does, then held to
+    /// the exact stored name.
+    fn resolve<'n>(&'n self, fs: &mut SourceReader, path: &VPath) -> io::Result<NtfsFile<'n>> {
+        let mut file = self.ntfs.file(fs, ROOT_RECORD).map_err(other)?;
+        for name in path.components() {
+            let name = std::str::from_utf8(name)
+                .map_err(|_| io::Error::new(io::ErrorKind::NotFound, "not a name NTFS stores"))?;
+            let next = {
+                let index = file.directory_index(fs).map_err(|e| match e {
+                    ntfs::NtfsError::NotADirectory { .. } => {
+                        io::Error::from(io::ErrorKind::NotFound)
+                    }
+                    e => other(e),
+                })?;
+                let mut finder = index.finder();
+                let found =
+                    ntfs::indexes::NtfsFileNameIndex::find(&mut finder, &self.ntfs, fs, name)
+                        .transpose()
+                        .map_err(other)?;
+                let exact = match &found {
+                    Some(e) => {
+                        e.key()
+                            .transpose()
+                            .map_err(other)?
+                            .map(|k| k.name().to_string_lossy())
+                            == Some(name.to_string())
+                    }
+                    None => false,
+                };
+                if exact {
+                    found
+                        .expect("checked")
+                        .to_file(&self.ntfs, fs)
+                        .map_err(other)?
+                } else if found.is_none() {
+                    return Err(io::ErrorKind::NotFound.into());
+                } else {
+                    // A case twin, or a name only the POSIX namespace holds: look
+                    // through the folder for the exact name.
+                    let mut entries = index.entries();
+                    let mut hit = None;
+                    while let Some(e) = entries.next(fs) {
+                        let e = e.map_err(other)?;
+                        if let Some(Ok(k)) = e.key() {
+                            if k.name().to_string_lossy() == name {
+                                hit = Some(e.file_reference());
+                                break;
+                            }
+                        }
+                    }
+                    // No exact name: the one Windows would find, if any.
+                    let hit = match hit {
+                        Some(r) => Some(r),
+                        None => ntfs::indexes::NtfsFileNameIndex::find(
+                            &mut finder,
+                            &self.ntfs,
+                            fs,
+                            name,
+                        )
+                        .transpose()
+                        .map_err(other)?
+                        .map(|e| e.file_reference()),
+                    };
+                    match hit {
+                        Some(r) => r.to_file(&self.ntfs, fs).map_err(other)?,
+                        None => return Err(io::ErrorKind::NotFound.into()),
+                    }
+                }
+            };
+            file = next;
+        }
+        Ok(file)
+    }
+
+    fn stat_of(&self, fs: &mut SourceReader, file: &NtfsFile<'_>, serial: u64) -> io::Result<Stat> {
+        let info = file.info().map_err(other)?;
+        let kind = if info
+            .file_attributes()
+            .contains(NtfsFileAttributeFlags::REPARSE_POINT)
+        {
+            EntryKind::Symlink
+        } else if file.is_directory() {
+            EntryKind::Dir
+        } else {
+            EntryKind::File
+        };
+        let size = match (kind, file.data(fs, "")) {
+            (EntryKind::File, Some(item)) => item
+                .map_err(other)?
+                .to_attribute()
+                .map_err(other)?
+                .value_length(),
+            _ => 0,
+        };
+        let name = file
+            .name(fs, Some(NtfsFileNamespace::Win32), None)
+            .or_else(|| file.name(fs, Some(NtfsFileNamespace::Win32AndDos), None))
+            .or_else(|| file.name(fs, None, None))
+            .transpose()
+            .map_err(other)?;
+        let modified = time(info.modification_time());
+        Ok(Stat {
+            kind: Some(kind),
+            size,
+            modified,
+            accessed: time(info.access_time()),
+            changed: time(info.mft_record_modification_time()),
+            created: time(info.creation_time()),
+            mtime_ns: modified.and_then(|t| t.timestamp_nanos_opt()),
+            ntfs: Some(Box::new(NtfsMeta {
+                mft_entry: file.file_record_number(),
+                mft_sequence: file.sequence_number(),
+                fn_created: name.as_ref().and_then(|n| time(n.creation_time())),
+                fn_modified: name.as_ref().and_then(|n| time(n.modification_time())),
+                volume_serial: format!("{serial:016X}"),
+            })),
+        })
+    }
+
+    /// Calls `f` with a reader over the unnamed data stream and its length;
+    /// refused when NTFS compressed or encrypted it.
+    fn with_data<R>(
+        &self,
+        fs: &mut SourceReader,
+        file: &NtfsFile<'_>,
+        f: impl FnOnce(&mut dyn ReadSeek, u64) -> io::Result<R>,
+    ) -> Result<R, ReadError> {
+        let io = |e: ntfs::NtfsError| ReadError::Io(other(e));
+        let Some(item) = file.data(fs, "") else {
+            return Ok(f(&mut io::Cursor::new(&[][..]), 0)?);
+        };
+        let item = item.map_err(io)?;
+        let attr = item.to_attribute().map_err(io)?;
+        if attr.flags().contains(NtfsAttributeFlags::COMPRESSED) {
+            return Err(ReadError::Unsupported(
+                "NTFS-compressed file (LZNT1): rmsweep does not decompress NTFS compression yet, and its stored bytes are not its content: not read",
+            ));
+        }
+        if attr.flags().contains(NtfsAttributeFlags::ENCRYPTED) {
+            return Err(ReadError::Unsupported(
+                "EFS-encrypted file: not readable without its owner's key",
+            ));
+        }
+        let len = attr.value_length();
+        let value = attr.value(fs).map_err(io)?;
+        let mut attached = value.attach(fs);
+        Ok(f(&mut attached, len)?)
+    }
+}
+
+/// What the data stream reader offers.
+pub trait ReadSeek: Read + Seek {}
+impl<T: Read + Seek> ReadSeek for T {}
+
+impl Volume for NtfsVolume {
+    fn list(&self, dir: &VPath) -> io::Result<Vec<Entry>> {
+        let inner = &self.inner;
+        guarded("a folder listing", || {
+            let mut fs = self.reader();
+            let file = inner.resolve(&mut fs, dir)?;
+            let own = file.file_record_number();
+            let index = file.directory_index(&mut fs).map_err(|e| match e {
+                ntfs::NtfsError::NotADirectory { .. } => {
+                    io::Error::from(io::ErrorKind::NotADirectory)
+                }
+                e => other(e),
+            })?;
+            let mut out = Vec::new();
+            let mut entries = index.entries();
+            while let Some(e) = entries.next(&mut fs) {
+                let e = e.map_err(other)?;
+                let Some(key) = e.key().transpose().map_err(other)? else {
+                    continue;
+                };
+                let number = e.file_reference().file_record_number();
+                // DOS 8.3 aliases name a file that is listed under its long
+                // name too; the root lists itself (".") and the metadata files.
+                if key.namespace() == NtfsFileNamespace::Dos
+                    || number == own
+                    || (dir.is_root() && number < FIRST_USER_RECORD)
+                {
+                    continue;
+                }
+                let name = key.name().to_string_lossy();
+                let attrs = key.file_attributes();
+                let kind = if attrs.contains(NtfsFileAttributeFlags::REPARSE_POINT) {
+                    EntryKind::Symlink
+                } else if key.is_directory() {
+                    EntryKind::Dir
+                } else {
+                    EntryKind::File
+                };
+                out.push(Entry {
+                    path: dir.join(name.as_bytes()),
+                    name,
+                    kind,
+                });
+            }
+            out.sort_by(|a, b| a.path.cmp(&b.path));
+            out.dedup_by(|a, b| a.path == b.path);
+            Ok(out)
+        })
+    }
+
+    fn stat(&self, path: &VPath) -> io::Result<Stat> {
+        guarded("a file record", || {
+            let mut fs = self.reader();
+            let file = self.inner.resolve(&mut fs, path)?;
+            self.inner.stat_of(&mut fs, &file, self.serial)
+        })
+    }
+
+    fn read<'b>(
+        &self,
+        path: &VPath,
+        opts: &ReadOptions,
+        buf: &'b mut Vec<u8>,
+    ) -> Result<(Stat, Bytes<'b>), ReadError> {
+        let stat = catch_unwind(AssertUnwindSafe(|| -> Result<Stat, ReadError> {
+            let mut fs = self.reader();
+            let file = self.inner.resolve(&mut fs, path)?;
+            let stat = self.inner.stat_of(&mut fs, &file, self.serial)?;
+            match stat.kind {
+                Some(EntryKind::File) => {}
+                Some(k) => return Err(ReadError::NotRegular(k.describe())),
+                None => return Err(ReadError::NotRegular("special file")),
+            }
+            if stat.size > opts.max_file_size {
+                return Err(ReadError::TooLarge {
+                    size: stat.size,
+                    max: opts.max_file_size,
+                });
+            }
+            buf.clear();
+            self.inner.with_data(&mut fs, &file, |r, len| {
+                buf.reserve(len as usize);
+                r.take(len).read_to_end(buf).map(|_| ())
+            })?;
+            Ok(stat)
+        }))
+        .unwrap_or_else(|p| {
+            Err(ReadError::Io(io::Error::other(format!(
+                "the NTFS reader failed: {}",
+                crate::panic_message(&p)
+            ))))
+        })?;
+        Ok((stat, Bytes::Buffer(&buf[..])))
+    }
+
+    fn read_at(&self, path: &VPath, offset: u64, buf: &mut [u8]) -> Result<usize, ReadError> {
+        catch_unwind(AssertUnwindSafe(|| -> Result<usize, ReadError> {
+            let mut fs = self.reader();
+            let file = self.inner.resolve(&mut fs, path)?;
+            if file.is_directory() {
+                return Err(ReadError::NotRegular("directory"));
+            }
+            self.inner.with_data(&mut fs, &file, |r, len| {
+                if offset >= len {
+                    return Ok(0);
+                }
+                r.seek(SeekFrom::Start(offset))?;
+                let want = buf.len().min((len - offset) as usize);
+                r.read_exact(&mut buf[..want])?;
+                Ok(want)
+            })
+        }))
+        .unwrap_or_else(|p| {
+            Err(ReadError::Io(io::Error::other(format!(
+                "the NTFS reader failed: {}",
+                crate::panic_message(&p)
+            ))))
+        })
+    }
+
+    fn open_source(&self, path: &VPath) -> Result<Arc<dyn ImageSource>, ReadError> {
+        let mut fs = self.reader();
+        let file = self.inner.resolve(&mut fs, path)?;
+        let record = file.file_record_number();
+        let len = self.inner.with_data(&mut fs, &file, |_, len| Ok(len))?;
+        Ok(Arc::new(FileInVolume {
+            inner: self.inner.clone(),
+            record,
+            len,
+        }))
+    }
+
+    fn origin(&self) -> String {
+        self.origin.clone()
+    }
+
+    fn stored_path(&self, path: &VPath) -> PathBuf {
+        if path.is_root() {
+            return self.base.clone();
+        }
+        self.base
+            .join(String::from_utf8_lossy(path.as_bytes()).as_ref())
+    }
+
+    fn windows_names(&self, path: &VPath) -> Vec<String> {
+        path.components()
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect()
+    }
+}
+
+/// A file's data inside an NTFS volume, as a source of its own (a profile
+/// container on a file server's volume), read without copying it out.
+struct FileInVolume {
+    inner: Arc<Inner>,
+    record: u64,
+    len: u64,
+}
+
+impl ImageSource for FileInVolume {
+    fn len(&self) -> u64 {
+        self.len
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        if offset >= self.len {
+            return Ok(0);
+        }
+        guarded("a file inside the volume", || {
+            let mut fs = SourceReader::new(self.inner.src.clone());
+            let file = self.inner.ntfs.file(&mut fs, self.record).map_err(other)?;
+            self.inner
+                .with_data(&mut fs, &file, |r, len| {
+                    let want = buf.len().min((len.saturating_sub(offset)) as usize);
+                    r.seek(SeekFrom::Start(offset))?;
+                    r.read_exact(&mut buf[..want])?;
+                    Ok(want)
+                })
+                .map_err(|e| match e {
+                    ReadError::Io(e) => e,
+                    e => io::Error::other(e.to_string()),
+                })
+        })
+    }
+}
