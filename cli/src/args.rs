@@ -24,8 +24,9 @@ macro_rules! search_fields {
         "label, path, drive, machine_id, owner, content_id, principal_id, rights, kind, store_mode, \
          store_area, rms_client, profile, sid, sha256, template_id, digest, issuer_id, issuer_host, \
          issuer_kind, rms_service_id, region, tenant_id, principal, anomalies, template_names, \
-         issuer_name, error, setting, hive, key, value, server, url, data, issued, valid_from, \
-         valid_until, content_expiry_date, modified, size"
+         issuer_name, error, setting, hive, key, value, server, url, data, container, \
+         container_kind, partition, issued, valid_from, valid_until, content_expiry_date, modified, \
+         size"
     };
 }
 

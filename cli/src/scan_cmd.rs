@@ -225,6 +225,7 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
         // Each key's (label, path), in the order `prepare` gives its documents.
         let keys: Vec<(&str, &str)> = match &found {
             Found::File(r) => vec![(&r.label, &r.path)],
+            Found::Evidence(r) => vec![(&r.label, &r.path)],
             Found::Hive(h) => std::iter::once((&h.hive().label, &h.hive().path))
                 .chain(h.files.iter().map(|r| (&r.label, &r.path)))
                 .map(|(l, p)| (l.as_str(), p.as_str()))
@@ -371,7 +372,7 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
         return Ok(ExitCode::from((128 + sig).clamp(0, 255) as u8));
     }
     Ok(
-        if summary.errors > 0 || !summary.listing_errors.is_empty() {
+        if summary.errors > 0 || summary.unread > 0 || !summary.listing_errors.is_empty() {
             ExitCode::from(2)
         } else {
             ExitCode::SUCCESS
@@ -390,6 +391,7 @@ fn json_lines(found: &Found) -> Vec<u8> {
     let mut v = Vec::new();
     match found {
         Found::File(r) => line(&mut v, r),
+        Found::Evidence(r) => line(&mut v, r),
         Found::Hive(h) => {
             h.records.iter().for_each(|r| line(&mut v, r));
             h.files.iter().for_each(|r| line(&mut v, r));
@@ -546,8 +548,12 @@ fn print_summary(plan: &Plan, s: &ScanSummary, deleted: usize, index: Option<&Pa
                 .as_deref()
                 .map(|d| format!(", drive {d}"))
                 .unwrap_or_default();
+            let container = match r.image.container_kind {
+                Some(k) => format!(" in {}", k.describe()),
+                None => String::new(),
+            };
             format!(
-                "{} ({}, label {}{drive})",
+                "{} ({}{container}, label {}{drive})",
                 escaped(&r.stored().to_string_lossy()),
                 collection::describe(r.kind, r.collector),
                 escaped(&r.label)
@@ -575,7 +581,7 @@ fn print_summary(plan: &Plan, s: &ScanSummary, deleted: usize, index: Option<&Pa
     let _ = writeln!(
         e,
         "files:    {} read ({}); {} unchanged; {} logs skipped",
-        s.records - s.hives,
+        s.records - s.hives - s.unread,
         kinds.join(", "),
         s.unchanged,
         s.logs_skipped
@@ -589,9 +595,10 @@ fn print_summary(plan: &Plan, s: &ScanSummary, deleted: usize, index: Option<&Pa
     );
     let _ = writeln!(
         e,
-        "errors:   {} files, {} folders",
+        "errors:   {} files, {} folders, {} images or containers (kind:evidence)",
         s.errors,
-        s.listing_errors.len()
+        s.listing_errors.len(),
+        s.unread
     );
     if let Some(dir) = index {
         let _ = writeln!(

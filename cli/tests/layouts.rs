@@ -497,13 +497,15 @@ fn runs_that_never_start_leave_nothing_behind() {
     let out = rmsweep(&["scan", missing.to_str().unwrap(), "--index", i]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(std::fs::read(index.join("meta.json")).unwrap(), meta);
-    // A file as a root is told so.
+    // A file that is no disk image is told so.
     let file = tmp.path().join("loose/CERT-Machine.drm");
     put(file.parent().unwrap(), "CERT-Machine.drm", &machine_cert());
     let out = rmsweep(&["scan", file.to_str().unwrap(), "--jsonl", "-"]);
     let err = exit(&out, 1);
     assert!(
-        err.contains("this is a file") && !err.contains("--deep"),
+        err.contains("this file is not a disk image rmsweep reads")
+            && err.contains("rmsweep parse FILE")
+            && !err.contains("--deep"),
         "{err}"
     );
     // --deep that finds nothing fails.

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use rmsweep_scanner::parse::model::ContentExpiry;
 use rmsweep_scanner::parse::names::best_name;
-use rmsweep_scanner::record::{HiveEntry, SettingRecord};
+use rmsweep_scanner::record::{EvidenceRecord, HiveEntry, ImageOrigin, SettingRecord};
 use rmsweep_scanner::Record;
 use tantivy::{DateTime as TDate, TantivyDocument};
 
@@ -95,8 +95,47 @@ pub fn to_document(f: &Fields, r: &Record) -> TantivyDocument {
     if let Some(m) = r.modified {
         d.add_i64(f.mtime_ns, m.timestamp_nanos_opt().unwrap_or(i64::MAX));
     }
+    add_image(f, &mut d, &r.image);
     d.add_text(f.record, serde_json::to_string(r).unwrap_or_default());
     d
+}
+
+/// Builds the document of an image or container that could not be read
+/// (`kind` `evidence`). It has no modification time: a re-scan tries again.
+pub fn evidence_document(f: &Fields, r: &EvidenceRecord) -> TantivyDocument {
+    let mut d = TantivyDocument::default();
+    d.add_bytes(f.file_id, &file_id(&r.label, &r.path));
+    d.add_text(f.label, &r.label);
+    d.add_text(f.path, &r.path);
+    d.add_text(f.kind, "evidence");
+    d.add_text(f.error, &r.error);
+    for (field, v) in [(f.profile, &r.profile), (f.sid, &r.sid)] {
+        if let Some(v) = v {
+            d.add_text(field, v);
+        }
+    }
+    add_image(f, &mut d, &r.image);
+    if let Some(size) = r.size {
+        d.add_u64(f.size, size);
+    }
+    if let Some(m) = r.modified {
+        d.add_date(f.modified, date(&m));
+    }
+    d.add_text(f.record, serde_json::to_string(r).unwrap_or_default());
+    d
+}
+
+/// The image fields every kind of record may carry.
+fn add_image(f: &Fields, d: &mut TantivyDocument, image: &ImageOrigin) {
+    if let Some(c) = &image.container {
+        d.add_text(f.container, c);
+    }
+    if let Some(k) = image.container_kind {
+        d.add_text(f.container_kind, k.as_str());
+    }
+    if let Some(p) = image.partition {
+        d.add_u64(f.partition, p.into());
+    }
 }
 
 /// Builds the document of a registry record. Every record of a hive shares
@@ -119,6 +158,7 @@ pub fn setting_document(f: &Fields, r: &SettingRecord, rescan: bool) -> TantivyD
     text(f.profile, r.profile.as_deref());
     text(f.sid, r.sid.as_deref());
     text(f.sha256, r.sha256.as_deref());
+    add_image(f, &mut d, &r.image);
     let mut unreadable = false;
     match &r.entry {
         HiveEntry::Hive(h) => {

@@ -5,7 +5,7 @@
 use std::ops::ControlFlow;
 use std::path::Path;
 
-use rmsweep_scanner::record::{HiveEntry, HiveRecords, SettingRecord};
+use rmsweep_scanner::record::{EvidenceRecord, HiveEntry, HiveRecords, SettingRecord};
 use rmsweep_scanner::Record;
 use tantivy::query::AllQuery;
 
@@ -62,6 +62,7 @@ fn staging_dir(out: &Path) -> std::path::PathBuf {
 #[serde(untagged)]
 enum Stored {
     Setting(Box<SettingRecord>),
+    Evidence(Box<EvidenceRecord>),
     File(Box<Record>),
 }
 
@@ -116,6 +117,9 @@ fn merge_into(
                     };
                     hive.push(*r);
                     flushed
+                }
+                Ok(Stored::Evidence(record)) => {
+                    flush(&mut session, &mut hive).and_then(|()| session.upsert_evidence(&record))
                 }
                 Ok(Stored::File(record)) => {
                     flush(&mut session, &mut hive).and_then(|()| session.upsert(&record))

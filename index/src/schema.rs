@@ -16,7 +16,7 @@ use tantivy::schema::{
 
 /// Bumped whenever the schema or the meaning of a field changes: an index of
 /// another version is refused with instructions to rebuild it.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// The tokenizer of keyword fields: the whole value, lower-cased.
 pub const KEYWORD_TOKENIZER: &str = "rmsweep_keyword";
@@ -99,6 +99,11 @@ pub struct Fields {
     pub url: Field,
     /// A setting's data, tokenised (`data:contoso`).
     pub data: Field,
+    /// The disk image or profile container a record was read from (exact),
+    /// what it is (`fslogix_profile`, `upd`, `disk`…) and the partition.
+    pub container: Field,
+    pub container_kind: Field,
+    pub partition: Field,
     pub issued: Field,
     pub valid_until: Field,
     pub content_expiry_date: Field,
@@ -169,6 +174,9 @@ impl Fields {
         let server = b.add_text_field("server", keyword.clone());
         let url = b.add_text_field("url", keyword.clone());
         let data = b.add_text_field("data", TEXT);
+        let container = b.add_text_field("container", STRING);
+        let container_kind = b.add_text_field("container_kind", fast_keyword.clone());
+        let partition = b.add_u64_field("partition", NumericOptions::default().set_indexed());
         let issued = b.add_date_field("issued", date.clone());
         let valid_from = b.add_date_field("valid_from", date.clone());
         let valid_until = b.add_date_field("valid_until", date.clone());
@@ -220,6 +228,9 @@ impl Fields {
             server,
             url,
             data,
+            container,
+            container_kind,
+            partition,
             issued,
             valid_until,
             content_expiry_date,

@@ -9,11 +9,11 @@
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{bounded, Sender};
-use rmsweep_scanner::record::{HiveEntry, HiveRecords};
+use rmsweep_scanner::record::{EvidenceRecord, HiveEntry, HiveRecords};
 use rmsweep_scanner::{Found, Record};
 use tantivy::{IndexWriter, TantivyDocument, Term};
 
-use crate::document::{setting_document, to_document};
+use crate::document::{evidence_document, setting_document, to_document};
 use crate::history::{self, Run, RunStatus};
 use crate::open::RmsIndex;
 use crate::schema::{file_id, Fields};
@@ -64,6 +64,7 @@ pub struct Prepared {
 pub fn prepare(fields: &Fields, found: &Found) -> Vec<Prepared> {
     match found {
         Found::File(r) => vec![prepare_record(fields, r)],
+        Found::Evidence(r) => vec![prepare_evidence(fields, r)],
         Found::Hive(h) => std::iter::once(prepare_hive(fields, h))
             .chain(h.files.iter().map(|r| prepare_record(fields, r)))
             .collect(),
@@ -75,6 +76,14 @@ pub fn prepare_record(fields: &Fields, record: &Record) -> Prepared {
     Prepared {
         key: file_id(&record.label, &record.path),
         docs: vec![to_document(fields, record)],
+        replace: true,
+    }
+}
+
+fn prepare_evidence(fields: &Fields, r: &EvidenceRecord) -> Prepared {
+    Prepared {
+        key: file_id(&r.label, &r.path),
+        docs: vec![evidence_document(fields, r)],
         replace: true,
     }
 }
@@ -274,6 +283,12 @@ impl IndexSession {
     /// (its template folders' files are added with [`IndexSession::upsert`]).
     pub fn upsert_hive(&mut self, hive: &HiveRecords) -> Result<(), IndexError> {
         let p = prepare_hive(&self.fields, hive);
+        self.upsert_prepared(p)
+    }
+
+    /// Adds the record of an image or container that could not be read.
+    pub fn upsert_evidence(&mut self, r: &EvidenceRecord) -> Result<(), IndexError> {
+        let p = prepare_evidence(&self.fields, r);
         self.upsert_prepared(p)
     }
 

@@ -84,6 +84,9 @@ pub struct ScanSummary {
     pub records: usize,
     /// Files skipped because the index already holds them unchanged.
     pub unchanged: usize,
+    /// Images, containers and volumes in them that could not be read
+    /// (each an `evidence` record, counted in `records` and `errors`).
+    pub unread: usize,
     pub distinct_chain_documents: usize,
     pub elapsed: Duration,
 }
@@ -148,7 +151,8 @@ pub fn run_incremental<T: Send, E>(
                 listing.jobs
             });
             let hives = std::iter::once(plan.hive_jobs().collect::<Vec<_>>());
-            'stores: for jobs in listings.chain(hives) {
+            let unread = std::iter::once(plan.unread_jobs().collect::<Vec<_>>());
+            'stores: for jobs in listings.chain(hives).chain(unread) {
                 for job in jobs {
                     if config.cancel.is_cancelled() {
                         break 'stores;
@@ -171,9 +175,10 @@ pub fn run_incremental<T: Send, E>(
                 for (seq, job) in job_rx {
                     let skip = match unchanged {
                         Some(check) if job.error.is_none() => {
-                            let root = plan.root_of_job(&job);
-                            root.volume.stat(&job.path).is_ok_and(|st| {
-                                check(&root.label, &root.volume.stored_path(&job.path), &st)
+                            plan.root_of_job(&job).is_some_and(|root| {
+                                root.volume.stat(&job.path).is_ok_and(|st| {
+                                    check(&root.label, &root.volume.stored_path(&job.path), &st)
+                                })
                             })
                         }
                         _ => false,
@@ -205,8 +210,14 @@ pub fn run_incremental<T: Send, E>(
                     summary.unchanged += 1;
                     continue;
                 };
-                let Counted { files, hive } = d.counted;
+                let Counted {
+                    files,
+                    hive,
+                    evidence,
+                } = d.counted;
                 summary.records += files.len() + usize::from(hive.is_some());
+                summary.records += usize::from(evidence);
+                summary.unread += usize::from(evidence);
                 for (kind, error, size) in files {
                     *summary.files_by_kind.entry(kind).or_default() += 1;
                     summary.errors += usize::from(error);
@@ -251,6 +262,8 @@ struct Done<T> {
 struct Counted {
     files: Vec<(Kind, bool, u64)>,
     hive: Option<(usize, bool, u64)>,
+    /// An image or container that could not be read.
+    evidence: bool,
 }
 
 impl Counted {
@@ -266,6 +279,12 @@ impl Counted {
             Found::File(r) => Counted {
                 files: vec![file(r)],
                 hive: None,
+                evidence: false,
+            },
+            Found::Evidence(_) => Counted {
+                files: Vec::new(),
+                hive: None,
+                evidence: true,
             },
             Found::Hive(h) => {
                 let hive = h.hive();
@@ -274,6 +293,7 @@ impl Counted {
                 Counted {
                     files: h.files.iter().map(file).collect(),
                     hive: Some((h.records.len() - 1, error, hive.size.unwrap_or(0))),
+                    evidence: false,
                 }
             }
         }
@@ -345,6 +365,8 @@ mod tests {
             collector: None,
             drive: None,
             prefix: None,
+            image: Default::default(),
+            owner: Default::default(),
             volume: Box::new(Exploding(vol)),
         });
         for dir in ["a", "boom"] {

@@ -31,6 +31,7 @@ pub fn process(
             Found::File(file.read(job.error.as_deref(), opts, cache, buf))
         }
         Source::Hive(i) => Found::Hive(hive(i, plan, opts, cache, buf)),
+        Source::Unread(i) => Found::Evidence(plan.unread[i].clone()),
     }
 }
 
@@ -57,6 +58,7 @@ impl StoreFile<'_> {
             let mut r = Record::new(&stored, &root.label, self.store, content);
             r.volume_path = root.volume_path(path);
             r.drive = root.drive.clone();
+            r.image = root.image.clone();
             r
         };
         let not_read = |error: String, keep_size: bool| {
@@ -134,6 +136,7 @@ fn hive(
         changed: None,
         created: None,
         sha256: None,
+        image: root.image.clone(),
     };
     let mut summary = HiveSummary::new();
     let read = match volume.read(&file.path, &opts, buf) {

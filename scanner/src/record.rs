@@ -7,10 +7,11 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::locate::containers::ContainerKind;
 use crate::parse::time::serde_rfc3339;
 use crate::parse::{Anomaly, Content};
 use crate::store::{well_known_sid, RmsClient, Store, StoreArea, StoreMode};
-use crate::volume::Stat;
+use crate::volume::{NtfsMeta, Stat};
 
 /// One store file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -49,8 +50,33 @@ pub struct Record {
     #[serde(with = "serde_rfc3339::option")]
     pub created: Option<DateTime<Utc>>,
     pub sha256: Option<String>,
+    /// Where in a disk image or profile container the file lies.
+    #[serde(flatten)]
+    pub image: ImageOrigin,
     #[serde(flatten)]
     pub content: Content,
+}
+
+/// The disk image or profile container a record was read from, and where
+/// in it (absent for a mounted folder).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageOrigin {
+    /// The image or container file as stored (its first piece when split).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    /// What it is: `disk`, `fslogix_profile`, `fslogix_office`, `upd`,
+    /// `upd_template`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_kind: Option<ContainerKind>,
+    /// `raw`, `VHD`, `VHDX`, `E01`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_format: Option<String>,
+    /// The 1-based partition (absent for a bare volume).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<u32>,
+    /// The file's NTFS metadata (MFT entry, `$FILE_NAME` times, volume serial).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ntfs: Option<NtfsMeta>,
 }
 
 impl Record {
@@ -79,6 +105,7 @@ impl Record {
             changed: None,
             created: None,
             sha256: None,
+            image: ImageOrigin::default(),
             content,
         };
         if r.path_hex.is_some() {
@@ -102,6 +129,7 @@ impl Record {
         self.accessed = st.accessed;
         self.changed = st.changed;
         self.created = st.created;
+        self.image.ntfs = st.ntfs.as_deref().cloned();
     }
 }
 
@@ -113,6 +141,8 @@ impl Record {
 pub enum Found {
     File(Record),
     Hive(HiveRecords),
+    /// A disk image, profile container or volume that could not be read.
+    Evidence(EvidenceRecord),
 }
 
 impl Found {
@@ -120,7 +150,7 @@ impl Found {
     pub fn into_file(self) -> Option<Record> {
         match self {
             Found::File(r) => Some(r),
-            Found::Hive(_) => None,
+            Found::Hive(_) | Found::Evidence(_) => None,
         }
     }
 }
@@ -171,6 +201,8 @@ pub struct SettingRecord {
     pub created: Option<DateTime<Utc>>,
     /// SHA-256 of the hive file.
     pub sha256: Option<String>,
+    #[serde(flatten)]
+    pub image: ImageOrigin,
 }
 
 /// The `kind` of every registry record: `setting`.
@@ -224,6 +256,7 @@ impl SettingRecord {
         self.accessed = st.accessed;
         self.changed = st.changed;
         self.created = st.created;
+        self.image.ntfs = st.ntfs.as_deref().cloned();
     }
 }
 
@@ -257,5 +290,75 @@ pub fn path_strings(path: &Path) -> (String, Option<String>) {
             String::from_utf8_lossy(raw).into_owned(),
             Some(raw.iter().map(|b| format!("{b:02x}")).collect()),
         ),
+    }
+}
+
+/// A disk image or profile container, or a volume in one, that could not
+/// be read (`kind` `evidence`): damaged, BitLocker-encrypted, a
+/// differencing disk without its parent. The stores it may hold are not in
+/// the results, and this record says so. No SHA-256: hashing a damaged
+/// multi-gigabyte container is left to the imaging tools.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EvidenceRecord {
+    /// The image or container file as stored (with the partition, for a volume).
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_hex: Option<String>,
+    pub label: String,
+    pub kind: EvidenceKind,
+    /// The user and SID the container's names give.
+    pub profile: Option<String>,
+    pub sid: Option<String>,
+    pub size: Option<u64>,
+    #[serde(with = "serde_rfc3339::option")]
+    pub modified: Option<DateTime<Utc>>,
+    #[serde(with = "serde_rfc3339::option")]
+    pub accessed: Option<DateTime<Utc>>,
+    #[serde(with = "serde_rfc3339::option")]
+    pub changed: Option<DateTime<Utc>>,
+    #[serde(with = "serde_rfc3339::option")]
+    pub created: Option<DateTime<Utc>>,
+    #[serde(flatten)]
+    pub image: ImageOrigin,
+    /// What was damaged or missing, and what to do.
+    pub error: String,
+}
+
+/// The `kind` of an evidence record: `evidence`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceKind {
+    Evidence,
+}
+
+impl EvidenceRecord {
+    /// A record for `path` (as stored) that says `error`.
+    pub fn new(path: &Path, label: &str, error: String) -> EvidenceRecord {
+        let (path, path_hex) = path_strings(path);
+        EvidenceRecord {
+            path,
+            path_hex,
+            label: label.to_string(),
+            kind: EvidenceKind::Evidence,
+            profile: None,
+            sid: None,
+            size: None,
+            modified: None,
+            accessed: None,
+            changed: None,
+            created: None,
+            image: ImageOrigin::default(),
+            error,
+        }
+    }
+
+    /// Fills size and times from the image file's stat.
+    pub fn set_stat(&mut self, st: &Stat) {
+        self.size = Some(st.size);
+        self.modified = st.modified;
+        self.accessed = st.accessed;
+        self.changed = st.changed;
+        self.created = st.created;
+        self.image.ntfs = st.ntfs.as_deref().cloned();
     }
 }

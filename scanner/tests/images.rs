@@ -3,8 +3,9 @@
 //! read through every layer, checked against what the script put in.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use rmsweep_fixtures::images;
 use rmsweep_scanner::volume::host::{HostVolume, Names};
 use rmsweep_scanner::volume::image::container::{self, Format};
 use rmsweep_scanner::volume::image::ntfs::NtfsVolume;
@@ -12,31 +13,16 @@ use rmsweep_scanner::volume::image::partition::{self, VolumeKind};
 use rmsweep_scanner::volume::{EntryKind, ReadError, ReadOptions, VPath, Volume};
 use sha2::{Digest, Sha256};
 
-fn images_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/images")
-}
-
-/// Unpacks the named fixture files (`.xz` beside the script) into `dir`,
-/// keeping their folders.
-fn unpack(dir: &Path, names: &[&str]) {
-    for name in names {
-        let compressed = std::fs::read(images_dir().join(format!("{name}.xz"))).unwrap();
-        let mut out = Vec::new();
-        lzma_rs::xz_decompress(&mut &compressed[..], &mut out).unwrap();
-        let to = dir.join(name);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::write(to, out).unwrap();
-    }
-}
-
 /// What the script put into `image`: path inside the volume → (SHA-256, size).
 fn contents(image: &str) -> BTreeMap<String, (String, u64)> {
-    let tsv = std::fs::read_to_string(images_dir().join("contents.tsv")).unwrap();
-    tsv.lines()
-        .map(|l| l.split('\t').collect::<Vec<_>>())
-        .filter(|f| f[0] == image)
-        .map(|f| (f[2].to_string(), (f[3].to_string(), f[4].parse().unwrap())))
+    images::contents(image)
+        .into_iter()
+        .map(|(k, v)| (k, (v.sha256, v.size)))
         .collect()
+}
+
+fn unpack(dir: &Path, names: &[&str]) {
+    images::unpack(dir, names).unwrap();
 }
 
 /// Every regular file of a volume: path → (SHA-256, size), or the read error.
@@ -71,10 +57,7 @@ fn hex(b: &[u8]) -> String {
 /// Each volume of a disk: its number, kind and (for NTFS) the opened volume.
 type Volumes = Vec<(Option<u32>, VolumeKind, Option<NtfsVolume>)>;
 
-fn ntfs_volumes(
-    dir: &Path,
-    file: &str,
-) -> (Format, Volumes) {
+fn ntfs_volumes(dir: &Path, file: &str) -> (Format, Volumes) {
     let host = HostVolume::new(dir, Names::AsStored).unwrap();
     let disk = container::open(&host, &VPath::from_bytes(file))
         .unwrap()
@@ -234,4 +217,418 @@ fn ntfs_lookups_fold_case_with_upcase_and_keep_twins_apart() {
         vol.read_at(&VPath::from_bytes(COMPRESSED), 0, &mut tail),
         Err(ReadError::Unsupported(_))
     ));
+}
+
+// ---- Planning and scanning image and container roots ----
+
+use rmsweep_scanner::record::EvidenceRecord;
+use rmsweep_scanner::{plan, run, Found, Record, Root, ScanConfig};
+
+/// Everything a scan of `roots` gives: store files, hive records (path,
+/// sha256, settings), evidence records.
+#[derive(Default)]
+struct Scanned {
+    files: Vec<Record>,
+    hives: Vec<(String, Option<String>, usize)>,
+    unread: Vec<EvidenceRecord>,
+}
+
+fn scan(roots: Vec<Root>) -> Scanned {
+    let cfg = ScanConfig {
+        roots,
+        deep: false,
+        threads: 2,
+        read: ReadOptions::default(),
+        cancel: Default::default(),
+    };
+    let p = plan(&cfg).expect("plan");
+    let mut out = Scanned::default();
+    run(&p, &cfg, |f| {
+        match f {
+            Found::File(r) => out.files.push(r),
+            Found::Hive(h) => {
+                let hive = h.hive();
+                out.hives
+                    .push((hive.path.clone(), hive.sha256.clone(), h.records.len() - 1));
+                out.files.extend(h.files);
+            }
+            Found::Evidence(e) => out.unread.push(e),
+        }
+        Ok::<(), ()>(())
+    })
+    .unwrap();
+    out
+}
+
+/// The path of a record below `base/` (its path inside the volume).
+fn below<'a>(path: &'a str, base: &str) -> &'a str {
+    path.strip_prefix(base)
+        .and_then(|p| p.strip_prefix('/'))
+        .unwrap_or_else(|| panic!("{path} is not below {base}"))
+}
+
+#[test]
+fn a_disk_image_scans_like_the_folder_it_was_made_from() {
+    let tmp = tempfile::tempdir().unwrap();
+    unpack(tmp.path(), &["ws01-gpt.E01", "ws01-gpt.vhd"]);
+    // The sample volume as a folder: what the image must give for the same files.
+    let sample = images::images_dir()
+        .join("../sample-volume")
+        .canonicalize()
+        .unwrap();
+    let folder = scan(vec![Root::labelled(&sample, "folder")]);
+    let want: BTreeMap<String, Option<String>> = folder
+        .files
+        .iter()
+        .map(|r| {
+            (
+                below(&r.path, sample.to_str().unwrap()).to_string(),
+                r.sha256.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(want.len(), 79);
+    // The same hive files in a folder: what the image must give for them.
+    let hive_dir = tmp.path().join("hives");
+    let hive_files = [
+        ("SOFTWARE", "Windows/System32/config/SOFTWARE"),
+        ("SYSTEM", "Windows/System32/config/SYSTEM"),
+        ("NTUSER.DAT", "Users/dave/NTUSER.DAT"),
+        (
+            "UsrClass.dat",
+            "Users/dave/AppData/Local/Microsoft/Windows/UsrClass.dat",
+        ),
+    ];
+    for (from, to) in hive_files {
+        let to = hive_dir.join(to);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(images::images_dir().join("../hives").join(from), to).unwrap();
+    }
+    let want_hives: Vec<_> = scan(vec![Root::labelled(&hive_dir, "folder")])
+        .hives
+        .into_iter()
+        .map(|(p, sha, n)| (below(&p, hive_dir.to_str().unwrap()).to_string(), sha, n))
+        .collect();
+    assert_eq!(want_hives.len(), 4);
+    let put = contents("ws01-gpt");
+    for (path, sha, _) in &want_hives {
+        assert_eq!(sha.as_ref(), Some(&put[path].0));
+    }
+    for (name, format) in [("ws01-gpt.E01", "E01"), ("ws01-gpt.vhd", "VHD")] {
+        let image = tmp.path().join(name);
+        let got = scan(vec![Root::new(&image)]);
+        let base = format!("{}/p2", image.display());
+        let mut sample_part = BTreeMap::new();
+        let mut zoe = BTreeMap::new();
+        let mut serials = std::collections::BTreeSet::new();
+        for r in &got.files {
+            // The computer name from the image's own SYSTEM hive labels it.
+            assert_eq!(r.label, "WS01");
+            assert_eq!(r.image.container.as_deref(), Some(image.to_str().unwrap()));
+            assert_eq!(r.image.container_format.as_deref(), Some(format));
+            assert_eq!(r.image.partition, Some(2));
+            let ntfs = r.image.ntfs.as_ref().expect("NTFS metadata");
+            serials.insert(ntfs.volume_serial.clone());
+            assert!(ntfs.mft_entry >= 16, "{}", r.path);
+            let inner = below(&r.path, &base).to_string();
+            assert_eq!(
+                r.volume_path.as_deref(),
+                Some(format!("\\{}", inner.replace('/', "\\")).as_str())
+            );
+            if let Some(sha) = &r.sha256 {
+                assert_eq!(Some(sha), put.get(&inner).map(|p| &p.0), "{inner}");
+            }
+            if inner.starts_with("Users/zoë/") {
+                zoe.insert(inner, r.content.error.clone());
+            } else {
+                sample_part.insert(inner, r.sha256.clone());
+            }
+        }
+        assert_eq!(serials.len(), 1);
+        assert_eq!(sample_part, want, "{name}");
+        // zoë: 300 unmanaged templates, Ωmega.xml, the sparse file (no
+        // XrML), the two compressed templates (refused, named).
+        assert_eq!(zoe.len(), 304, "{name}");
+        let errors: Vec<_> = zoe
+            .iter()
+            .filter_map(|(k, e)| Some((k.as_str(), e.as_deref()?)))
+            .collect();
+        let compressed = "NTFS-compressed file (LZNT1): rmsweep does not decompress NTFS compression yet, and its stored bytes are not its content: not read";
+        assert_eq!(
+            errors,
+            [
+                ("Users/zoë/AppData/Local/Microsoft/MSIPC/Templates/9b336a35-bcea-441f-b11b-613649fd751d.xml", compressed),
+                ("Users/zoë/AppData/Local/Microsoft/MSIPC/Templates/compressed.xml", compressed),
+                ("Users/zoë/AppData/Local/Microsoft/MSIPC/sparse.drm", "no XrML document found: not an RMS license or template file"),
+            ]
+        );
+        // The hives inside the image, each with the hash of what was put in.
+        let hives: Vec<_> = got
+            .hives
+            .iter()
+            .map(|(p, sha, n)| (below(p, &base).to_string(), sha.clone(), *n))
+            .collect();
+        assert_eq!(hives, want_hives, "{name}");
+        assert!(got.unread.is_empty());
+    }
+}
+
+/// (container below the share, kind, partition, profile, SID).
+type ContainerKey = (String, String, Option<u32>, Option<String>, Option<String>);
+
+#[test]
+fn profile_shares_give_one_profile_per_container_with_user_and_sid() {
+    let tmp = tempfile::tempdir().unwrap();
+    let share = tmp.path().join("profiles");
+    unpack(&share, &images::SHARES);
+    let got = scan(vec![Root::labelled(&share, "FS01")]);
+    assert!(got.unread.is_empty());
+    // (container, kind, partition, profile, SID) → store files.
+    let mut per: BTreeMap<ContainerKey, usize> = BTreeMap::new();
+    for r in &got.files {
+        assert_eq!(r.label, "FS01");
+        let c = r.image.container.as_deref().unwrap();
+        let key = (
+            below(c, share.to_str().unwrap()).to_string(),
+            r.image.container_kind.unwrap().as_str().to_string(),
+            r.image.partition,
+            r.profile.clone(),
+            r.sid.clone(),
+        );
+        *per.entry(key).or_default() += 1;
+        // Each file is what the script put into its container.
+        let inner = below(&r.path, c);
+        let inner = inner
+            .split_once('/')
+            .filter(|(p, _)| p.starts_with('p'))
+            .map_or(inner, |(_, rest)| rest);
+        assert_eq!(
+            r.sha256.as_ref(),
+            Some(
+                &contents(
+                    below(c, tmp.path().to_str().unwrap())
+                        .replace("profiles/", "")
+                        .as_str()
+                )[inner]
+                    .0
+            ),
+            "{}",
+            r.path
+        );
+    }
+    let key = |c: &str, k: &str, p: Option<u32>, user: Option<&str>, sid: Option<&str>| {
+        (
+            c.to_string(),
+            k.to_string(),
+            p,
+            user.map(str::to_string),
+            sid.map(str::to_string),
+        )
+    };
+    let want: BTreeMap<_, _> = [
+        (
+            key(
+                "fslogix/Profile_carol.vhdx",
+                "fslogix_profile",
+                Some(2),
+                Some("carol"),
+                None,
+            ),
+            4,
+        ),
+        (
+            key(
+                "fslogix/S-1-5-21-1-2-3-1001_alice/Profile_alice.vhdx",
+                "fslogix_profile",
+                Some(2),
+                Some("alice"),
+                Some("S-1-5-21-1-2-3-1001"),
+            ),
+            4,
+        ),
+        (
+            key(
+                "fslogix/bob_S-1-5-21-1-2-3-1002/Profile_bob.vhd",
+                "fslogix_profile",
+                Some(1),
+                Some("bob"),
+                Some("S-1-5-21-1-2-3-1002"),
+            ),
+            4,
+        ),
+        (
+            key(
+                "upd/UVHD-S-1-5-21-1-2-3-1003.vhdx",
+                "upd",
+                None,
+                None,
+                Some("S-1-5-21-1-2-3-1003"),
+            ),
+            10,
+        ),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(per, want);
+    // Every profile's NTUSER.DAT is read, under \Profile for FSLogix.
+    let hives: Vec<_> = got
+        .hives
+        .iter()
+        .map(|(p, _, _)| below(p, share.to_str().unwrap()).to_string())
+        .collect();
+    assert_eq!(
+        hives,
+        [
+            "fslogix/Profile_carol.vhdx/p2/Profile/NTUSER.DAT",
+            "fslogix/S-1-5-21-1-2-3-1001_alice/Profile_alice.vhdx/p2/Profile/NTUSER.DAT",
+            "fslogix/bob_S-1-5-21-1-2-3-1002/Profile_bob.vhd/p1/Profile/NTUSER.DAT",
+            "upd/UVHD-S-1-5-21-1-2-3-1003.vhdx/NTUSER.DAT",
+        ]
+    );
+    let alice = got
+        .files
+        .iter()
+        .find(|r| r.profile.as_deref() == Some("alice"))
+        .unwrap();
+    assert!(
+        alice
+            .volume_path
+            .as_deref()
+            .unwrap()
+            .starts_with("\\Profile\\AppData\\"),
+        "{:?}",
+        alice.volume_path
+    );
+}
+
+#[test]
+fn a_container_on_an_imaged_file_server_is_read_through_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    unpack(tmp.path(), &["fileserver.raw"]);
+    let image = tmp.path().join("fileserver.raw");
+    let got = scan(vec![Root::new(&image)]);
+    let container = format!(
+        "{}/p1/Profiles/S-1-5-21-1-2-3-1004_dan/Profile_dan.vhdx",
+        image.display()
+    );
+    let put = contents("fileserver.raw/Profiles/S-1-5-21-1-2-3-1004_dan/Profile_dan.vhdx");
+    assert_eq!(got.files.len(), 4);
+    for r in &got.files {
+        assert_eq!(r.label, "fileserver");
+        assert_eq!(r.image.container.as_deref(), Some(container.as_str()));
+        assert_eq!(
+            r.image.container_kind.map(|k| k.as_str()),
+            Some("fslogix_profile")
+        );
+        assert_eq!(
+            (r.profile.as_deref(), r.sid.as_deref()),
+            (Some("dan"), Some("S-1-5-21-1-2-3-1004"))
+        );
+        let inner = below(&r.path, &format!("{container}/p2"));
+        assert_eq!(r.sha256.as_ref(), Some(&put[inner].0));
+    }
+    assert_eq!(got.hives.len(), 1);
+}
+
+/// What a scan of one damaged image gives: its evidence records' errors and
+/// how many store files were still read.
+fn damaged(dir: &Path, name: &str, bytes: &[u8]) -> (Vec<String>, usize) {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    let got = scan(vec![Root::labelled(&path, "x")]);
+    for e in &got.unread {
+        assert_eq!(e.path, path.to_str().unwrap());
+        assert_eq!(e.size, Some(bytes.len() as u64));
+    }
+    (
+        got.unread.into_iter().map(|e| e.error).collect(),
+        got.files.len(),
+    )
+}
+
+#[test]
+fn damaged_images_become_evidence_records_naming_what_was_damaged() {
+    let tmp = tempfile::tempdir().unwrap();
+    unpack(
+        tmp.path(),
+        &["ws01-gpt.raw", "ws01-gpt.vhdx", "ws01-gpt.E01"],
+    );
+    let raw = std::fs::read(tmp.path().join("ws01-gpt.raw")).unwrap();
+    let vhdx = std::fs::read(tmp.path().join("ws01-gpt.vhdx")).unwrap();
+    let e01 = std::fs::read(tmp.path().join("ws01-gpt.E01")).unwrap();
+    let p2 = 34816 * 512;
+    let d = tmp.path().join("damaged");
+    std::fs::create_dir(&d).unwrap();
+
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("truncated.vhdx", vhdx[..4 << 20].to_vec()),
+        ("truncated.E01", e01[..e01.len() / 2].to_vec()),
+        ("bitlocker.raw", {
+            let mut b = raw.clone();
+            b[p2 + 3..p2 + 11].copy_from_slice(b"-FVE-FS-");
+            b
+        }),
+        ("bad-mft.raw", {
+            let mut b = raw.clone();
+            b[p2 + 0x30..p2 + 0x38].copy_from_slice(&u64::MAX.to_le_bytes());
+            b
+        }),
+        ("primary-gpt-lost.raw", {
+            let mut b = raw.clone();
+            b[..34 * 512].fill(0);
+            b
+        }),
+        ("no-table.raw", {
+            let mut b = raw.clone();
+            let end = b.len();
+            b[..34 * 512].fill(0);
+            b[end - 33 * 512..].fill(0);
+            b[3..11].copy_from_slice(b"MSDOS5.0");
+            b[510..512].copy_from_slice(&[0x55, 0xAA]);
+            b
+        }),
+    ];
+    let got: Vec<_> = cases
+        .into_iter()
+        .map(|(name, bytes)| (name, damaged(&d, name, &bytes)))
+        .collect();
+    let one = |e: &str| (vec![e.to_string()], 0);
+    assert_eq!(
+        got,
+        [
+            ("truncated.vhdx", one("damaged VHDX container: VHDX data truncated")),
+            ("truncated.E01", one("damaged E01 container: parse error: chunk id 0 out of range (len 0)")),
+            ("bitlocker.raw", one("BitLocker-encrypted partition 2: not readable without its recovery key; decrypt a copy of the image with your own tools and scan that")),
+            ("bad-mft.raw", one("damaged NTFS volume (partition 2): The Logical Cluster Number (LCN) 18446744073709551615 is too big to be multiplied by the cluster size")),
+            // The backup GPT at the end of the disk still describes it.
+            ("primary-gpt-lost.raw", (vec![], 383)),
+            ("no-table.raw", one("no NTFS volume on this disk (its partition table lists no partition)")),
+        ]
+    );
+    // A share file named like a container whose content is no disk image.
+    let share = tmp.path().join("share/S-1-5-21-9-9-9-1010_junk");
+    std::fs::create_dir_all(&share).unwrap();
+    std::fs::write(share.join("Profile_junk.vhdx"), b"not a disk").unwrap();
+    let got = scan(vec![Root::labelled(tmp.path().join("share"), "FS")]);
+    let e: Vec<_> = got
+        .unread
+        .iter()
+        .map(|e| {
+            (
+                e.error.as_str(),
+                e.profile.as_deref(),
+                e.sid.as_deref(),
+                e.image.container_kind.map(|k| k.as_str()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        e,
+        [(
+            "named like an FSLogix profile container, but its content is no disk image rmsweep reads (VHD, VHDX): not read",
+            Some("junk"),
+            Some("S-1-5-21-9-9-9-1010"),
+            Some("fslogix_profile")
+        )]
+    );
 }

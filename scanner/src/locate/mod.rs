@@ -9,13 +9,14 @@
 //! recognised in [`collection`].
 
 pub mod collection;
+pub mod containers;
 pub mod deep;
 pub mod locations;
 pub mod resolve;
 pub mod root;
 
 pub use resolve::Discovery;
-pub use root::{Located, Reading, RootKind};
+pub use root::{locate_profile, Located, Reading, RootKind};
 
 use crate::volume::Volume;
 

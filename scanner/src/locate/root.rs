@@ -300,8 +300,10 @@ fn advice(entries: &[Entry]) -> String {
         "not a recognised root (it holds {}). Looked for a mounted volume (Users/, ProgramData/, Windows/, \
          Windows.old/, Documents and Settings/), a folder of profiles, a profile (AppData/ or Local Settings/), \
          part of one by its name (AppData, AppData/Local, ProgramData, MSIPC/Server), a store folder \
-         (Microsoft/MSIPC, Microsoft/DRM, Server/<SID>), a KAPE collection (drive-letter folders C/, D/…) or an \
-         unzipped Velociraptor collection (uploads/auto/…, uploads/ntfs/…). Point at one of those, or pass \
+         (Microsoft/MSIPC, Microsoft/DRM, Server/<SID>), a profile share of FSLogix (Profile_<user>.vhdx) or \
+         User Profile Disk (UVHD-<SID>.vhdx) containers, a KAPE collection (drive-letter folders C/, D/…) or an \
+         unzipped Velociraptor collection (uploads/auto/…, uploads/ntfs/…). Point at one of those (or at a \
+         disk image file: raw, VHD, VHDX, E01), or pass \
          --deep to walk the whole tree for Microsoft/MSIPC and Microsoft/DRM folders",
         if dirs.is_empty() {
             "files only".to_string()
@@ -309,4 +311,32 @@ fn advice(entries: &[Entry]) -> String {
             dirs.join("/, ") + "/…"
         }
     )
+}
+
+/// Reads the root of `vol` as one profile whose user and SID are known from
+/// elsewhere (a profile container's names); `prefix` is the profile
+/// folder's Windows path inside its volume.
+pub fn locate_profile(
+    vol: &dyn Volume,
+    user: Option<&str>,
+    sid: Option<&str>,
+    prefix: Vec<String>,
+) -> Located {
+    let node = Trie::get()
+        .find("Users/*")
+        .expect("the location table has profiles");
+    let reading = Reading {
+        kind: RootKind::Profile,
+        node,
+        ctx: Ctx {
+            profile: user.map(str::to_string),
+            sid: sid.map(str::to_string),
+        },
+        prefix: Some(prefix),
+    };
+    let (_, mut found) = resolve_readings(vol, &VPath::root(), std::slice::from_ref(&reading));
+    Located {
+        reading,
+        discovery: found.swap_remove(0),
+    }
 }

@@ -17,6 +17,7 @@
 pub mod host;
 pub mod image;
 pub mod memory;
+pub mod sub;
 
 use std::io;
 use std::path::PathBuf;

@@ -45,7 +45,10 @@ pub enum ImageError {
     Unsupported(String),
     #[error("damaged partition table: {0}")]
     PartitionTable(String),
-    #[error("no NTFS volume on this disk (partitions seen: {0})")]
+    /// Reading the disk failed below the partition table (the container).
+    #[error("cannot read the disk: {0}")]
+    Unreadable(#[source] io::Error),
+    #[error("no NTFS volume on this disk ({0})")]
     NoNtfs(String),
     #[error("damaged NTFS volume{}: {detail}", partition.map(|p| format!(" (partition {p})")).unwrap_or_default())]
     Ntfs {
@@ -74,7 +77,10 @@ pub fn sniff(src: &dyn ImageSource) -> Option<Format> {
         // An MBR, a protective MBR, or a boot sector (NTFS, BitLocker).
         Some(Format::Raw)
     } else {
-        None
+        // A GPT disk whose first sectors were lost: its backup header.
+        let mut tail = [0u8; 8];
+        let at = src.len().checked_sub(512)?;
+        (src.read_at(at, &mut tail).ok()? == 8 && &tail == b"EFI PART").then_some(Format::Raw)
     }
 }
 

@@ -35,7 +35,8 @@ struct Inner {
     ntfs: Ntfs,
 }
 
-/// An NTFS volume read from an image source.
+/// An NTFS volume read from an image source (cheap to clone: clones share it).
+#[derive(Clone)]
 pub struct NtfsVolume {
     inner: Arc<Inner>,
     /// The stored path of the volume's root folder (`/cases/ws01.E01/p2`).

@@ -109,16 +109,17 @@ fn gpt_ranges(disk: &Arc<dyn ImageSource>) -> Option<Vec<(u32, u64, u64)>> {
 
 fn mbr_ranges(disk: &Arc<dyn ImageSource>) -> Result<Vec<(u32, u64, u64)>, ImageError> {
     let mut sig = [0u8; 2];
-    super::read_exact_at(disk.as_ref(), 510, &mut sig)
-        .map_err(|e| ImageError::PartitionTable(e.to_string()))?;
+    super::read_exact_at(disk.as_ref(), 510, &mut sig).map_err(ImageError::Unreadable)?;
     if sig != [0x55, 0xAA] {
         return Err(ImageError::PartitionTable(
             "neither a GPT, an MBR nor a volume boot sector at the start of the disk".into(),
         ));
     }
     let mut r = SourceReader::new(disk.clone());
-    let mbr = mbrman::MBR::read_from(&mut r, 512)
-        .map_err(|e| ImageError::PartitionTable(format!("MBR: {e}")))?;
+    let mbr = mbrman::MBR::read_from(&mut r, 512).map_err(|e| match e {
+        mbrman::Error::Io(e) => ImageError::Unreadable(e),
+        e => ImageError::PartitionTable(format!("MBR: {e}")),
+    })?;
     Ok(mbr
         .iter()
         .filter(|(_, e)| e.is_used() && !matches!(e.sys, 0x05 | 0x0F | 0x85 | 0xEE))

@@ -11,11 +11,15 @@ use std::path::{Path, PathBuf};
 
 use crate::locate::collection::{self, Collector};
 use crate::locate::{self, RootKind};
+use crate::record::{EvidenceRecord, ImageOrigin};
 use crate::registry::{self, locate::HiveFile, HiveKind};
 use crate::store::{Store, StoreArea, StoreMode};
 use crate::volume::host::{HostVolume, Names};
 use crate::volume::{EntryKind, ReadOptions, VPath, Volume};
 use crate::CancelToken;
+
+mod images;
+pub use images::Owner;
 
 /// One root to scan, as given, and the label its records carry (`None`: the
 /// default label, from the collection or the folder's name).
@@ -63,7 +67,7 @@ pub enum RootError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{0}: this is a file, not a folder: point at the folder that holds the evidence (a mounted volume, a profile, a collection), or parse single files with `rmsweep parse FILE`")]
+    #[error("{0}: this file is not a disk image rmsweep reads (raw or split raw with a partition table or an NTFS boot sector, VHD, VHDX, E01, told by their content): point at an image, or at the folder that holds the evidence (a mounted volume, a profile share, a collection), or parse single store files with `rmsweep parse FILE`")]
     File(PathBuf),
     #[error("{0}: not a folder or a file (a device, FIFO or socket): point at the folder that holds the evidence")]
     Special(PathBuf),
@@ -88,6 +92,10 @@ pub struct PlannedRoot {
     pub drive: Option<String>,
     /// The root folder's Windows path inside the volume, where the layout tells it.
     pub prefix: Option<Vec<String>>,
+    /// The image or container the volume is read from (empty for a folder).
+    pub image: ImageOrigin,
+    /// The user and SID a profile container's names give.
+    pub owner: Owner,
     pub volume: Box<dyn Volume>,
 }
 
@@ -153,6 +161,9 @@ pub struct Plan {
     pub profiles: usize,
     /// Folders discovery could not list (they may hold stores).
     pub listing_errors: Vec<(PathBuf, String)>,
+    /// Images, containers and volumes in them that could not be read,
+    /// sorted by (label, path): each becomes an `evidence` record.
+    pub unread: Vec<EvidenceRecord>,
 }
 
 /// What a file to read is.
@@ -162,6 +173,8 @@ pub enum Source {
     Store(usize),
     /// Hive `i`.
     Hive(usize),
+    /// Evidence `i` that could not be read ([`Plan::unread`]).
+    Unread(usize),
 }
 
 /// One file to read.
@@ -200,7 +213,7 @@ const MAX_STORE_DEPTH: usize = 4;
 pub fn plan(config: &ScanConfig) -> Result<Plan, RootError> {
     let mut plan = Plan::default();
     for root in &config.roots {
-        for (planned, discovery) in read_root(root, config.deep)? {
+        for (planned, discovery) in read_root(root, config.deep, &mut plan.unread)? {
             let r = plan.roots.len();
             plan.profiles += discovery.profiles;
             plan.listing_errors.extend(discovery.errors);
@@ -213,12 +226,18 @@ pub fn plan(config: &ScanConfig) -> Result<Plan, RootError> {
                     stored,
                 });
             }
-            let name = planned.stored();
-            let name = name
-                .file_name()
-                .map(|n| n.to_string_lossy())
-                .unwrap_or_default();
+            let name = match &planned.owner.user {
+                Some(user) => user.clone(),
+                None => planned
+                    .stored()
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            };
             let mut hives = registry::locate::find(planned.volume.as_ref(), planned.kind, &name);
+            for h in hives.iter_mut().filter(|h| h.sid.is_none()) {
+                h.sid.clone_from(&planned.owner.sid);
+            }
             let stores = &mut plan.stores[first_store..];
             give_owner_sids(planned.volume.as_ref(), &mut hives, stores);
             for hive in hives {
@@ -253,6 +272,10 @@ pub fn plan(config: &ScanConfig) -> Result<Plan, RootError> {
         .collect();
     plan.listing_errors.sort();
     plan.listing_errors.dedup();
+    plan.unread
+        .sort_by(|a, b| (&a.label, &a.path).cmp(&(&b.label, &b.path)));
+    plan.unread
+        .dedup_by(|a, b| a.label == b.label && a.path == b.path && a.error == b.error);
     Ok(plan)
 }
 
@@ -276,7 +299,11 @@ fn give_owner_sids(vol: &dyn Volume, hives: &mut [HiveFile], stores: &mut [Plann
 }
 
 /// One given root: its volumes (several for a collection), each read.
-fn read_root(root: &Root, deep: bool) -> Result<Vec<(PlannedRoot, locate::Discovery)>, RootError> {
+fn read_root(
+    root: &Root,
+    deep: bool,
+    unread: &mut Vec<EvidenceRecord>,
+) -> Result<Vec<(PlannedRoot, locate::Discovery)>, RootError> {
     let unreadable = |source| RootError::Unreadable {
         path: root.path.clone(),
         source,
@@ -286,12 +313,13 @@ fn read_root(root: &Root, deep: bool) -> Result<Vec<(PlannedRoot, locate::Discov
     let path = std::fs::canonicalize(&root.path).map_err(unreadable)?;
     let meta = std::fs::metadata(&path).map_err(unreadable)?;
     if meta.is_file() {
-        return Err(RootError::File(root.path.clone()));
+        return images::image_root(root, &path, deep, unread);
     }
     if !meta.is_dir() {
         return Err(RootError::Special(root.path.clone()));
     }
     let found = (!deep).then(|| collection::recognise(&path)).flatten();
+    let unread_before = unread.len();
     let label = |host: Option<String>| {
         root.label
             .clone()
@@ -335,20 +363,31 @@ fn read_root(root: &Root, deep: bool) -> Result<Vec<(PlannedRoot, locate::Discov
                     _ => None,
                 })
                 .collect();
-            let located = locate::locate(volume.as_ref(), &above, deep).map_err(|advice| {
-                RootError::Unrecognised {
-                    path: root.path.clone(),
-                    advice,
+            let located = locate::locate(volume.as_ref(), &above, deep);
+            // Profile containers (an FSLogix or User Profile Disk share).
+            let kind = located.as_ref().ok().map(|l| l.reading.kind);
+            let held = images::folder_containers(root, &label, volume.as_ref(), kind, unread);
+            let no_containers = held.is_empty() && unread.len() == unread_before;
+            match located {
+                Err(advice) if no_containers => {
+                    return Err(RootError::Unrecognised {
+                        path: root.path.clone(),
+                        advice,
+                    })
                 }
-            })?;
-            if deep && located.discovery.stores.is_empty() {
-                return Err(RootError::NothingFound(root.path.clone()));
+                Ok(l) if deep && l.discovery.stores.is_empty() && no_containers => {
+                    return Err(RootError::NothingFound(root.path.clone()));
+                }
+                Ok(located) => {
+                    let drive = collection::drive_of(&path);
+                    out.push(planned(root, &label, located, volume, None, drive));
+                }
+                Err(_) => {}
             }
-            let drive = collection::drive_of(&path);
-            out.push(planned(root, &label, located, volume, None, drive));
+            out.extend(held);
         }
     }
-    if out.is_empty() {
+    if out.is_empty() && unread.len() == unread_before {
         return Err(RootError::Unrecognised {
             path: root.path.clone(),
             advice: "a collection whose drive folders hold no Windows volume layout (Users/, ProgramData/, Windows/): point at a drive folder, or pass --deep".into(),
@@ -373,6 +412,8 @@ fn planned(
             collector,
             drive,
             prefix: located.reading.prefix,
+            image: ImageOrigin::default(),
+            owner: Owner::default(),
             volume,
         },
         located.discovery,
@@ -398,12 +439,22 @@ impl Plan {
         self.store_dirs.contains(&(root, dir.clone()))
     }
 
-    /// The root a job's file lies in.
-    pub fn root_of_job(&self, job: &Job) -> &PlannedRoot {
+    /// The root a job's file lies in (`None` for evidence that could not be read).
+    pub fn root_of_job(&self, job: &Job) -> Option<&PlannedRoot> {
         match job.source {
-            Source::Store(i) => self.root_of(i),
-            Source::Hive(i) => &self.roots[self.hives[i].root],
+            Source::Store(i) => Some(self.root_of(i)),
+            Source::Hive(i) => Some(&self.roots[self.hives[i].root]),
+            Source::Unread(_) => None,
         }
+    }
+
+    /// The jobs of the evidence that could not be read, in plan order.
+    pub fn unread_jobs(&self) -> impl Iterator<Item = Job> + '_ {
+        self.unread.iter().enumerate().map(|(i, u)| Job {
+            source: Source::Unread(i),
+            path: VPath::root(),
+            error: Some(u.error.clone()),
+        })
     }
 
     /// The jobs of the hives, in plan order.

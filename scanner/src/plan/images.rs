@@ -1,0 +1,389 @@
+//! Planning disk images and profile containers: a root that is an image
+//! file, and the profile containers a folder or an image's volume holds.
+//! Each NTFS volume becomes a [`PlannedRoot`] like a mounted folder; what
+//! cannot be read (a damaged container, a BitLocker volume, a differencing
+//! disk without its parent) becomes an `evidence` record, never a silent gap.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::{PlannedRoot, Root, RootError};
+use crate::locate::collection;
+use crate::locate::containers::{self, ContainerKind, FoundContainer};
+use crate::locate::{self, Discovery};
+use crate::record::{EvidenceRecord, ImageOrigin};
+use crate::registry;
+use crate::volume::host::{HostVolume, Names};
+use crate::volume::image::container::{self, Disk, ImageError};
+use crate::volume::image::ntfs::NtfsVolume;
+use crate::volume::image::partition::{self, VolumeKind};
+use crate::volume::sub::SubVolume;
+use crate::volume::{EntryKind, VPath, Volume};
+
+/// A planned volume and what its discovery found.
+pub type Planned = (PlannedRoot, Discovery);
+
+/// An NTFS volume of an image, with where it lies.
+struct ImageVolume {
+    volume: NtfsVolume,
+    image: ImageOrigin,
+}
+
+/// The user and SID a profile container's names give.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Owner {
+    pub user: Option<String>,
+    pub sid: Option<String>,
+}
+
+/// What cannot be read is written down here, under `label`.
+pub struct Unread<'a> {
+    pub label: &'a str,
+    pub records: &'a mut Vec<EvidenceRecord>,
+}
+
+impl Unread<'_> {
+    fn push(
+        &mut self,
+        vol: &dyn Volume,
+        file: &VPath,
+        image: ImageOrigin,
+        owner: &Owner,
+        error: String,
+    ) {
+        let stored = vol.stored_path(file);
+        let mut r = EvidenceRecord::new(&stored, self.label, error);
+        if let Ok(st) = vol.stat(file) {
+            r.set_stat(&st);
+        }
+        r.profile = owner.user.clone();
+        r.sid = owner.sid.clone();
+        r.image = ImageOrigin {
+            ntfs: r.image.ntfs.take(),
+            ..image
+        };
+        self.records.push(r);
+    }
+}
+
+/// The NTFS volumes of the disk in `file` on `vol`; `Ok(None)` when the
+/// file is no image. What cannot be read goes to `unread`.
+fn image_volumes(
+    vol: &dyn Volume,
+    file: &VPath,
+    kind: ContainerKind,
+    owner: &Owner,
+    unread: &mut Unread<'_>,
+) -> Option<Vec<ImageVolume>> {
+    let stored = vol.stored_path(file);
+    let mut image = ImageOrigin {
+        container: Some(stored.to_string_lossy().into_owned()),
+        container_kind: Some(kind),
+        ..ImageOrigin::default()
+    };
+    let disk: Disk = match container::open(vol, file) {
+        Ok(Some(d)) => d,
+        Ok(None) => return None,
+        Err(e) => {
+            unread.push(vol, file, image, owner, e.to_string());
+            return Some(Vec::new());
+        }
+    };
+    image.container_format = Some(disk.format.as_str().to_string());
+    let parts = match partition::partitions(&disk.source) {
+        Ok(p) => p,
+        Err(ImageError::Unreadable(source)) => {
+            let e = ImageError::Damaged {
+                format: disk.format.as_str(),
+                source,
+            };
+            unread.push(vol, file, image, owner, e.to_string());
+            return Some(Vec::new());
+        }
+        Err(e) => {
+            unread.push(vol, file, image, owner, e.to_string());
+            return Some(Vec::new());
+        }
+    };
+    let mut out = Vec::new();
+    let mut seen = Vec::new();
+    for p in parts {
+        let image = ImageOrigin {
+            partition: p.number,
+            ..image.clone()
+        };
+        let base = match p.number {
+            Some(n) => stored.join(format!("p{n}")),
+            None => stored.clone(),
+        };
+        let where_ = p
+            .number
+            .map(|n| format!("partition {n}"))
+            .unwrap_or("volume".into());
+        seen.push(format!("{where_}: {:?}", p.kind));
+        match p.kind {
+            VolumeKind::Ntfs => {
+                let origin = format!("NTFS {where_} of {} {}", disk.format.as_str(), stored.display());
+                match NtfsVolume::open(p.source, base, origin) {
+                    Ok(v) => out.push(ImageVolume {
+                        volume: v,
+                        image,
+                    }),
+                    Err(e) => {
+                        let e = ImageError::Ntfs {
+                            partition: p.number,
+                            detail: e.to_string(),
+                        };
+                        unread.push(vol, file, image, owner, e.to_string());
+                    }
+                }
+            }
+            VolumeKind::BitLocker => unread.push(
+                vol,
+                file,
+                image,
+                owner,
+                format!("BitLocker-encrypted {where_}: not readable without its recovery key; decrypt a copy of the image with your own tools and scan that"),
+            ),
+            VolumeKind::Other => {}
+        }
+    }
+    if out.is_empty()
+        && !unread
+            .records
+            .iter()
+            .any(|r| r.path == stored.to_string_lossy())
+    {
+        let seen = if seen.is_empty() {
+            "its partition table lists no partition".to_string()
+        } else {
+            format!("partitions seen: {}", seen.join(", "))
+        };
+        unread.push(
+            vol,
+            file,
+            image,
+            owner,
+            ImageError::NoNtfs(seen).to_string(),
+        );
+    }
+    Some(out)
+}
+
+/// A root that is a file: a disk image (each NTFS volume read like a mounted
+/// volume, the profile containers on it too) or a profile container.
+pub(super) fn image_root(
+    root: &Root,
+    path: &Path,
+    deep: bool,
+    unread: &mut Vec<EvidenceRecord>,
+) -> Result<Vec<Planned>, RootError> {
+    let unreadable = |source| RootError::Unreadable {
+        path: root.path.clone(),
+        source,
+    };
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(RootError::File(root.path.clone()));
+    };
+    let host = HostVolume::new(dir, Names::AsStored).map_err(unreadable)?;
+    let file = VPath::from_bytes(name.as_encoded_bytes());
+    let name = name.to_string_lossy();
+    let folder = dir
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let named = containers::classify(&name, &folder, file.clone());
+    let stem = name.split('.').next().unwrap_or(&name).to_string();
+    let mut records = Vec::new();
+    // The label is known once a volume is read; errors are labelled after.
+    let mut pending = Unread {
+        label: "",
+        records: &mut records,
+    };
+    let out = match &named {
+        Some(c) => {
+            let label = root
+                .label
+                .clone()
+                .unwrap_or_else(|| collection::default_label(dir).unwrap_or(stem.clone()));
+            let planned = container_root(root, &label, &host, c, &mut pending);
+            planned.ok_or_else(|| RootError::File(root.path.clone()))?
+        }
+        None => {
+            let vols = image_volumes(
+                &host,
+                &file,
+                ContainerKind::Disk,
+                &Owner::default(),
+                &mut pending,
+            )
+            .ok_or_else(|| RootError::File(root.path.clone()))?;
+            let label = root.label.clone().unwrap_or_else(|| {
+                vols.iter()
+                    .find_map(|v| registry::computer_name(&v.volume))
+                    .unwrap_or(stem.clone())
+            });
+            let mut out = Vec::new();
+            for v in vols {
+                out.extend(image_volume_roots(root, &label, v, deep, &mut pending));
+            }
+            out
+        }
+    };
+    let label = out
+        .first()
+        .map(|(p, _)| p.label.clone())
+        .or(root.label.clone())
+        .unwrap_or(stem);
+    if out.is_empty() && records.is_empty() {
+        return Err(RootError::Unrecognised {
+            path: root.path.clone(),
+            advice: "no NTFS volume of this image holds a Windows volume layout (Users/, ProgramData/, Windows/), a profile or a profile container: pass --deep to walk its volumes for Microsoft/MSIPC and Microsoft/DRM folders".into(),
+        });
+    }
+    for mut r in records {
+        r.label = label.clone();
+        unread.push(r);
+    }
+    Ok(out)
+}
+
+/// One NTFS volume of a disk image: read like a mounted volume, and
+/// searched for profile containers.
+fn image_volume_roots(
+    root: &Root,
+    label: &str,
+    v: ImageVolume,
+    deep: bool,
+    unread: &mut Unread<'_>,
+) -> Vec<Planned> {
+    let mut out = Vec::new();
+    let located = locate::locate(&v.volume, &[], deep).ok();
+    let is_volume = located
+        .as_ref()
+        .is_some_and(|l| l.reading.kind == locate::RootKind::Volume);
+    for c in containers::find(&v.volume, containers::MAX_DEPTH, is_volume) {
+        out.extend(found_container(root, label, &v.volume, &c, unread));
+    }
+    if let Some(located) = located.filter(|l| !deep || !l.discovery.stores.is_empty()) {
+        let planned = PlannedRoot {
+            given: root.path.clone(),
+            label: label.to_string(),
+            kind: located.reading.kind,
+            collector: None,
+            drive: None,
+            prefix: located.reading.prefix,
+            image: v.image,
+            owner: Owner::default(),
+            volume: Box::new(v.volume),
+        };
+        out.insert(0, (planned, located.discovery));
+    }
+    out
+}
+
+/// The profile in a profile container on `vol`: its volumes' profile
+/// folders, each read as that user's profile. `None`: the file is no image.
+pub(super) fn container_root(
+    root: &Root,
+    label: &str,
+    vol: &dyn Volume,
+    c: &FoundContainer,
+    unread: &mut Unread<'_>,
+) -> Option<Vec<Planned>> {
+    let owner = Owner {
+        user: c.user.clone(),
+        sid: c.sid.clone(),
+    };
+    let vols = image_volumes(vol, &c.path, c.kind, &owner, unread)?;
+    let mut out = Vec::new();
+    for v in vols {
+        let inner: Arc<dyn Volume> = Arc::new(v.volume);
+        let Some(at) = c.kind.profile_roots().iter().find(|at| {
+            at.is_empty()
+                || inner
+                    .stat(&VPath::from_bytes(**at))
+                    .is_ok_and(|s| s.kind == Some(EntryKind::Dir))
+        }) else {
+            continue; // an Office container without a profile folder
+        };
+        let sub = SubVolume::new(inner, VPath::from_bytes(*at));
+        let prefix = if at.is_empty() {
+            Vec::new()
+        } else {
+            vec![at.to_string()]
+        };
+        let located =
+            locate::locate_profile(&sub, owner.user.as_deref(), owner.sid.as_deref(), prefix);
+        out.push((
+            PlannedRoot {
+                given: root.path.clone(),
+                label: label.to_string(),
+                kind: located.reading.kind,
+                collector: None,
+                drive: None,
+                prefix: located.reading.prefix,
+                image: v.image,
+                owner: owner.clone(),
+                volume: Box::new(sub),
+            },
+            located.discovery,
+        ));
+    }
+    Some(out)
+}
+
+/// A container found on a volume by its name: its profile, or an
+/// evidence record when its content is no disk image.
+fn found_container(
+    root: &Root,
+    label: &str,
+    vol: &dyn Volume,
+    c: &FoundContainer,
+    unread: &mut Unread<'_>,
+) -> Vec<Planned> {
+    container_root(root, label, vol, c, unread).unwrap_or_else(|| {
+        let image = ImageOrigin {
+            container: Some(vol.stored_path(&c.path).to_string_lossy().into_owned()),
+            container_kind: Some(c.kind),
+            ..ImageOrigin::default()
+        };
+        let owner = Owner {
+            user: c.user.clone(),
+            sid: c.sid.clone(),
+        };
+        let why = format!(
+            "named like {}, but its content is no disk image rmsweep reads (VHD, VHDX): not read",
+            c.kind.describe()
+        );
+        unread.push(vol, &c.path, image, &owner, why);
+        Vec::new()
+    })
+}
+
+/// The profile containers a folder root holds (a profile share), each
+/// planned as a profile of the root's label.
+pub(super) fn folder_containers(
+    root: &Root,
+    label: &str,
+    vol: &dyn Volume,
+    kind: Option<locate::RootKind>,
+    unread: &mut Vec<EvidenceRecord>,
+) -> Vec<Planned> {
+    use locate::RootKind;
+    // A share keeps containers at its root or one folder down; a volume
+    // deeper (`Shares\Profiles\…`), never among its own profiles.
+    let (depth, skip_profiles) = match kind {
+        None | Some(RootKind::Volume) | Some(RootKind::Deep) => (containers::MAX_DEPTH, true),
+        Some(RootKind::ProfileFolder) => (2, false),
+        Some(_) => return Vec::new(),
+    };
+    let mut unread = Unread {
+        label,
+        records: unread,
+    };
+    containers::find(vol, depth, skip_profiles)
+        .iter()
+        .flat_map(|c| found_container(root, label, vol, c, &mut unread))
+        .collect()
+}
