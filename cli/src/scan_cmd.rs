@@ -168,7 +168,7 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
             .labels()
             .iter()
             .map(|l| {
-                known_files(idx, l, &root_prefixes(&plan, l, a.replace)).map(|files| {
+                known_files(idx, l, &scanned_roots(&plan, l, a.replace)).map(|files| {
                     let files = files
                         .into_iter()
                         .map(|(key, known)| {
@@ -479,16 +479,16 @@ fn remove_gone(
     Ok(deleted)
 }
 
-/// `root/` for each root of `label`: the index records a re-scan may remove
-/// (every record of the label with `--replace`).
-fn root_prefixes(plan: &Plan, label: &str, replace: bool) -> Vec<String> {
+/// Each root of `label` as scanned: the index records under them are those
+/// a re-scan may remove (every record of the label with `--replace`).
+fn scanned_roots(plan: &Plan, label: &str, replace: bool) -> Vec<String> {
     if replace {
         return vec![String::new()];
     }
-    plan.roots
+    plan.scanned
         .iter()
-        .filter(|r| r.label == label)
-        .map(|r| format!("{}/", r.stored().display()))
+        .filter(|(l, _)| l == label)
+        .map(|(_, root)| root.to_string_lossy().into_owned())
         .collect()
 }
 

@@ -124,6 +124,64 @@ fn a_scan_changes_nothing_under_the_root() {
 }
 
 #[test]
+fn image_and_container_roots_are_never_written() {
+    use rmsweep_fixtures::images;
+    let tmp = tempfile::tempdir().unwrap();
+    let evidence = tmp.path().join("evidence");
+    let mut names: Vec<&str> = vec!["ws01-gpt.E01", "ws01-gpt.vhdx", "fileserver.raw"];
+    names.extend(images::WS02_PIECES);
+    images::unpack(&evidence, &names).unwrap();
+    images::unpack(&evidence.join("share"), &images::SHARES).unwrap();
+    // Access times a day old: a read without O_NOATIME would move them.
+    let day_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(86_400);
+    let mut stack = vec![evidence.clone()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let f = std::fs::File::options().write(true).open(&p).unwrap();
+                f.set_times(std::fs::FileTimes::new().set_accessed(day_ago))
+                    .unwrap();
+            }
+        }
+    }
+    let before = snapshot(&evidence);
+    let index = tmp.path().join("index");
+    let roots = [
+        "ws01-gpt.E01",
+        "ws01-gpt.vhdx",
+        "fileserver.raw",
+        "ws02-mbr.001",
+        "share",
+    ];
+    for root in roots {
+        let out = Command::new(env!("CARGO_BIN_EXE_rmsweep"))
+            .args(["scan", evidence.join(root).to_str().unwrap()])
+            .args([
+                "--index",
+                index.to_str().unwrap(),
+                "--label",
+                root,
+                "--quiet",
+            ])
+            .output()
+            .unwrap();
+        // ws01 holds three files that cannot be read (two NTFS-compressed,
+        // one not XrML): exit 2, all else read.
+        let want = if root.starts_with("ws01") { 2 } else { 0 };
+        assert_eq!(
+            out.status.code(),
+            Some(want),
+            "{root}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(before, snapshot(&evidence), "a scan changed the evidence");
+}
+
+#[test]
 fn ctrl_c_commits_what_was_read_and_exits_130() {
     let tmp = tempfile::tempdir().unwrap();
     let volume = tmp.path().join("host1");

@@ -24,19 +24,28 @@ pub struct Known {
 }
 
 /// File key ([`file_id`] of label and path) → what was indexed, for every
-/// record of `label` whose path starts with one of `prefixes`.
+/// record of `label` that lies under one of `roots` (a root is a folder or
+/// an image file; `""` holds everything).
 pub fn known_files(
     idx: &RmsIndex,
     label: &str,
-    prefixes: &[String],
+    roots: &[String],
 ) -> Result<HashMap<[u8; 16], Known>, IndexError> {
     let mut out = HashMap::new();
     for_each_indexed(idx, label, |path, known| {
-        if prefixes.iter().any(|p| path.starts_with(p.as_str())) {
+        if roots.iter().any(|root| is_under(path, root)) {
             out.insert(file_id(label, path), known);
         }
     })?;
     Ok(out)
+}
+
+/// Whether `path` is `root` or lies below it (`""` holds everything).
+fn is_under(path: &str, root: &str) -> bool {
+    root.is_empty()
+        || path
+            .strip_prefix(root)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// A searcher and the documents of `label`, by segment.

@@ -161,6 +161,9 @@ pub struct Plan {
     pub profiles: usize,
     /// Folders discovery could not list (they may hold stores).
     pub listing_errors: Vec<(PathBuf, String)>,
+    /// Each root as scanned (canonical) with the labels it gave: the
+    /// records a re-scan may remove lie under these.
+    pub scanned: Vec<(String, PathBuf)>,
     /// Images, containers and volumes in them that could not be read,
     /// sorted by (label, path): each becomes an `evidence` record.
     pub unread: Vec<EvidenceRecord>,
@@ -213,7 +216,19 @@ const MAX_STORE_DEPTH: usize = 4;
 pub fn plan(config: &ScanConfig) -> Result<Plan, RootError> {
     let mut plan = Plan::default();
     for root in &config.roots {
-        for (planned, discovery) in read_root(root, config.deep, &mut plan.unread)? {
+        let unread_before = plan.unread.len();
+        let read = read_root(root, config.deep, &mut plan.unread)?;
+        // What this root covers, per label: a re-scan may remove records under it.
+        if let Ok(canonical) = std::fs::canonicalize(&root.path) {
+            let mut labels: Vec<&String> = read.iter().map(|(p, _)| &p.label).collect();
+            labels.extend(plan.unread[unread_before..].iter().map(|u| &u.label));
+            labels.sort();
+            labels.dedup();
+            for label in labels {
+                plan.scanned.push((label.clone(), canonical.clone()));
+            }
+        }
+        for (planned, discovery) in read {
             let r = plan.roots.len();
             plan.profiles += discovery.profiles;
             plan.listing_errors.extend(discovery.errors);
