@@ -10,7 +10,7 @@ use rmsweep_scanner::volume::host::{HostVolume, Names};
 use rmsweep_scanner::volume::image::container::{self, Format};
 use rmsweep_scanner::volume::image::ntfs::NtfsVolume;
 use rmsweep_scanner::volume::image::partition::{self, VolumeKind};
-use rmsweep_scanner::volume::{EntryKind, ReadError, ReadOptions, VPath, Volume};
+use rmsweep_scanner::volume::{EntryKind, ReadOptions, VPath, Volume};
 use sha2::{Digest, Sha256};
 
 /// What the script put into `image`: path inside the volume → (SHA-256, size).
@@ -102,17 +102,10 @@ fn every_container_of_the_gpt_disk_gives_every_file_byte_for_byte() {
             "{file}"
         );
         let got = walk(vols[1].2.as_ref().unwrap());
-        let mut expected: BTreeMap<_, _> = want
+        let expected: BTreeMap<_, _> = want
             .iter()
             .map(|(k, v)| (k.clone(), Ok(v.clone())))
             .collect();
-        // Files written into the compressed folder are compressed too.
-        for name in ["compressed.xml", "9b336a35-bcea-441f-b11b-613649fd751d.xml"] {
-            expected.insert(
-                format!("Users/zoë/AppData/Local/Microsoft/MSIPC/Templates/{name}"),
-                Err("NTFS-compressed file (LZNT1): rmsweep does not decompress NTFS compression yet, and its stored bytes are not its content: not read".into()),
-            );
-        }
         let diff: Vec<_> = got
             .iter()
             .filter(|(k, v)| expected.get(*k) != Some(v))
@@ -213,10 +206,28 @@ fn ntfs_lookups_fold_case_with_upcase_and_keep_twins_apart() {
         4
     );
     assert_eq!(&tail, b"\0END");
-    assert!(matches!(
-        vol.read_at(&VPath::from_bytes(COMPRESSED), 0, &mut tail),
-        Err(ReadError::Unsupported(_))
-    ));
+    // Files written into the compressed folder are stored compressed (and
+    // read back as what was put in: see the byte-for-byte test).
+    for name in ["compressed.xml", "9b336a35-bcea-441f-b11b-613649fd751d.xml"] {
+        let p = format!("Users/zoë/AppData/Local/Microsoft/MSIPC/Templates/{name}");
+        let st = vol.stat(&VPath::from_bytes(p.as_str())).unwrap();
+        assert!(st.ntfs.unwrap().compressed, "{p}");
+    }
+    let mut middle = [0u8; 16];
+    assert_eq!(
+        vol.read_at(&VPath::from_bytes(COMPRESSED), 40_000, &mut middle)
+            .unwrap(),
+        16
+    );
+    let whole = std::fs::read(images::images_dir().join("../sample-volume/Users/frank/AppData/Local/Microsoft/MSIPC/Templates/9b336a35-bcea-441f-b11b-613649fd751d.xml")).unwrap();
+    let repeated: Vec<u8> = whole
+        .iter()
+        .cycle()
+        .take(8 * whole.len())
+        .copied()
+        .collect();
+    assert_eq!(&middle, &repeated[40_000..40_016]);
+    assert!(!vol.stat(&sparse).unwrap().ntfs.unwrap().compressed);
 }
 
 // ---- Planning and scanning image and container roots ----
@@ -347,20 +358,18 @@ fn a_disk_image_scans_like_the_folder_it_was_made_from() {
         assert_eq!(serials.len(), 1);
         assert_eq!(sample_part, want, "{name}");
         // zoë: 300 unmanaged templates, Ωmega.xml, the sparse file (no
-        // XrML), the two compressed templates (refused, named).
+        // XrML), the two compressed templates (read decompressed).
         assert_eq!(zoe.len(), 304, "{name}");
         let errors: Vec<_> = zoe
             .iter()
             .filter_map(|(k, e)| Some((k.as_str(), e.as_deref()?)))
             .collect();
-        let compressed = "NTFS-compressed file (LZNT1): rmsweep does not decompress NTFS compression yet, and its stored bytes are not its content: not read";
         assert_eq!(
             errors,
-            [
-                ("Users/zoë/AppData/Local/Microsoft/MSIPC/Templates/9b336a35-bcea-441f-b11b-613649fd751d.xml", compressed),
-                ("Users/zoë/AppData/Local/Microsoft/MSIPC/Templates/compressed.xml", compressed),
-                ("Users/zoë/AppData/Local/Microsoft/MSIPC/sparse.drm", "no XrML document found: not an RMS license or template file"),
-            ]
+            [(
+                "Users/zoë/AppData/Local/Microsoft/MSIPC/sparse.drm",
+                "no XrML document found: not an RMS license or template file"
+            ),]
         );
         // The hives inside the image, each with the hash of what was put in.
         let hives: Vec<_> = got

@@ -179,6 +179,9 @@ pub struct NtfsMeta {
     pub fn_modified: Option<DateTime<Utc>>,
     /// The volume serial number, hexadecimal.
     pub volume_serial: String,
+    /// NTFS stored the file compressed (it was read decompressed).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub compressed: bool,
 }
 
 /// Refuse to read files larger than this unless told otherwise (64 MiB:

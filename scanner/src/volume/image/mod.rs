@@ -14,6 +14,7 @@
 //! the host volume's rules (read-only, `O_NOATIME`, no links) hold.
 
 pub mod container;
+pub mod lznt1;
 pub mod ntfs;
 pub mod partition;
 mod vhd;

@@ -217,6 +217,9 @@ impl Inner {
                 fn_created: name.as_ref().and_then(|n| time(n.creation_time())),
                 fn_modified: name.as_ref().and_then(|n| time(n.modification_time())),
                 volume_serial: format!("{serial:016X}"),
+                compressed: info
+                    .file_attributes()
+                    .contains(NtfsFileAttributeFlags::COMPRESSED),
             })),
         })
     }
@@ -235,11 +238,6 @@ impl Inner {
         };
         let item = item.map_err(io)?;
         let attr = item.to_attribute().map_err(io)?;
-        if attr.flags().contains(NtfsAttributeFlags::COMPRESSED) {
-            return Err(ReadError::Unsupported(
-                "NTFS-compressed file (LZNT1): rmsweep does not decompress NTFS compression yet, and its stored bytes are not its content: not read",
-            ));
-        }
         if attr.flags().contains(NtfsAttributeFlags::ENCRYPTED) {
             return Err(ReadError::Unsupported(
                 "EFS-encrypted file: not readable without its owner's key",
@@ -247,8 +245,100 @@ impl Inner {
         }
         let len = attr.value_length();
         let value = attr.value(fs).map_err(io)?;
+        if attr.flags().contains(NtfsAttributeFlags::COMPRESSED) {
+            // The stored bytes are LZNT1 units, not the content.
+            let plain = self.decompressed(value, len)?;
+            return Ok(f(&mut io::Cursor::new(&plain[..]), len)?);
+        }
         let mut attached = value.attach(fs);
         Ok(f(&mut attached, len)?)
+    }
+
+    /// The content of an NTFS-compressed data stream of `len` bytes: each
+    /// compression unit (16 clusters) is stored plain when it fills all its
+    /// clusters, as zeros when none is allocated, and LZNT1-compressed in
+    /// its first clusters otherwise.
+    fn decompressed(
+        &self,
+        value: ntfs::attribute_value::NtfsAttributeValue<'_, '_>,
+        len: u64,
+    ) -> Result<Vec<u8>, ReadError> {
+        use ntfs::attribute_value::NtfsAttributeValue;
+        let unsupported = |what| Err(ReadError::Unsupported(what));
+        if len > crate::volume::LARGEST_MAX_FILE_SIZE {
+            return unsupported("NTFS-compressed file over 1 GiB: not decompressed");
+        }
+        let runs: Vec<(Option<u64>, u64)> = match &value {
+            NtfsAttributeValue::NonResident(v) => v
+                .data_runs()
+                .map(|r| {
+                    r.map(|r| {
+                        (
+                            r.data_position().value().map(|p| p.get()),
+                            r.allocated_size(),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()
+                .map_err(|e| ReadError::Io(other(e)))?,
+            NtfsAttributeValue::Resident(_) => {
+                return unsupported("NTFS-compressed resident data: not read")
+            }
+            NtfsAttributeValue::AttributeListNonResident(_) => {
+                return unsupported(
+                    "NTFS-compressed file spread over an attribute list: not read yet",
+                )
+            }
+        };
+        let unit = 16 * self.ntfs.cluster_size() as u64;
+        let mut out = Vec::with_capacity(len as usize);
+        let mut stored = Vec::new();
+        let mut runs = runs.into_iter().peekable();
+        let mut left_in_run = 0u64;
+        let mut run_pos: Option<u64> = None;
+        while (out.len() as u64) < len {
+            // Gather one unit's clusters: where each allocated piece lies.
+            stored.clear();
+            let (mut need, mut sparse) = (unit, 0u64);
+            while need > 0 {
+                if left_in_run == 0 {
+                    let Some((pos, size)) = runs.next() else {
+                        break;
+                    };
+                    (run_pos, left_in_run) = (pos, size);
+                    continue;
+                }
+                let take = need.min(left_in_run);
+                match run_pos {
+                    Some(p) => {
+                        let at = stored.len();
+                        stored.resize(at + take as usize, 0);
+                        super::read_exact_at(self.src.as_ref(), p, &mut stored[at..])?;
+                        run_pos = Some(p + take);
+                    }
+                    None => sparse += take,
+                }
+                left_in_run -= take;
+                need -= take;
+            }
+            let want = unit.min(len - out.len() as u64) as usize;
+            if sparse == 0 && need == 0 {
+                out.extend_from_slice(&stored[..want]);
+            } else if stored.is_empty() {
+                out.resize(out.len() + want, 0);
+            } else {
+                let before = out.len();
+                super::lznt1::decompress(&stored, &mut out, want)
+                    .map_err(|e| ReadError::Io(io::Error::new(io::ErrorKind::InvalidData, e)))?;
+                // A unit whose chunks end early stands for zeros after them.
+                out.resize(before + want, 0);
+            }
+            if need > 0 && runs.peek().is_none() && left_in_run == 0 {
+                break; // the runs end before the data does: what is left is zeros
+            }
+        }
+        out.resize(len as usize, 0);
+        Ok(out)
     }
 }
 
@@ -379,6 +469,16 @@ impl Volume for NtfsVolume {
     fn open_source(&self, path: &VPath) -> Result<Arc<dyn ImageSource>, ReadError> {
         let mut fs = self.reader();
         let file = self.inner.resolve(&mut fs, path)?;
+        if let Some(Ok(item)) = file.data(&mut fs, "") {
+            if item
+                .to_attribute()
+                .is_ok_and(|a| a.flags().contains(NtfsAttributeFlags::COMPRESSED))
+            {
+                return Err(ReadError::Unsupported(
+                    "an NTFS-compressed disk image or container: not read through its compression (copy it out with your own tools and scan the copy)",
+                ));
+            }
+        }
         let record = file.file_record_number();
         let len = self.inner.with_data(&mut fs, &file, |_, len| Ok(len))?;
         Ok(Arc::new(FileInVolume {
