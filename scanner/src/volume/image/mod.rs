@@ -122,6 +122,8 @@ impl ImageSource for Concat {
 pub struct SourceReader {
     src: Arc<dyn ImageSource>,
     pos: u64,
+    /// Reads past the end give zeros instead of an end of file.
+    zero_padded: bool,
     buf: Vec<u8>,
     /// Where `buf` starts in the source (`buf` empty: nothing buffered).
     buf_at: u64,
@@ -136,16 +138,35 @@ impl SourceReader {
         SourceReader {
             src,
             pos: 0,
+            zero_padded: false,
             buf: Vec::new(),
             buf_at: 0,
+        }
+    }
+
+    /// A reader whose reads past the end give zeros: for the `ntfs` crate,
+    /// which panics (`unreachable!`) on an end of file inside a structure
+    /// of a truncated volume; zeros parse as a damaged structure instead.
+    pub fn zero_padded(src: Arc<dyn ImageSource>) -> SourceReader {
+        SourceReader {
+            zero_padded: true,
+            ..SourceReader::new(src)
         }
     }
 }
 
 impl Read for SourceReader {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if out.is_empty() || self.pos >= self.src.len() {
+        if out.is_empty() {
             return Ok(0);
+        }
+        if self.pos >= self.src.len() {
+            if !self.zero_padded {
+                return Ok(0);
+            }
+            out.fill(0);
+            self.pos += out.len() as u64;
+            return Ok(out.len());
         }
         // Large reads bypass the buffer.
         if out.len() as u64 >= READ_BLOCK {

@@ -78,7 +78,7 @@ impl NtfsVolume {
         origin: String,
     ) -> io::Result<NtfsVolume> {
         guarded("the volume's boot sector", || {
-            let mut fs = SourceReader::new(src.clone());
+            let mut fs = SourceReader::zero_padded(src.clone());
             let mut ntfs = Ntfs::new(&mut fs).map_err(other)?;
             ntfs.read_upcase_table(&mut fs).map_err(other)?;
             let serial = ntfs.serial_number();
@@ -97,7 +97,7 @@ impl NtfsVolume {
     }
 
     fn reader(&self) -> SourceReader {
-        SourceReader::new(self.inner.src.clone())
+        SourceReader::zero_padded(self.inner.src.clone())
     }
 }
 
@@ -524,7 +524,7 @@ impl ImageSource for FileInVolume {
             return Ok(0);
         }
         guarded("a file inside the volume", || {
-            let mut fs = SourceReader::new(self.inner.src.clone());
+            let mut fs = SourceReader::zero_padded(self.inner.src.clone());
             let file = self.inner.ntfs.file(&mut fs, self.record).map_err(other)?;
             self.inner
                 .with_data(&mut fs, &file, |r, len| {
