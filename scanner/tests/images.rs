@@ -571,6 +571,12 @@ fn damaged_images_become_evidence_records_naming_what_was_damaged() {
 
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("truncated.vhdx", vhdx[..4 << 20].to_vec()),
+        ("bad-headers.vhdx", {
+            let mut b = vhdx.clone();
+            b[(64 << 10) + 100] ^= 0xFF;
+            b[(128 << 10) + 100] ^= 0xFF;
+            b
+        }),
         ("truncated.E01", e01[..e01.len() / 2].to_vec()),
         ("bitlocker.raw", {
             let mut b = raw.clone();
@@ -605,7 +611,8 @@ fn damaged_images_become_evidence_records_naming_what_was_damaged() {
     assert_eq!(
         got,
         [
-            ("truncated.vhdx", one("damaged VHDX container: VHDX data truncated")),
+            ("truncated.vhdx", one("damaged VHDX container: truncated: it ends at byte 8389118, 2 bytes short of what it describes")),
+            ("bad-headers.vhdx", one("damaged VHDX container: no valid VHDX header found")),
             ("truncated.E01", one("damaged E01 container: parse error: chunk id 0 out of range (len 0)")),
             ("bitlocker.raw", one("BitLocker-encrypted partition 2: not readable without its recovery key; decrypt a copy of the image with your own tools and scan that")),
             ("bad-mft.raw", one("damaged NTFS volume (partition 2): The Logical Cluster Number (LCN) 18446744073709551615 is too big to be multiplied by the cluster size")),
@@ -640,4 +647,23 @@ fn damaged_images_become_evidence_records_naming_what_was_damaged() {
             Some("fslogix_profile")
         )]
     );
+}
+
+#[test]
+fn every_container_format_gives_the_raw_disk_byte_for_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    unpack(tmp.path(), &images::WS01);
+    let host = HostVolume::new(tmp.path(), Names::AsStored).unwrap();
+    let raw = std::fs::read(tmp.path().join("ws01-gpt.raw")).unwrap();
+    for name in ["ws01-gpt.vhdx", "ws01-gpt.vhd", "ws01-gpt.E01"] {
+        let disk = container::open(&host, &VPath::from_bytes(name))
+            .unwrap()
+            .unwrap();
+        assert_eq!(disk.source.len(), raw.len() as u64, "{name}");
+        let mut buf = vec![0u8; 1 << 20];
+        for (i, want) in raw.chunks(1 << 20).enumerate() {
+            let n = disk.source.read_at((i << 20) as u64, &mut buf).unwrap();
+            assert!(buf[..n] == *want, "{name}: MiB {i} differs");
+        }
+    }
 }

@@ -118,7 +118,10 @@ pub fn open(vol: &dyn Volume, path: &VPath) -> Result<Option<Disk>, ImageError> 
             }
         }
         Format::Vhd => Arc::new(Vhd::open(first).map_err(damaged)?),
-        Format::Vhdx => Arc::new(open_vhdx(first).map_err(damaged)?),
+        Format::Vhdx => match super::vhdx::Vhdx::open(first.clone()).map_err(damaged)? {
+            super::vhdx::Opened::Clean(v) => Arc::new(v),
+            super::vhdx::Opened::NeedsLibrary => Arc::new(open_vhdx(first).map_err(damaged)?),
+        },
         Format::Ewf => {
             let more = following_pieces(vol, path, EWF_PIECES);
             let mut sources = vec![ewf::SegmentSource::Backing(Arc::new(EwfPiece(first)))];

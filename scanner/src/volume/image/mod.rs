@@ -18,6 +18,7 @@ pub mod lznt1;
 pub mod ntfs;
 pub mod partition;
 mod vhd;
+mod vhdx;
 
 use std::io::{self, Read, Seek, SeekFrom};
 use std::sync::Arc;
@@ -42,7 +43,7 @@ pub fn read_exact_at(src: &dyn ImageSource, offset: u64, buf: &mut [u8]) -> io::
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 format!(
-                    "ends at byte {} (wanted {} more)",
+                    "truncated: it ends at byte {}, {} bytes short of what it describes",
                     offset + done as u64,
                     buf.len() - done
                 ),
@@ -124,6 +125,8 @@ pub struct SourceReader {
     pos: u64,
     /// Reads past the end give zeros instead of an end of file.
     zero_padded: bool,
+    /// The size of a buffered block.
+    block: u64,
     buf: Vec<u8>,
     /// Where `buf` starts in the source (`buf` empty: nothing buffered).
     buf_at: u64,
@@ -139,6 +142,7 @@ impl SourceReader {
             src,
             pos: 0,
             zero_padded: false,
+            block: READ_BLOCK,
             buf: Vec::new(),
             buf_at: 0,
         }
@@ -147,9 +151,12 @@ impl SourceReader {
     /// A reader whose reads past the end give zeros: for the `ntfs` crate,
     /// which panics (`unreachable!`) on an end of file inside a structure
     /// of a truncated volume; zeros parse as a damaged structure instead.
+    /// Its blocks are 4 KiB: the crate reads a 1 KiB file record or a
+    /// 4 KiB index record at a time, seldom the next.
     pub fn zero_padded(src: Arc<dyn ImageSource>) -> SourceReader {
         SourceReader {
             zero_padded: true,
+            block: 4096,
             ..SourceReader::new(src)
         }
     }
@@ -169,15 +176,15 @@ impl Read for SourceReader {
             return Ok(out.len());
         }
         // Large reads bypass the buffer.
-        if out.len() as u64 >= READ_BLOCK {
+        if out.len() as u64 >= self.block {
             let n = self.src.read_at(self.pos, out)?;
             self.pos += n as u64;
             return Ok(n);
         }
         let in_buf = self.pos >= self.buf_at && self.pos < self.buf_at + self.buf.len() as u64;
         if !in_buf {
-            let start = self.pos - self.pos % READ_BLOCK;
-            let len = READ_BLOCK.min(self.src.len() - start) as usize;
+            let start = self.pos - self.pos % self.block;
+            let len = self.block.min(self.src.len() - start) as usize;
             self.buf.resize(len, 0);
             let n = self.src.read_at(start, &mut self.buf)?;
             self.buf.truncate(n);

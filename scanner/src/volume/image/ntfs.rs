@@ -33,7 +33,13 @@ const FIRST_USER_RECORD: u64 = 16;
 struct Inner {
     src: Arc<dyn ImageSource>,
     ntfs: Ntfs,
+    /// Folders already resolved → their file record numbers: every list,
+    /// stat and read resolves its path, and most share their folders.
+    folders: std::sync::Mutex<std::collections::HashMap<VPath, u64>>,
 }
+
+/// Folders remembered per volume before the memory is started afresh.
+const MAX_REMEMBERED_FOLDERS: usize = 4096;
 
 /// An NTFS volume read from an image source (cheap to clone: clones share it).
 #[derive(Clone)]
@@ -83,7 +89,11 @@ impl NtfsVolume {
             ntfs.read_upcase_table(&mut fs).map_err(other)?;
             let serial = ntfs.serial_number();
             Ok(NtfsVolume {
-                inner: Arc::new(Inner { src, ntfs }),
+                inner: Arc::new(Inner {
+                    src,
+                    ntfs,
+                    folders: Default::default(),
+                }),
                 base,
                 origin,
                 serial,
@@ -105,8 +115,28 @@ impl Inner {
     /// The file at `path`, each name looked up as Windows does, then held to
     /// the exact stored name.
     fn resolve<'n>(&'n self, fs: &mut SourceReader, path: &VPath) -> io::Result<NtfsFile<'n>> {
-        let mut file = self.ntfs.file(fs, ROOT_RECORD).map_err(other)?;
-        for name in path.components() {
+        // Start from the deepest folder on the path already resolved.
+        let names: Vec<&[u8]> = path.components().collect();
+        let (mut at, mut record) = (0, ROOT_RECORD);
+        let mut prefix = VPath::root();
+        {
+            let folders = self.folders.lock().unwrap_or_else(|p| p.into_inner());
+            let mut p = VPath::root();
+            for (i, name) in names.iter().enumerate() {
+                p = p.join(name);
+                match folders.get(&p) {
+                    Some(&r) => (at, record, prefix) = (i + 1, r, p.clone()),
+                    None => break,
+                }
+            }
+        }
+        let mut file = self.ntfs.file(fs, record).map_err(other)?;
+        for (i, name) in names.iter().enumerate().skip(at) {
+            // Each folder passed on the way is remembered.
+            if i > at {
+                self.remember(&prefix, file.file_record_number());
+            }
+            prefix = prefix.join(name);
             let name = std::str::from_utf8(name)
                 .map_err(|_| io::Error::new(io::ErrorKind::NotFound, "not a name NTFS stores"))?;
             let next = {
@@ -173,7 +203,18 @@ impl Inner {
             };
             file = next;
         }
+        if file.is_directory() && names.len() > at {
+            self.remember(&prefix, file.file_record_number());
+        }
         Ok(file)
+    }
+
+    fn remember(&self, folder: &VPath, record: u64) {
+        let mut folders = self.folders.lock().unwrap_or_else(|p| p.into_inner());
+        if folders.len() >= MAX_REMEMBERED_FOLDERS {
+            folders.clear();
+        }
+        folders.insert(folder.clone(), record);
     }
 
     fn stat_of(&self, fs: &mut SourceReader, file: &NtfsFile<'_>, serial: u64) -> io::Result<Stat> {
