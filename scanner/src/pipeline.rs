@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::bounded;
 
 use crate::parse::{ChainCache, Kind};
-use crate::plan::{Job, Plan, ScanConfig};
+use crate::plan::{Job, Plan, ScanConfig, Source};
 use crate::process::process;
 use crate::record::Found;
 use crate::store::{RmsClient, StoreArea, StoreMode};
@@ -144,15 +144,18 @@ pub fn run_incremental<T: Send, E>(
         // The dispatcher: lists one store at a time, in plan order.
         let dispatcher = s.spawn(move || {
             let (mut logs, mut errors) = (0, Vec::new());
-            let listings = (0..plan.stores.len()).map(|i| {
-                let listing = plan.list(i);
-                logs += listing.logs_skipped;
-                errors.extend(listing.errors);
-                listing.jobs
+            let listings = plan.run_order().map(|source| match source {
+                Source::Store(i) => {
+                    let listing = plan.list(i);
+                    logs += listing.logs_skipped;
+                    errors.extend(listing.errors);
+                    listing.jobs
+                }
+                Source::Hive(i) => vec![plan.hive_job(i)],
+                Source::Unread(_) => Vec::new(),
             });
-            let hives = std::iter::once(plan.hive_jobs().collect::<Vec<_>>());
             let unread = std::iter::once(plan.unread_jobs().collect::<Vec<_>>());
-            'stores: for jobs in listings.chain(hives).chain(unread) {
+            'stores: for jobs in listings.chain(unread) {
                 for job in jobs {
                     if config.cancel.is_cancelled() {
                         break 'stores;

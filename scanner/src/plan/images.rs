@@ -17,6 +17,7 @@ use crate::volume::host::{HostVolume, Names};
 use crate::volume::image::container::{self, Disk, ImageError};
 use crate::volume::image::ntfs::NtfsVolume;
 use crate::volume::image::partition::{self, VolumeKind};
+use crate::volume::reopen::{Opener, Pool, Reopening};
 use crate::volume::sub::SubVolume;
 use crate::volume::{EntryKind, VPath, Volume};
 
@@ -66,6 +67,56 @@ impl Unread<'_> {
     }
 }
 
+fn where_on_disk(partition: Option<u32>) -> String {
+    partition
+        .map(|n| format!("partition {n}"))
+        .unwrap_or("volume".into())
+}
+
+/// The NTFS volume in partition `p` of `disk` (stored at `stored`): its
+/// paths are `stored/pN/…` (`stored/…` for a bare volume).
+fn ntfs_volume(
+    stored: &Path,
+    disk: &Disk,
+    p: &partition::Partition,
+) -> std::io::Result<NtfsVolume> {
+    let base = match p.number {
+        Some(n) => stored.join(format!("p{n}")),
+        None => stored.to_path_buf(),
+    };
+    let origin = format!(
+        "NTFS {} of {} {}",
+        where_on_disk(p.number),
+        disk.format.as_str(),
+        stored.display()
+    );
+    NtfsVolume::open(p.source.clone(), base, origin)
+}
+
+/// Opens partition `number` of the image `file` on `host` again (a pooled
+/// container, closed since planning).
+fn reopen_ntfs(
+    host: &dyn Volume,
+    file: &VPath,
+    number: Option<u32>,
+) -> std::io::Result<NtfsVolume> {
+    let gone = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
+    let disk = container::open(host, file)
+        .map_err(|e| gone(e.to_string()))?
+        .ok_or_else(|| gone("no longer a disk image".into()))?;
+    let parts = partition::partitions(&disk.source).map_err(|e| gone(e.to_string()))?;
+    let p = parts
+        .iter()
+        .find(|p| p.number == number && p.kind == VolumeKind::Ntfs)
+        .ok_or_else(|| {
+            gone(format!(
+                "{} is no longer an NTFS volume",
+                where_on_disk(number)
+            ))
+        })?;
+    ntfs_volume(&host.stored_path(file), &disk, p)
+}
+
 /// The NTFS volumes of the disk in `file` on `vol`; `Ok(None)` when the
 /// file is no image. What cannot be read goes to `unread`.
 fn image_volumes(
@@ -112,19 +163,11 @@ fn image_volumes(
             partition: p.number,
             ..image.clone()
         };
-        let base = match p.number {
-            Some(n) => stored.join(format!("p{n}")),
-            None => stored.clone(),
-        };
-        let where_ = p
-            .number
-            .map(|n| format!("partition {n}"))
-            .unwrap_or("volume".into());
+        let where_ = where_on_disk(p.number);
         seen.push(format!("{where_}: {:?}", p.kind));
         match p.kind {
             VolumeKind::Ntfs => {
-                let origin = format!("NTFS {where_} of {} {}", disk.format.as_str(), stored.display());
-                match NtfsVolume::open(p.source, base, origin) {
+                match ntfs_volume(&stored, &disk, &p) {
                     Ok(v) => out.push(ImageVolume {
                         volume: v,
                         image,
@@ -176,6 +219,7 @@ pub(super) fn image_root(
     root: &Root,
     path: &Path,
     deep: bool,
+    pool: &Arc<Pool>,
     unread: &mut Vec<EvidenceRecord>,
 ) -> Result<Vec<Planned>, RootError> {
     let unreadable = |source| RootError::Unreadable {
@@ -185,7 +229,8 @@ pub(super) fn image_root(
     let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
         return Err(RootError::File(root.path.clone()));
     };
-    let host = HostVolume::new(dir, Names::AsStored).map_err(unreadable)?;
+    let host: Arc<dyn Volume> =
+        Arc::new(HostVolume::new(dir, Names::AsStored).map_err(unreadable)?);
     let file = VPath::from_bytes(name.as_encoded_bytes());
     let name = name.to_string_lossy();
     let folder = dir
@@ -206,12 +251,12 @@ pub(super) fn image_root(
                 .label
                 .clone()
                 .unwrap_or_else(|| collection::default_label(dir).unwrap_or(stem.clone()));
-            let planned = container_root(root, &label, &host, c, &mut pending);
+            let planned = container_root(root, &label, &host, c, pool, &mut pending);
             planned.ok_or_else(|| RootError::File(root.path.clone()))?
         }
         None => {
             let vols = image_volumes(
-                &host,
+                host.as_ref(),
                 &file,
                 ContainerKind::Disk,
                 &Owner::default(),
@@ -225,7 +270,14 @@ pub(super) fn image_root(
             });
             let mut out = Vec::new();
             for v in vols {
-                out.extend(image_volume_roots(root, &label, v, deep, &mut pending));
+                out.extend(image_volume_roots(
+                    root,
+                    &label,
+                    v,
+                    deep,
+                    pool,
+                    &mut pending,
+                ));
             }
             out
         }
@@ -255,6 +307,7 @@ fn image_volume_roots(
     label: &str,
     v: ImageVolume,
     deep: bool,
+    pool: &Arc<Pool>,
     unread: &mut Unread<'_>,
 ) -> Vec<Planned> {
     let mut out = Vec::new();
@@ -262,8 +315,9 @@ fn image_volume_roots(
     let is_volume = located
         .as_ref()
         .is_some_and(|l| l.reading.kind == locate::RootKind::Volume);
-    for c in containers::find(&v.volume, containers::MAX_DEPTH, is_volume) {
-        out.extend(found_container(root, label, &v.volume, &c, unread));
+    let host: Arc<dyn Volume> = Arc::new(v.volume.clone());
+    for c in containers::find(host.as_ref(), containers::MAX_DEPTH, is_volume) {
+        out.extend(found_container(root, label, &host, &c, pool, unread));
     }
     if let Some(located) = located.filter(|l| !deep || !l.discovery.stores.is_empty()) {
         let planned = PlannedRoot {
@@ -287,15 +341,16 @@ fn image_volume_roots(
 pub(super) fn container_root(
     root: &Root,
     label: &str,
-    vol: &dyn Volume,
+    host: &Arc<dyn Volume>,
     c: &FoundContainer,
+    pool: &Arc<Pool>,
     unread: &mut Unread<'_>,
 ) -> Option<Vec<Planned>> {
     let owner = Owner {
         user: c.user.clone(),
         sid: c.sid.clone(),
     };
-    let vols = image_volumes(vol, &c.path, c.kind, &owner, unread)?;
+    let vols = image_volumes(host.as_ref(), &c.path, c.kind, &owner, unread)?;
     let mut out = Vec::new();
     for v in vols {
         let inner: Arc<dyn Volume> = Arc::new(v.volume);
@@ -307,14 +362,25 @@ pub(super) fn container_root(
         }) else {
             continue; // an Office container without a profile folder
         };
-        let sub = SubVolume::new(inner, VPath::from_bytes(*at));
+        let sub: Arc<dyn Volume> = Arc::new(SubVolume::new(inner, VPath::from_bytes(*at)));
         let prefix = if at.is_empty() {
             Vec::new()
         } else {
             vec![at.to_string()]
         };
-        let located =
-            locate::locate_profile(&sub, owner.user.as_deref(), owner.sid.as_deref(), prefix);
+        let located = locate::locate_profile(
+            sub.as_ref(),
+            owner.user.as_deref(),
+            owner.sid.as_deref(),
+            prefix,
+        );
+        // Closed when the pool needs the room, reopened when the run reads it.
+        let (host, file, number) = (host.clone(), c.path.clone(), v.image.partition);
+        let opener: Opener = Box::new(move || {
+            let ntfs: Arc<dyn Volume> = Arc::new(reopen_ntfs(host.as_ref(), &file, number)?);
+            Ok(Arc::new(SubVolume::new(ntfs, VPath::from_bytes(*at))) as Arc<dyn Volume>)
+        });
+        let volume = Reopening::new(sub, opener, pool.clone());
         out.push((
             PlannedRoot {
                 given: root.path.clone(),
@@ -325,7 +391,7 @@ pub(super) fn container_root(
                 prefix: located.reading.prefix,
                 image: v.image,
                 owner: owner.clone(),
-                volume: Box::new(sub),
+                volume: Box::new(volume),
             },
             located.discovery,
         ));
@@ -338,11 +404,13 @@ pub(super) fn container_root(
 fn found_container(
     root: &Root,
     label: &str,
-    vol: &dyn Volume,
+    host: &Arc<dyn Volume>,
     c: &FoundContainer,
+    pool: &Arc<Pool>,
     unread: &mut Unread<'_>,
 ) -> Vec<Planned> {
-    container_root(root, label, vol, c, unread).unwrap_or_else(|| {
+    let vol = host.as_ref();
+    container_root(root, label, host, c, pool, unread).unwrap_or_else(|| {
         let image = ImageOrigin {
             container: Some(vol.stored_path(&c.path).to_string_lossy().into_owned()),
             container_kind: Some(c.kind),
@@ -366,8 +434,9 @@ fn found_container(
 pub(super) fn folder_containers(
     root: &Root,
     label: &str,
-    vol: &dyn Volume,
+    host: &Arc<dyn Volume>,
     kind: Option<locate::RootKind>,
+    pool: &Arc<Pool>,
     unread: &mut Vec<EvidenceRecord>,
 ) -> Vec<Planned> {
     use locate::RootKind;
@@ -382,8 +451,8 @@ pub(super) fn folder_containers(
         label,
         records: unread,
     };
-    containers::find(vol, depth, skip_profiles)
+    containers::find(host.as_ref(), depth, skip_profiles)
         .iter()
-        .flat_map(|c| found_container(root, label, vol, c, &mut unread))
+        .flat_map(|c| found_container(root, label, host, c, pool, &mut unread))
         .collect()
 }

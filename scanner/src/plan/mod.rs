@@ -15,8 +15,10 @@ use crate::record::{EvidenceRecord, ImageOrigin};
 use crate::registry::{self, locate::HiveFile, HiveKind};
 use crate::store::{Store, StoreArea, StoreMode};
 use crate::volume::host::{HostVolume, Names};
+use crate::volume::reopen::Pool;
 use crate::volume::{EntryKind, ReadOptions, VPath, Volume};
 use crate::CancelToken;
+use std::sync::Arc;
 
 mod images;
 pub use images::Owner;
@@ -209,15 +211,20 @@ pub struct ListingCounts {
     pub listing_errors: usize,
 }
 
+/// Profile containers held open at once (each holds a descriptor and its
+/// tables); the others are reopened when the run reaches them.
+const CONTAINERS_OPEN: usize = 64;
+
 /// Template stores may hold per-server sub-folders; not deeper than this.
 const MAX_STORE_DEPTH: usize = 4;
 
 /// Reads the roots and finds their stores, sorted by (label, folder).
 pub fn plan(config: &ScanConfig) -> Result<Plan, RootError> {
     let mut plan = Plan::default();
+    let pool = Pool::new(CONTAINERS_OPEN);
     for root in &config.roots {
         let unread_before = plan.unread.len();
-        let read = read_root(root, config.deep, &mut plan.unread)?;
+        let read = read_root(root, config.deep, &pool, &mut plan.unread)?;
         // What this root covers, per label: a re-scan may remove records under it.
         if let Ok(canonical) = std::fs::canonicalize(&root.path) {
             let mut labels: Vec<&String> = read.iter().map(|(p, _)| &p.label).collect();
@@ -317,6 +324,7 @@ fn give_owner_sids(vol: &dyn Volume, hives: &mut [HiveFile], stores: &mut [Plann
 fn read_root(
     root: &Root,
     deep: bool,
+    pool: &Arc<Pool>,
     unread: &mut Vec<EvidenceRecord>,
 ) -> Result<Vec<(PlannedRoot, locate::Discovery)>, RootError> {
     let unreadable = |source| RootError::Unreadable {
@@ -328,7 +336,7 @@ fn read_root(
     let path = std::fs::canonicalize(&root.path).map_err(unreadable)?;
     let meta = std::fs::metadata(&path).map_err(unreadable)?;
     if meta.is_file() {
-        return images::image_root(root, &path, deep, unread);
+        return images::image_root(root, &path, deep, pool, unread);
     }
     if !meta.is_dir() {
         return Err(RootError::Special(root.path.clone()));
@@ -381,7 +389,8 @@ fn read_root(
             let located = locate::locate(volume.as_ref(), &above, deep);
             // Profile containers (an FSLogix or User Profile Disk share).
             let kind = located.as_ref().ok().map(|l| l.reading.kind);
-            let held = images::folder_containers(root, &label, volume.as_ref(), kind, unread);
+            let host: Arc<dyn Volume> = Arc::new(volume.as_ref().clone());
+            let held = images::folder_containers(root, &label, &host, kind, pool, unread);
             let no_containers = held.is_empty() && unread.len() == unread_before;
             match located {
                 Err(advice) if no_containers => {
@@ -472,12 +481,45 @@ impl Plan {
         })
     }
 
-    /// The jobs of the hives, in plan order.
-    pub fn hive_jobs(&self) -> impl Iterator<Item = Job> + '_ {
-        self.hives.iter().enumerate().map(|(i, h)| Job {
+    /// The job of hive `i`.
+    pub fn hive_job(&self, i: usize) -> Job {
+        Job {
             source: Source::Hive(i),
-            path: h.hive.path.clone(),
+            path: self.hives[i].hive.path.clone(),
             error: None,
+        }
+    }
+
+    /// What a run reads, in order: the stores (each listed when reached)
+    /// and the hives, merged by (label, stored path), so that a volume's
+    /// hives are read beside its stores (a profile container is open then,
+    /// and not opened again for them).
+    pub fn run_order<'a>(&'a self) -> impl Iterator<Item = Source> + 'a {
+        let key = |root: usize, stored: &'a PathBuf| {
+            (
+                self.roots[root].label.as_str(),
+                stored.as_os_str().as_bytes(),
+            )
+        };
+        let (mut s, mut h) = (0, 0);
+        std::iter::from_fn(move || {
+            let store = self.stores.get(s).map(|p| key(p.root, &p.stored));
+            let hive = self.hives.get(h).map(|p| key(p.root, &p.stored));
+            match (store, hive) {
+                (Some(a), Some(b)) if b < a => {
+                    h += 1;
+                    Some(Source::Hive(h - 1))
+                }
+                (Some(_), _) => {
+                    s += 1;
+                    Some(Source::Store(s - 1))
+                }
+                (None, Some(_)) => {
+                    h += 1;
+                    Some(Source::Hive(h - 1))
+                }
+                (None, None) => None,
+            }
         })
     }
 
@@ -496,25 +538,31 @@ impl Plan {
         for (path, why) in &self.listing_errors {
             on_error(path, why);
         }
-        for i in 0..self.stores.len() {
-            let listing = self.list(i);
-            counts.logs_skipped += listing.logs_skipped;
-            counts.listing_errors += listing.errors.len();
-            for (path, why) in &listing.errors {
-                on_error(path, why);
-            }
-            let root = self.root_of(i);
-            for job in listing.jobs.iter().filter(|j| j.error.is_none()) {
-                counts.files += 1;
-                if !f(&root.label, &root.volume.stored_path(&job.path)) {
-                    return counts;
+        for source in self.run_order() {
+            match source {
+                Source::Store(i) => {
+                    let listing = self.list(i);
+                    counts.logs_skipped += listing.logs_skipped;
+                    counts.listing_errors += listing.errors.len();
+                    for (path, why) in &listing.errors {
+                        on_error(path, why);
+                    }
+                    let root = self.root_of(i);
+                    for job in listing.jobs.iter().filter(|j| j.error.is_none()) {
+                        counts.files += 1;
+                        if !f(&root.label, &root.volume.stored_path(&job.path)) {
+                            return counts;
+                        }
+                    }
                 }
-            }
-        }
-        for h in &self.hives {
-            counts.hives += 1;
-            if !f(&self.roots[h.root].label, &h.stored) {
-                break;
+                Source::Hive(i) => {
+                    let h = &self.hives[i];
+                    counts.hives += 1;
+                    if !f(&self.roots[h.root].label, &h.stored) {
+                        return counts;
+                    }
+                }
+                Source::Unread(_) => {}
             }
         }
         counts

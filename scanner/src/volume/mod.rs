@@ -17,6 +17,7 @@
 pub mod host;
 pub mod image;
 pub mod memory;
+pub mod reopen;
 pub mod sub;
 
 use std::io;

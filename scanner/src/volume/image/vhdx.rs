@@ -39,7 +39,9 @@ const LOGICAL_SECTOR_SIZE: [u8; 16] = [
 const FULLY_PRESENT: u64 = 6;
 const PARTIALLY_PRESENT: u64 = 7;
 
-const CRC32C: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI);
+// Slice-by-16: the region table alone is 64 KiB, checked on every open.
+const CRC32C: crc::Crc<u32, crc::Table<16>> =
+    crc::Crc::<u32, crc::Table<16>>::new(&crc::CRC_32_ISCSI);
 
 fn le16(b: &[u8], at: usize) -> u16 {
     u16::from_le_bytes([b[at], b[at + 1]])
