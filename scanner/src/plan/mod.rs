@@ -155,7 +155,8 @@ pub struct Plan {
     pub roots: Vec<PlannedRoot>,
     /// Sorted by (label, stored folder), each folder once.
     pub stores: Vec<PlannedStore>,
-    /// Sorted by (label, stored path), each file once; read after the stores.
+    /// Sorted by (label, stored path), each file once; read beside the
+    /// stores in path order ([`Plan::run_order`]).
     pub hives: Vec<PlannedHive>,
     /// Every store folder by (root, folder): a recursive store does not
     /// descend into a folder that is a store of its own.
