@@ -151,6 +151,102 @@ fn a_split_raw_mbr_disk_is_read_as_one() {
 }
 
 #[test]
+fn a_split_e01_is_read_as_one_from_its_first_segment() {
+    let tmp = tempfile::tempdir().unwrap();
+    unpack(tmp.path(), &images::WS02_E01);
+    let host = HostVolume::new(tmp.path(), Names::AsStored).unwrap();
+    let disk = container::open(&host, &VPath::from_bytes("ws02-mbr.E01"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(disk.format, Format::Ewf);
+    let pieces: Vec<_> = disk
+        .pieces
+        .iter()
+        .map(|p| String::from_utf8(p.as_bytes().to_vec()).unwrap())
+        .collect();
+    assert_eq!(pieces, images::WS02_E01);
+    let (_, vols) = ntfs_volumes(tmp.path(), "ws02-mbr.E01");
+    let got = walk(vols[0].2.as_ref().unwrap());
+    let want: BTreeMap<_, _> = contents("ws02-mbr")
+        .into_iter()
+        .map(|(k, v)| (k, Ok(v)))
+        .collect();
+    assert_eq!(got, want);
+    // Without its last segment the image is damaged, and says so.
+    std::fs::remove_file(tmp.path().join("ws02-mbr.E05")).unwrap();
+    let err = container::open(&host, &VPath::from_bytes("ws02-mbr.E01"))
+        .err()
+        .map(|e| e.to_string());
+    assert_eq!(
+        err.as_deref(),
+        Some("damaged E01 container: its chunk tables cover 16646144 of 16777216 bytes: segments are missing or truncated (the last one found is ws02-mbr.E04)")
+    );
+}
+
+#[test]
+fn a_kape_collection_written_as_a_vhdx_is_read_like_the_collection() {
+    let tmp = tempfile::tempdir().unwrap();
+    unpack(tmp.path(), &["kape-ws03.vhdx"]);
+    let image = tmp.path().join("kape-ws03.vhdx");
+    let got = scan(vec![Root::new(&image)]);
+    let put = contents("kape-ws03.vhdx");
+    let base = format!("{}/p2", image.display());
+    // The same drive as a folder: what the collection's image must give.
+    let drive = tmp.path().join("C");
+    let sample = images::images_dir().join("../sample-volume");
+    let copy = |from: &str, to: &str| {
+        let status = std::process::Command::new("cp")
+            .args([
+                "-r",
+                sample.join(from).to_str().unwrap(),
+                drive.join(to).to_str().unwrap(),
+            ])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    std::fs::create_dir_all(drive.join("Users")).unwrap();
+    std::fs::create_dir_all(drive.join("ProgramData")).unwrap();
+    copy("Users/frank", "Users/");
+    copy("ProgramData/Microsoft", "ProgramData/");
+    let folder = scan(vec![Root::labelled(&drive, "folder")]);
+    let want: BTreeMap<String, Option<String>> = folder
+        .files
+        .iter()
+        .map(|r| {
+            (
+                below(&r.path, drive.to_str().unwrap()).to_string(),
+                r.sha256.clone(),
+            )
+        })
+        .collect();
+    let got_files: BTreeMap<String, Option<String>> = got
+        .files
+        .iter()
+        .map(|r| {
+            (
+                below(&r.path, &format!("{base}/C")).to_string(),
+                r.sha256.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(got_files, want);
+    assert_eq!(want.len(), 19);
+    for r in &got.files {
+        assert_eq!(r.label, "kape-ws03");
+        assert_eq!(r.drive.as_deref(), Some("C:"));
+        let inner = below(&r.path, &base);
+        assert_eq!(r.sha256.as_ref(), Some(&put[inner].0), "{inner}");
+        // volume_path is the path on the drive the collection copied.
+        let on_drive = inner.strip_prefix("C/").unwrap().replace('/', "\\");
+        assert_eq!(
+            r.volume_path.as_deref(),
+            Some(format!("\\{on_drive}").as_str())
+        );
+    }
+}
+
+#[test]
 fn ntfs_lookups_fold_case_with_upcase_and_keep_twins_apart() {
     let tmp = tempfile::tempdir().unwrap();
     unpack(tmp.path(), &["ws01-gpt.raw"]);
@@ -613,7 +709,7 @@ fn damaged_images_become_evidence_records_naming_what_was_damaged() {
         [
             ("truncated.vhdx", one("damaged VHDX container: truncated: it ends at byte 8389118, 2 bytes short of what it describes")),
             ("bad-headers.vhdx", one("damaged VHDX container: no valid VHDX header found")),
-            ("truncated.E01", one("damaged E01 container: parse error: chunk id 0 out of range (len 0)")),
+            ("truncated.E01", one("damaged E01 container: its chunk tables cover 0 of 67108864 bytes: segments are missing or truncated (the last one found is truncated.E01)")),
             ("bitlocker.raw", one("BitLocker-encrypted partition 2: not readable without its recovery key; decrypt a copy of the image with your own tools and scan that")),
             ("bad-mft.raw", one("damaged NTFS volume (partition 2): The Logical Cluster Number (LCN) 18446744073709551615 is too big to be multiplied by the cluster size")),
             // The backup GPT at the end of the disk still describes it.

@@ -319,6 +319,9 @@ fn image_volume_roots(
     for c in containers::find(host.as_ref(), containers::MAX_DEPTH, is_volume) {
         out.extend(found_container(root, label, &host, &c, pool, unread));
     }
+    if located.is_none() && !deep {
+        out.splice(0..0, kape_drives(root, label, &v));
+    }
     if let Some(located) = located.filter(|l| !deep || !l.discovery.stores.is_empty()) {
         let planned = PlannedRoot {
             given: root.path.clone(),
@@ -334,6 +337,36 @@ fn image_volume_roots(
         out.insert(0, (planned, located.discovery));
     }
     out
+}
+
+/// A KAPE collection written as a VHDX: a volume whose root holds a
+/// folder per drive letter (`C`, `D`), each read as that drive's volume.
+fn kape_drives(root: &Root, label: &str, v: &ImageVolume) -> Vec<Planned> {
+    let inner: Arc<dyn Volume> = Arc::new(v.volume.clone());
+    let entries = inner.list(&VPath::root()).unwrap_or_default();
+    entries
+        .into_iter()
+        .filter(|e| e.kind == EntryKind::Dir)
+        .filter_map(|e| {
+            let letter = collection::drive_letter(&e.name)?;
+            let sub = SubVolume::new(inner.clone(), e.path);
+            let located = locate::locate(&sub, &[], false)
+                .ok()
+                .filter(|l| l.reading.kind == locate::RootKind::Volume)?;
+            let planned = PlannedRoot {
+                given: root.path.clone(),
+                label: label.to_string(),
+                kind: located.reading.kind,
+                collector: Some(collection::Collector::Kape),
+                drive: Some(format!("{letter}:")),
+                prefix: located.reading.prefix,
+                image: v.image.clone(),
+                owner: Owner::default(),
+                volume: Box::new(sub),
+            };
+            Some((planned, located.discovery))
+        })
+        .collect()
 }
 
 /// The profile in a profile container on `vol`: its volumes' profile

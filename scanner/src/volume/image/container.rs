@@ -133,6 +133,16 @@ pub fn open(vol: &dyn Volume, path: &VPath) -> Result<Option<Disk>, ImageError> 
             pieces.extend(more);
             let reader = ewf::EwfReader::open_from_sources(sources)
                 .map_err(|e| damaged(io::Error::other(e.to_string())))?;
+            // Segments missing at the end leave chunks no table describes.
+            let covered = reader.chunk_count() as u64 * reader.chunk_size();
+            if covered < reader.total_size() {
+                let last =
+                    String::from_utf8_lossy(pieces[pieces.len() - 1].file_name()).into_owned();
+                return Err(damaged(io::Error::other(format!(
+                    "its chunk tables cover {covered} of {} bytes: segments are missing or truncated (the last one found is {last})",
+                    reader.total_size()
+                ))));
+            }
             Arc::new(Ewf(reader))
         }
     };
