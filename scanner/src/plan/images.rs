@@ -323,20 +323,40 @@ fn image_volume_roots(
         out.splice(0..0, kape_drives(root, label, &v));
     }
     if let Some(located) = located.filter(|l| !deep || !l.discovery.stores.is_empty()) {
-        let planned = PlannedRoot {
-            given: root.path.clone(),
-            label: label.to_string(),
-            kind: located.reading.kind,
-            collector: None,
-            drive: None,
-            prefix: located.reading.prefix,
-            image: v.image,
-            owner: Owner::default(),
-            volume: Box::new(v.volume),
-        };
-        out.insert(0, (planned, located.discovery));
+        let planned = planned(
+            root,
+            label,
+            located,
+            v.image,
+            Owner::default(),
+            Box::new(v.volume),
+        );
+        out.insert(0, planned);
     }
     out
+}
+
+/// A volume read from an image, as `located` read it.
+fn planned(
+    root: &Root,
+    label: &str,
+    located: locate::Located,
+    image: ImageOrigin,
+    owner: Owner,
+    volume: Box<dyn Volume>,
+) -> Planned {
+    let planned = PlannedRoot {
+        given: root.path.clone(),
+        label: label.to_string(),
+        kind: located.reading.kind,
+        collector: None,
+        drive: None,
+        prefix: located.reading.prefix,
+        image,
+        owner,
+        volume,
+    };
+    (planned, located.discovery)
 }
 
 /// A KAPE collection written as a VHDX: a volume whose root holds a
@@ -353,18 +373,17 @@ fn kape_drives(root: &Root, label: &str, v: &ImageVolume) -> Vec<Planned> {
             let located = locate::locate(&sub, &[], false)
                 .ok()
                 .filter(|l| l.reading.kind == locate::RootKind::Volume)?;
-            let planned = PlannedRoot {
-                given: root.path.clone(),
-                label: label.to_string(),
-                kind: located.reading.kind,
-                collector: Some(collection::Collector::Kape),
-                drive: Some(format!("{letter}:")),
-                prefix: located.reading.prefix,
-                image: v.image.clone(),
-                owner: Owner::default(),
-                volume: Box::new(sub),
-            };
-            Some((planned, located.discovery))
+            let (mut drive, discovery) = planned(
+                root,
+                label,
+                located,
+                v.image.clone(),
+                Owner::default(),
+                Box::new(sub),
+            );
+            drive.collector = Some(collection::Collector::Kape);
+            drive.drive = Some(format!("{letter}:"));
+            Some((drive, discovery))
         })
         .collect()
 }
@@ -414,19 +433,13 @@ pub(super) fn container_root(
             Ok(Arc::new(SubVolume::new(ntfs, VPath::from_bytes(*at))) as Arc<dyn Volume>)
         });
         let volume = Reopening::new(sub, opener, pool.clone());
-        out.push((
-            PlannedRoot {
-                given: root.path.clone(),
-                label: label.to_string(),
-                kind: located.reading.kind,
-                collector: None,
-                drive: None,
-                prefix: located.reading.prefix,
-                image: v.image,
-                owner: owner.clone(),
-                volume: Box::new(volume),
-            },
-            located.discovery,
+        out.push(planned(
+            root,
+            label,
+            located,
+            v.image,
+            owner.clone(),
+            Box::new(volume),
         ));
     }
     Some(out)

@@ -183,8 +183,6 @@ impl Volume for MemoryVolume {
     }
 
     fn windows_names(&self, path: &VPath) -> Vec<String> {
-        path.components()
-            .map(|c| String::from_utf8_lossy(c).into_owned())
-            .collect()
+        path.lossy_names()
     }
 }

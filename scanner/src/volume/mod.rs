@@ -97,6 +97,22 @@ impl VPath {
     pub fn file_name(&self) -> &[u8] {
         self.components().next_back().unwrap_or(b"")
     }
+    /// The path's names as text (lossy UTF-8): the Windows names on a volume
+    /// that stores names as they are (NTFS read from an image).
+    pub fn lossy_names(&self) -> Vec<String> {
+        self.components()
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect()
+    }
+
+    /// `base` with this path below it (`base` itself for the root).
+    pub fn below(&self, base: &std::path::Path) -> PathBuf {
+        if self.is_root() {
+            return base.to_path_buf();
+        }
+        base.join(String::from_utf8_lossy(&self.0).as_ref())
+    }
+
     /// The folder this path lies in (the root for the root).
     pub fn parent(&self) -> VPath {
         match self.0.iter().rposition(|&b| b == b'/') {

@@ -145,16 +145,10 @@ impl Volume for Reopening {
         self.origin.clone()
     }
     fn stored_path(&self, path: &VPath) -> PathBuf {
-        if path.is_root() {
-            return self.stored_root.clone();
-        }
-        self.stored_root
-            .join(String::from_utf8_lossy(path.as_bytes()).as_ref())
+        path.below(&self.stored_root)
     }
     fn windows_names(&self, path: &VPath) -> Vec<String> {
-        path.components()
-            .map(|c| String::from_utf8_lossy(c).into_owned())
-            .collect()
+        path.lossy_names()
     }
 }
 

@@ -238,10 +238,10 @@ impl ImageSource for VhdxSource {
         self.len
     }
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
-        if offset >= self.len {
+        let n = super::readable(self.len, offset, buf.len());
+        if n == 0 {
             return Ok(0);
         }
-        let n = buf.len().min((self.len - offset) as usize);
         let mut r = self.reader.lock().unwrap_or_else(|p| p.into_inner());
         r.seek(SeekFrom::Start(offset))?;
         r.read_exact(&mut buf[..n])?;

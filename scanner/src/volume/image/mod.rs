@@ -34,6 +34,11 @@ pub trait ImageSource: Send + Sync {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize>;
 }
 
+/// How many of `want` bytes at `offset` lie within `len` (0 at or past the end).
+pub fn readable(len: u64, offset: u64, want: usize) -> usize {
+    want.min(len.saturating_sub(offset).try_into().unwrap_or(usize::MAX))
+}
+
 /// Fills `buf` from `offset`, or fails with `UnexpectedEof`.
 pub fn read_exact_at(src: &dyn ImageSource, offset: u64, buf: &mut [u8]) -> io::Result<()> {
     let mut done = 0;
@@ -66,10 +71,10 @@ impl ImageSource for Slice {
         self.len
     }
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
-        if offset >= self.len {
+        let n = readable(self.len, offset, buf.len());
+        if n == 0 {
             return Ok(0);
         }
-        let n = buf.len().min((self.len - offset) as usize);
         self.inner.read_at(self.start + offset, &mut buf[..n])
     }
 }
@@ -232,10 +237,10 @@ impl ImageSource for FileSource {
     }
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
         use std::os::unix::fs::FileExt;
-        if offset >= self.len {
+        let n = readable(self.len, offset, buf.len());
+        if n == 0 {
             return Ok(0);
         }
-        let n = buf.len().min((self.len - offset) as usize);
         let mut done = 0;
         while done < n {
             match self.file.read_at(&mut buf[done..n], offset + done as u64) {

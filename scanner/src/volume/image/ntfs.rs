@@ -534,17 +534,11 @@ impl Volume for NtfsVolume {
     }
 
     fn stored_path(&self, path: &VPath) -> PathBuf {
-        if path.is_root() {
-            return self.base.clone();
-        }
-        self.base
-            .join(String::from_utf8_lossy(path.as_bytes()).as_ref())
+        path.below(&self.base)
     }
 
     fn windows_names(&self, path: &VPath) -> Vec<String> {
-        path.components()
-            .map(|c| String::from_utf8_lossy(c).into_owned())
-            .collect()
+        path.lossy_names()
     }
 }
 

@@ -123,10 +123,10 @@ impl ImageSource for Vhd {
         self.size
     }
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
-        if offset >= self.size {
+        let want = super::readable(self.size, offset, buf.len());
+        if want == 0 {
             return Ok(0);
         }
-        let want = buf.len().min((self.size - offset) as usize);
         match &self.layout {
             Layout::Fixed => self.src.read_at(offset, &mut buf[..want]),
             Layout::Dynamic {

@@ -217,10 +217,10 @@ impl ImageSource for Vhdx {
         self.size
     }
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
-        if offset >= self.size {
+        let want = super::readable(self.size, offset, buf.len());
+        if want == 0 {
             return Ok(0);
         }
-        let want = buf.len().min((self.size - offset) as usize);
         let mut done = 0;
         while done < want {
             let at = offset + done as u64;
