@@ -83,110 +83,41 @@ pub enum Opened {
     NeedsLibrary,
 }
 
+/// Where the BAT and the metadata region lie: (offset, length) each.
+struct Regions {
+    bat: (u64, u64),
+    meta: (u64, u64),
+}
+
+/// What the metadata says of the disk.
+struct Geometry {
+    block_size: u64,
+    size: u64,
+    sector: u64,
+}
+
+/// The parent locator's item (MS-VHDX §2.6.2.6).
+const PARENT_LOCATOR: [u8; 16] = [
+    0x2D, 0x5F, 0xD3, 0xA8, 0x0B, 0xB3, 0x4D, 0x45, 0xAB, 0xF7, 0xD3, 0xD8, 0x48, 0x34, 0xAB, 0x0C,
+];
+
 impl Vhdx {
     pub fn open(src: Arc<dyn ImageSource>) -> io::Result<Opened> {
-        let mut best: Option<(u64, [u8; 4096])> = None;
-        for at in [64 * KIB, 128 * KIB] {
-            let mut h = [0u8; 4096];
-            if read_exact_at(src.as_ref(), at, &mut h).is_err()
-                || &h[..4] != b"head"
-                || !checksum_ok(&h)
-            {
-                continue;
-            }
-            let seq = le64(&h, 8);
-            if best.as_ref().is_none_or(|(s, _)| seq > *s) {
-                best = Some((seq, h));
-            }
-        }
-        let Some((_, header)) = best else {
+        let Some(header) = current_header(src.as_ref()) else {
             return Ok(Opened::NeedsLibrary);
         };
         if header[48..64].iter().any(|&b| b != 0) {
             return Ok(Opened::NeedsLibrary); // a log to replay
         }
-        let mut regions = None;
-        for at in [192 * KIB, 256 * KIB] {
-            let mut r = vec![0u8; 64 * KIB as usize];
-            if read_exact_at(src.as_ref(), at, &mut r).is_ok()
-                && &r[..4] == b"regi"
-                && checksum_ok(&r)
-            {
-                regions = Some(r);
-                break;
-            }
-        }
-        let Some(regions) = regions else {
+        let Some(regions) = regions(src.as_ref())? else {
             return Ok(Opened::NeedsLibrary);
         };
-        let (mut bat, mut meta) = (None, None);
-        for i in 0..(le32(&regions, 8) as usize).min(2047) {
-            let e = &regions[16 + i * 32..16 + (i + 1) * 32];
-            let place = (le64(e, 16), le32(e, 24) as u64);
-            match e[..16].try_into().expect("16 bytes") {
-                BAT_GUID => bat = Some(place),
-                METADATA_GUID => meta = Some(place),
-                _ if le32(e, 28) & 1 != 0 => return Ok(Opened::NeedsLibrary),
-                _ => {}
-            }
-        }
-        let (Some((bat_at, bat_len)), Some((meta_at, meta_len))) = (bat, meta) else {
-            return Err(bad(
-                "VHDX region table lacks the BAT or the metadata region",
-            ));
-        };
-        if meta_len > 16 * MIB || bat_len > 512 * MIB {
-            return Err(bad(format!("VHDX regions are implausibly large (metadata {meta_len} bytes, BAT {bat_len} bytes)")));
-        }
-        // The table is the region's first 64 KiB; items are read one by one.
-        let mut m = vec![0u8; meta_len.min(64 * KIB) as usize];
-        read_exact_at(src.as_ref(), meta_at, &mut m)?;
-        if m.len() < 32 || &m[..8] != b"metadata" {
-            return Err(bad("VHDX metadata table signature missing"));
-        }
-        let (mut block_size, mut has_parent, mut size, mut sector) = (None, false, None, None);
-        for i in 0..le16(&m, 10) as usize {
-            let Some(e) = m.get(32 + i * 32..32 + (i + 1) * 32) else {
-                break;
-            };
-            let (off, len) = (le32(e, 16) as u64, le32(e, 20) as u64);
-            if off + len > meta_len || len > 64 {
-                continue; // an item rmsweep does not need (a parent locator)
-            }
-            let mut item = [0u8; 64];
-            let item = &mut item[..len as usize];
-            read_exact_at(src.as_ref(), meta_at + off, item)?;
-            let item = &item[..];
-            let id: [u8; 16] = e[..16].try_into().expect("16 bytes");
-            if id == FILE_PARAMETERS && len >= 8 {
-                block_size = Some(le32(item, 0) as u64);
-                has_parent = le32(item, 4) & 2 != 0;
-            } else if VIRTUAL_DISK_SIZE.contains(&id) && len >= 8 {
-                size = Some(le64(item, 0));
-            } else if id == LOGICAL_SECTOR_SIZE && len >= 4 {
-                sector = Some(le32(item, 0) as u64);
-            }
-        }
-        if has_parent {
-            return Err(bad("differencing VHDX (an FSLogix RW.VHDX, a snapshot .avhdx): its parent disk is needed, and rmsweep does not read VHDX parents yet: scan the parent, or merge the disks with your own tools on a copy"));
-        }
-        let (Some(block_size), Some(size), Some(sector)) = (block_size, size, sector) else {
-            return Err(bad(
-                "VHDX metadata lacks the block size, disk size or sector size",
-            ));
-        };
-        if !(MIB..=256 * MIB).contains(&block_size)
-            || !block_size.is_power_of_two()
-            || !matches!(sector, 512 | 4096)
-        {
-            return Err(bad(format!(
-                "VHDX metadata is invalid (block size {block_size}, sector size {sector})"
-            )));
-        }
-        let chunk_ratio = (1u64 << 23) * sector / block_size;
-        let blocks = size.div_ceil(block_size);
+        let g = geometry(src.as_ref(), regions.meta)?;
+        let chunk_ratio = (1u64 << 23) * g.sector / g.block_size;
+        let blocks = g.size.div_ceil(g.block_size);
         // Only the entries the disk's size needs (the region is larger).
         let needed = blocks + blocks.div_ceil(chunk_ratio);
+        let (bat_at, bat_len) = regions.bat;
         let mut raw = vec![0u8; (needed * 8).min(bat_len) as usize];
         read_exact_at(src.as_ref(), bat_at, &mut raw)?;
         let entries: Vec<u64> = raw.chunks_exact(8).map(|c| le64(c, 0)).collect();
@@ -205,11 +136,152 @@ impl Vhdx {
         }
         Ok(Opened::Clean(Vhdx {
             src,
-            size,
-            block_size,
+            size: g.size,
+            block_size: g.block_size,
             payload,
         }))
     }
+}
+
+/// The header with the highest sequence number whose checksum holds.
+fn current_header(src: &dyn ImageSource) -> Option<[u8; 4096]> {
+    let mut best: Option<(u64, [u8; 4096])> = None;
+    for at in [64 * KIB, 128 * KIB] {
+        let mut h = [0u8; 4096];
+        if read_exact_at(src, at, &mut h).is_err() || &h[..4] != b"head" || !checksum_ok(&h) {
+            continue;
+        }
+        let seq = le64(&h, 8);
+        if best.as_ref().is_none_or(|(s, _)| seq > *s) {
+            best = Some((seq, h));
+        }
+    }
+    best.map(|(_, h)| h)
+}
+
+/// The region table (the first whose checksum holds); `None` when neither
+/// does or a required region is one rmsweep does not know.
+fn regions(src: &dyn ImageSource) -> io::Result<Option<Regions>> {
+    let mut table = None;
+    for at in [192 * KIB, 256 * KIB] {
+        let mut r = vec![0u8; 64 * KIB as usize];
+        if read_exact_at(src, at, &mut r).is_ok() && &r[..4] == b"regi" && checksum_ok(&r) {
+            table = Some(r);
+            break;
+        }
+    }
+    let Some(table) = table else {
+        return Ok(None);
+    };
+    let (mut bat, mut meta) = (None, None);
+    for i in 0..(le32(&table, 8) as usize).min(2047) {
+        let e = &table[16 + i * 32..16 + (i + 1) * 32];
+        let place = (le64(e, 16), le32(e, 24) as u64);
+        match e[..16].try_into().expect("16 bytes") {
+            BAT_GUID => bat = Some(place),
+            METADATA_GUID => meta = Some(place),
+            _ if le32(e, 28) & 1 != 0 => return Ok(None),
+            _ => {}
+        }
+    }
+    let (Some(bat), Some(meta)) = (bat, meta) else {
+        return Err(bad(
+            "VHDX region table lacks the BAT or the metadata region",
+        ));
+    };
+    if meta.1 > 16 * MIB || bat.1 > 512 * MIB {
+        return Err(bad(format!(
+            "VHDX regions are implausibly large (metadata {} bytes, BAT {} bytes)",
+            meta.1, bat.1
+        )));
+    }
+    Ok(Some(Regions { bat, meta }))
+}
+
+/// The block size, disk size and sector size the metadata gives; a
+/// differencing disk is refused with the parent it names.
+fn geometry(src: &dyn ImageSource, (meta_at, meta_len): (u64, u64)) -> io::Result<Geometry> {
+    // The table is the region's first 64 KiB; items are read one by one.
+    let mut m = vec![0u8; meta_len.min(64 * KIB) as usize];
+    read_exact_at(src, meta_at, &mut m)?;
+    if m.len() < 32 || &m[..8] != b"metadata" {
+        return Err(bad("VHDX metadata table signature missing"));
+    }
+    let (mut block_size, mut has_parent, mut size, mut sector) = (None, false, None, None);
+    let mut parent = None;
+    for i in 0..le16(&m, 10) as usize {
+        let Some(e) = m.get(32 + i * 32..32 + (i + 1) * 32) else {
+            break;
+        };
+        let (off, len) = (le32(e, 16) as u64, le32(e, 20) as u64);
+        if off + len > meta_len || len > 64 * KIB {
+            continue;
+        }
+        let mut item = vec![0u8; len as usize];
+        read_exact_at(src, meta_at + off, &mut item)?;
+        let id: [u8; 16] = e[..16].try_into().expect("16 bytes");
+        if id == FILE_PARAMETERS && len >= 8 {
+            block_size = Some(le32(&item, 0) as u64);
+            has_parent = le32(&item, 4) & 2 != 0;
+        } else if VIRTUAL_DISK_SIZE.contains(&id) && len >= 8 {
+            size = Some(le64(&item, 0));
+        } else if id == LOGICAL_SECTOR_SIZE && len >= 4 {
+            sector = Some(le32(&item, 0) as u64);
+        } else if id == PARENT_LOCATOR {
+            parent = parent_path(&item);
+        }
+    }
+    if has_parent {
+        let named = parent.map(|p| format!(" ({p})")).unwrap_or_default();
+        return Err(bad(format!("differencing VHDX (an FSLogix RW.VHDX, a snapshot .avhdx): its parent disk{named} is needed, and rmsweep does not read VHDX parents yet: scan the parent, or merge the disks with your own tools on a copy")));
+    }
+    let (Some(block_size), Some(size), Some(sector)) = (block_size, size, sector) else {
+        return Err(bad(
+            "VHDX metadata lacks the block size, disk size or sector size",
+        ));
+    };
+    if !(MIB..=256 * MIB).contains(&block_size)
+        || !block_size.is_power_of_two()
+        || !matches!(sector, 512 | 4096)
+    {
+        return Err(bad(format!(
+            "VHDX metadata is invalid (block size {block_size}, sector size {sector})"
+        )));
+    }
+    Ok(Geometry {
+        block_size,
+        size,
+        sector,
+    })
+}
+
+/// The parent a locator names: its `relative_path`, else its
+/// `absolute_win32_path` (UTF-16 keys and values, offsets from the item).
+fn parent_path(item: &[u8]) -> Option<String> {
+    let utf16 = |at: usize, len: usize| -> Option<String> {
+        let bytes = item.get(at..at + len)?;
+        let units: Vec<u16> = bytes
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        Some(String::from_utf16_lossy(&units))
+    };
+    let count = le16(item.get(..20)?, 18) as usize;
+    let mut found = Vec::new();
+    for i in 0..count.min(256) {
+        let e = item.get(20 + i * 12..20 + (i + 1) * 12)?;
+        let key = utf16(le32(e, 0) as usize, le16(e, 8) as usize)?;
+        let value = utf16(le32(e, 4) as usize, le16(e, 10) as usize)?;
+        found.push((key, value));
+    }
+    ["relative_path", "absolute_win32_path", "volume_path"]
+        .iter()
+        .find_map(|k| {
+            found
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+        })
 }
 
 impl ImageSource for Vhdx {
@@ -243,5 +315,37 @@ impl ImageSource for Vhdx {
             done += n;
         }
         Ok(done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_parent_locator_names_the_parent() {
+        // Two entries: parent_linkage and relative_path.
+        let pairs = [
+            ("parent_linkage", "{83ec1a5b-0000-0000-0000-000000000000}"),
+            ("relative_path", ".\\Profile_alice.VHDX"),
+        ];
+        let mut item = vec![0u8; 20 + 12 * pairs.len()];
+        item[18..20].copy_from_slice(&(pairs.len() as u16).to_le_bytes());
+        for (i, (k, v)) in pairs.iter().enumerate() {
+            let mut put = |s: &str| {
+                let at = item.len();
+                item.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
+                (at as u32, (item.len() - at) as u16)
+            };
+            let (ko, kl) = put(k);
+            let (vo, vl) = put(v);
+            let e = 20 + i * 12;
+            item[e..e + 4].copy_from_slice(&ko.to_le_bytes());
+            item[e + 4..e + 8].copy_from_slice(&vo.to_le_bytes());
+            item[e + 8..e + 10].copy_from_slice(&kl.to_le_bytes());
+            item[e + 10..e + 12].copy_from_slice(&vl.to_le_bytes());
+        }
+        assert_eq!(parent_path(&item).as_deref(), Some(".\\Profile_alice.VHDX"));
+        assert_eq!(parent_path(&item[..10]), None);
     }
 }
