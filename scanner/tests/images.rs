@@ -642,7 +642,13 @@ fn damaged(dir: &Path, name: &str, bytes: &[u8]) -> (Vec<String>, usize) {
     std::fs::write(&path, bytes).unwrap();
     let got = scan(vec![Root::labelled(&path, "x")]);
     for e in &got.unread {
-        assert_eq!(e.path, path.to_str().unwrap());
+        // A partition's failure is keyed by the partition.
+        let want = match e.image.partition {
+            Some(n) => format!("{}/p{n}", path.display()),
+            None => path.display().to_string(),
+        };
+        assert_eq!(e.path, want);
+        assert_eq!(e.image.container.as_deref(), path.to_str());
         assert_eq!(e.size, Some(bytes.len() as u64));
     }
     (

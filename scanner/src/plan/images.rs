@@ -52,7 +52,12 @@ impl Unread<'_> {
         owner: &Owner,
         error: String,
     ) {
-        let stored = vol.stored_path(file);
+        // A partition's failure is keyed by the partition (`image/p2`): two
+        // failed partitions of one image are two records.
+        let stored = match image.partition {
+            Some(n) => vol.stored_path(file).join(format!("p{n}")),
+            None => vol.stored_path(file),
+        };
         let mut r = EvidenceRecord::new(&stored, self.label, error);
         if let Ok(st) = vol.stat(file) {
             r.set_stat(&st);
@@ -158,6 +163,7 @@ fn image_volumes(
     };
     let mut out = Vec::new();
     let mut seen = Vec::new();
+    let unread_before = unread.records.len();
     for p in parts {
         let image = ImageOrigin {
             partition: p.number,
@@ -191,12 +197,7 @@ fn image_volumes(
             VolumeKind::Other => {}
         }
     }
-    if out.is_empty()
-        && !unread
-            .records
-            .iter()
-            .any(|r| r.path == stored.to_string_lossy())
-    {
+    if out.is_empty() && unread.records.len() == unread_before {
         let seen = if seen.is_empty() {
             "its partition table lists no partition".to_string()
         } else {
