@@ -769,3 +769,45 @@ fn every_container_format_gives_the_raw_disk_byte_for_byte() {
         }
     }
 }
+
+/// A volume the `ntfs` crate panics on (a damaged index entry, found by the
+/// `ntfs` fuzz target from its seed): every call is an error, never a panic.
+#[test]
+fn a_volume_the_ntfs_library_panics_on_gives_errors() {
+    let compressed = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ntfs-index-panic.vol.xz"),
+    )
+    .unwrap();
+    let mut bytes = Vec::new();
+    lzma_rs::xz_decompress(&mut &compressed[..], &mut bytes).unwrap();
+    let vol =
+        NtfsVolume::open(std::sync::Arc::new(bytes), "/damaged".into(), "test".into()).unwrap();
+    // Somewhere below the root the library panics; each call says so.
+    let mut panicked = 0;
+    let mut stack = vec![VPath::root()];
+    while let Some(dir) = stack.pop() {
+        match vol.list(&dir) {
+            Ok(entries) => {
+                for e in entries {
+                    if e.kind == EntryKind::Dir {
+                        stack.push(e.path.clone());
+                    }
+                    let _ = vol.stat(&e.path);
+                    let _ = vol.open_source(&e.path);
+                }
+            }
+            Err(e) => {
+                panicked += usize::from(
+                    e.to_string()
+                        .starts_with("the NTFS reader failed on a folder listing"),
+                )
+            }
+        }
+    }
+    assert!(panicked >= 1);
+    assert!(vol
+        .open_source(&VPath::from_bytes(
+            "Users/a/AppData/Local/Microsoft/MSIPC/Templates/t.xml"
+        ))
+        .is_err());
+}

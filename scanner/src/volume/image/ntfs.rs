@@ -65,6 +65,16 @@ fn guarded<T>(what: &str, f: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
     })
 }
 
+/// Runs a read through the NTFS library, turning a panic in it into an error.
+fn guarded_read<T>(f: impl FnOnce() -> Result<T, ReadError>) -> Result<T, ReadError> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| {
+        Err(ReadError::Io(io::Error::other(format!(
+            "the NTFS reader failed: {}",
+            crate::panic_message(&p)
+        ))))
+    })
+}
+
 fn time(t: ntfs::NtfsTime) -> Option<DateTime<Utc>> {
     // 100 ns ticks since 1601-01-01.
     const EPOCH_DIFF_SECS: i64 = 11_644_473_600;
@@ -451,7 +461,7 @@ impl Volume for NtfsVolume {
         opts: &ReadOptions,
         buf: &'b mut Vec<u8>,
     ) -> Result<(Stat, Bytes<'b>), ReadError> {
-        let stat = catch_unwind(AssertUnwindSafe(|| -> Result<Stat, ReadError> {
+        let stat = guarded_read(|| {
             let mut fs = self.reader();
             let file = self.inner.resolve(&mut fs, path)?;
             let stat = self.inner.stat_of(&mut fs, &file, self.serial)?;
@@ -472,18 +482,12 @@ impl Volume for NtfsVolume {
                 r.take(len).read_to_end(buf).map(|_| ())
             })?;
             Ok(stat)
-        }))
-        .unwrap_or_else(|p| {
-            Err(ReadError::Io(io::Error::other(format!(
-                "the NTFS reader failed: {}",
-                crate::panic_message(&p)
-            ))))
         })?;
         Ok((stat, Bytes::Buffer(&buf[..])))
     }
 
     fn read_at(&self, path: &VPath, offset: u64, buf: &mut [u8]) -> Result<usize, ReadError> {
-        catch_unwind(AssertUnwindSafe(|| -> Result<usize, ReadError> {
+        guarded_read(|| {
             let mut fs = self.reader();
             let file = self.inner.resolve(&mut fs, path)?;
             if file.is_directory() {
@@ -498,16 +502,29 @@ impl Volume for NtfsVolume {
                 r.read_exact(&mut buf[..want])?;
                 Ok(want)
             })
-        }))
-        .unwrap_or_else(|p| {
-            Err(ReadError::Io(io::Error::other(format!(
-                "the NTFS reader failed: {}",
-                crate::panic_message(&p)
-            ))))
         })
     }
 
     fn open_source(&self, path: &VPath) -> Result<Arc<dyn ImageSource>, ReadError> {
+        guarded_read(|| self.file_source(path))
+    }
+
+    fn origin(&self) -> String {
+        self.origin.clone()
+    }
+
+    fn stored_path(&self, path: &VPath) -> PathBuf {
+        path.below(&self.base)
+    }
+
+    fn windows_names(&self, path: &VPath) -> Vec<String> {
+        path.lossy_names()
+    }
+}
+
+impl NtfsVolume {
+    /// A file's data as a source of its own (a container on this volume).
+    fn file_source(&self, path: &VPath) -> Result<Arc<dyn ImageSource>, ReadError> {
         let mut fs = self.reader();
         let file = self.inner.resolve(&mut fs, path)?;
         if let Some(Ok(item)) = file.data(&mut fs, "") {
@@ -527,18 +544,6 @@ impl Volume for NtfsVolume {
             record,
             len,
         }))
-    }
-
-    fn origin(&self) -> String {
-        self.origin.clone()
-    }
-
-    fn stored_path(&self, path: &VPath) -> PathBuf {
-        path.below(&self.base)
-    }
-
-    fn windows_names(&self, path: &VPath) -> Vec<String> {
-        path.lossy_names()
     }
 }
 
