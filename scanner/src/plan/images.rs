@@ -37,6 +37,16 @@ pub struct Owner {
     pub sid: Option<String>,
 }
 
+impl Owner {
+    /// Whom a container's names say it belongs to.
+    fn of(c: &FoundContainer) -> Owner {
+        Owner {
+            user: c.user.clone(),
+            sid: c.sid.clone(),
+        }
+    }
+}
+
 /// What cannot be read is written down here, under `label`.
 pub struct Unread<'a> {
     pub label: &'a str,
@@ -399,10 +409,7 @@ pub(super) fn container_root(
     pool: &Arc<Pool>,
     unread: &mut Unread<'_>,
 ) -> Option<Vec<Planned>> {
-    let owner = Owner {
-        user: c.user.clone(),
-        sid: c.sid.clone(),
-    };
+    let owner = Owner::of(c);
     let vols = image_volumes(host.as_ref(), &c.path, c.kind, &owner, unread)?;
     let mut out = Vec::new();
     for v in vols {
@@ -463,10 +470,7 @@ fn found_container(
             container_kind: Some(c.kind),
             ..ImageOrigin::default()
         };
-        let owner = Owner {
-            user: c.user.clone(),
-            sid: c.sid.clone(),
-        };
+        let owner = Owner::of(c);
         let why = format!(
             "named like {}, but its content is no disk image rmsweep reads (VHD, VHDX): not read",
             c.kind.describe()

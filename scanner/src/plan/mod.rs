@@ -226,16 +226,14 @@ pub fn plan(config: &ScanConfig) -> Result<Plan, RootError> {
     let pool = Pool::new(CONTAINERS_OPEN);
     for root in &config.roots {
         let unread_before = plan.unread.len();
-        let read = read_root(root, config.deep, &pool, &mut plan.unread)?;
+        let (canonical, read) = read_root(root, config.deep, &pool, &mut plan.unread)?;
         // What this root covers, per label: a re-scan may remove records under it.
-        if let Ok(canonical) = std::fs::canonicalize(&root.path) {
-            let mut labels: Vec<&String> = read.iter().map(|(p, _)| &p.label).collect();
-            labels.extend(plan.unread[unread_before..].iter().map(|u| &u.label));
-            labels.sort();
-            labels.dedup();
-            for label in labels {
-                plan.scanned.push((label.clone(), canonical.clone()));
-            }
+        let mut labels: Vec<&String> = read.iter().map(|(p, _)| &p.label).collect();
+        labels.extend(plan.unread[unread_before..].iter().map(|u| &u.label));
+        labels.sort();
+        labels.dedup();
+        for label in labels {
+            plan.scanned.push((label.clone(), canonical.clone()));
         }
         for (planned, discovery) in read {
             let r = plan.roots.len();
@@ -322,13 +320,14 @@ fn give_owner_sids(vol: &dyn Volume, hives: &mut [HiveFile], stores: &mut [Plann
     }
 }
 
-/// One given root: its volumes (several for a collection), each read.
+/// One given root: its canonical path, and its volumes (several for a
+/// collection), each read.
 fn read_root(
     root: &Root,
     deep: bool,
     pool: &Arc<Pool>,
     unread: &mut Vec<EvidenceRecord>,
-) -> Result<Vec<(PlannedRoot, locate::Discovery)>, RootError> {
+) -> Result<(PathBuf, Vec<(PlannedRoot, locate::Discovery)>), RootError> {
     let unreadable = |source| RootError::Unreadable {
         path: root.path.clone(),
         source,
@@ -338,7 +337,10 @@ fn read_root(
     let path = std::fs::canonicalize(&root.path).map_err(unreadable)?;
     let meta = std::fs::metadata(&path).map_err(unreadable)?;
     if meta.is_file() {
-        return images::image_root(root, &path, deep, pool, unread);
+        return Ok((
+            path.clone(),
+            images::image_root(root, &path, deep, pool, unread)?,
+        ));
     }
     if !meta.is_dir() {
         return Err(RootError::Special(root.path.clone()));
@@ -419,7 +421,7 @@ fn read_root(
             advice: "a collection whose drive folders hold no Windows volume layout (Users/, ProgramData/, Windows/): point at a drive folder, or pass --deep".into(),
         });
     }
-    Ok(out)
+    Ok((path, out))
 }
 
 fn planned(
