@@ -503,7 +503,7 @@ fn runs_that_never_start_leave_nothing_behind() {
     let out = rmsweep(&["scan", file.to_str().unwrap(), "--jsonl", "-"]);
     let err = exit(&out, 1);
     assert!(
-        err.contains("this file is not a disk image rmsweep reads")
+        err.contains("this file is not a disk image or collection rmsweep reads")
             && err.contains("rmsweep parse FILE")
             && !err.contains("--deep"),
         "{err}"

@@ -117,37 +117,61 @@ fn kape(root: &Path) -> Option<Collection> {
 }
 
 fn velociraptor(root: &Path) -> Option<Collection> {
-    let uploads = subdirs(root)
+    let vol = HostVolume::new(root, Names::AsStored).ok()?;
+    let parts: Vec<Part> = velociraptor_drives(&vol)
         .into_iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("uploads"))?
-        .1;
-    let mut parts = Vec::new();
-    for (_, accessor) in subdirs(&uploads) {
-        for (name, path) in subdirs(&accessor) {
-            let decoded = String::from_utf8_lossy(&percent_decode(name.as_bytes())).into_owned();
-            // `C:` (auto, file) or `\\.\C:` (ntfs).
-            let device = decoded.trim_start_matches("\\\\.\\");
-            let Some(letter) = device.strip_suffix(':').and_then(drive_letter) else {
-                continue;
-            };
-            parts.push(Part {
-                base: path,
-                drive: format!("{letter}:"),
-                names: Names::PercentEncoded,
-            });
-        }
-    }
+        .map(|(at, drive)| Part {
+            base: at.below(root),
+            drive,
+            names: Names::PercentEncoded,
+        })
+        .collect();
+    let name = root.file_name()?.to_string_lossy();
     (!parts.is_empty()).then(|| Collection {
         collector: Collector::Velociraptor,
-        host: velociraptor_host(root),
+        host: velociraptor_host(Some(&vol), &name),
         parts,
     })
 }
 
-/// The host a Velociraptor collection names: `client_info.json`, else the
-/// default folder name `Collection-<host>-<time>`.
-fn velociraptor_host(root: &Path) -> Option<String> {
-    let info = crate::volume::host::read_small_json(&root.join("client_info.json"));
+/// The drive folders of a Velociraptor collection at `vol`'s root
+/// (`uploads/<accessor>/C%3A`, `uploads/ntfs/%5C%5C.%5CC%3A`), each with
+/// its drive (`C:`); empty when it is none.
+pub fn velociraptor_drives(vol: &dyn Volume) -> Vec<(VPath, String)> {
+    let dirs = |at: &VPath| -> Vec<VPath> {
+        vol.list(at)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|e| e.kind == EntryKind::Dir)
+            .map(|e| e.path)
+            .collect()
+    };
+    let Some(uploads) = dirs(&VPath::root())
+        .into_iter()
+        .find(|p| p.file_name().eq_ignore_ascii_case(b"uploads"))
+    else {
+        return Vec::new();
+    };
+    let mut drives = Vec::new();
+    for accessor in dirs(&uploads) {
+        for at in dirs(&accessor) {
+            let decoded = String::from_utf8_lossy(&percent_decode(at.file_name())).into_owned();
+            // `C:` (auto, file) or `\\.\C:` (ntfs).
+            let device = decoded.trim_start_matches("\\\\.\\");
+            if let Some(letter) = device.strip_suffix(':').and_then(drive_letter) {
+                drives.push((at, format!("{letter}:")));
+            }
+        }
+    }
+    drives
+}
+
+/// The host a Velociraptor collection on `vol` names: its `client_info.json`
+/// (`Hostname`, else `Fqdn`), else `name`, the collection's default name
+/// `Collection-<host>-<time>` (`.zip` or not).
+pub fn velociraptor_host(vol: Option<&dyn Volume>, name: &str) -> Option<String> {
+    let info =
+        vol.and_then(|v| crate::volume::read_small_json(v, &VPath::from_bytes("client_info.json")));
     if let Some(v) = info {
         for key in ["Hostname", "hostname", "Fqdn", "fqdn"] {
             if let Some(h) = v
@@ -159,8 +183,8 @@ fn velociraptor_host(root: &Path) -> Option<String> {
             }
         }
     }
-    let name = root.file_name()?.to_string_lossy().into_owned();
     let rest = name.strip_prefix("Collection-")?;
+    let rest = rest.strip_suffix(".zip").unwrap_or(rest);
     // The time starts at the first `-` followed by a four-digit year.
     let cut = rest
         .char_indices()

@@ -23,6 +23,8 @@ pub enum ContainerKind {
     Upd,
     /// `UVHD-template.vhdx`: the disk new User Profile Disks are copied from.
     UpdTemplate,
+    /// A zip archive given as a root (a Velociraptor collection).
+    Archive,
 }
 
 impl ContainerKind {
@@ -33,6 +35,7 @@ impl ContainerKind {
             ContainerKind::FslogixOffice => "fslogix_office",
             ContainerKind::Upd => "upd",
             ContainerKind::UpdTemplate => "upd_template",
+            ContainerKind::Archive => "archive",
         }
     }
 
@@ -44,6 +47,7 @@ impl ContainerKind {
             ContainerKind::FslogixOffice => "an FSLogix Office container",
             ContainerKind::Upd => "a User Profile Disk",
             ContainerKind::UpdTemplate => "a User Profile Disk template",
+            ContainerKind::Archive => "a zip archive",
         }
     }
 
@@ -55,7 +59,7 @@ impl ContainerKind {
             ContainerKind::FslogixProfile => &["Profile"],
             ContainerKind::FslogixOffice => &["ODFC", "Profile", ""],
             ContainerKind::Upd | ContainerKind::UpdTemplate => &[""],
-            ContainerKind::Disk => &[],
+            ContainerKind::Disk | ContainerKind::Archive => &[],
         }
     }
 }

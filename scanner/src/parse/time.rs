@@ -7,6 +7,17 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, Utc};
 
 /// Parses an XrML time. `None` when it is not a valid time.
+/// A Windows FILETIME (100 ns ticks since 1601-01-01, UTC); `None` for 0
+/// (never set) and times chrono cannot hold.
+pub fn filetime(ticks: u64) -> Option<DateTime<Utc>> {
+    const EPOCH_DIFF_SECS: i64 = 11_644_473_600;
+    if ticks == 0 {
+        return None;
+    }
+    let secs = (ticks / 10_000_000) as i64 - EPOCH_DIFF_SECS;
+    DateTime::from_timestamp(secs, (ticks % 10_000_000) as u32 * 100)
+}
+
 pub fn parse_xrml_time(raw: &str) -> Option<DateTime<Utc>> {
     let s = raw.trim();
     let s = s

@@ -54,7 +54,7 @@ pub struct Unread<'a> {
 }
 
 impl Unread<'_> {
-    fn push(
+    pub(super) fn push(
         &mut self,
         vol: &dyn Volume,
         file: &VPath,
@@ -243,6 +243,9 @@ pub(super) fn image_root(
     let host: Arc<dyn Volume> =
         Arc::new(HostVolume::new(dir, Names::AsStored).map_err(unreadable)?);
     let file = VPath::from_bytes(name.as_encoded_bytes());
+    if let Some(planned) = super::archive::zip_root(root, host.as_ref(), &file, unread)? {
+        return Ok(planned);
+    }
     let name = name.to_string_lossy();
     let folder = dir
         .file_name()
@@ -348,7 +351,7 @@ fn image_volume_roots(
 }
 
 /// A volume read from an image, as `located` read it.
-fn planned(
+pub(super) fn planned(
     root: &Root,
     label: &str,
     located: locate::Located,

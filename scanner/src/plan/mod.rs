@@ -20,6 +20,7 @@ use crate::volume::{ReadOptions, VPath, Volume};
 use crate::CancelToken;
 use std::sync::Arc;
 
+mod archive;
 mod images;
 mod run;
 pub use images::Owner;
@@ -70,7 +71,7 @@ pub enum RootError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{0}: this file is not a disk image rmsweep reads (raw or split raw with a partition table or an NTFS boot sector, VHD, VHDX, E01, told by their content): point at an image, or at the folder that holds the evidence (a mounted volume, a profile share, a collection), or parse single store files with `rmsweep parse FILE`")]
+    #[error("{0}: this file is not a disk image or collection rmsweep reads (raw or split raw with a partition table or an NTFS boot sector, VHD, VHDX, E01, a Velociraptor collection zip, told by their content): point at an image, or at the folder that holds the evidence (a mounted volume, a profile share, a collection), or parse single store files with `rmsweep parse FILE`")]
     File(PathBuf),
     #[error("{0}: not a folder or a file (a device, FIFO or socket): point at the folder that holds the evidence")]
     Special(PathBuf),

@@ -19,6 +19,7 @@ pub mod image;
 pub mod memory;
 pub mod reopen;
 pub mod sub;
+pub mod zip;
 
 use std::io;
 use std::path::PathBuf;
@@ -288,6 +289,37 @@ impl From<io::Error> for ReadError {
             _ => ReadError::Io(e),
         }
     }
+}
+
+/// How a source spells Windows names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Names {
+    /// As Windows wrote them (a mounted volume, a KAPE copy).
+    AsStored,
+    /// Percent-encoded (Velociraptor's `uploads/auto/C%3A/…`).
+    PercentEncoded,
+}
+
+impl Names {
+    /// The Windows name a stored name stands for (lossy UTF-8).
+    pub fn windows_name(self, stored: &[u8]) -> String {
+        match self {
+            Names::AsStored => String::from_utf8_lossy(stored).into_owned(),
+            Names::PercentEncoded => String::from_utf8_lossy(&percent_decode(stored)).into_owned(),
+        }
+    }
+}
+
+/// A small JSON file of the evidence (a collector's metadata), read like
+/// any evidence file; `None` when absent, unreadable or not JSON.
+pub fn read_small_json(vol: &dyn Volume, path: &VPath) -> Option<serde_json::Value> {
+    let opts = ReadOptions {
+        max_file_size: 1024 * 1024,
+        mmap_threshold: None,
+    };
+    let mut buf = Vec::new();
+    let (_, bytes) = vol.read(path, &opts, &mut buf).ok()?;
+    serde_json::from_slice(&bytes).ok()
 }
 
 /// Undoes the percent-encoding triage collectors apply to names

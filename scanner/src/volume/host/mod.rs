@@ -27,16 +27,8 @@ pub use dir::{kind_of_type, list, HostEntry};
 pub use read::{map, open_evidence, read_file};
 
 use super::image::{FileSource, ImageSource};
-use super::{percent_decode, Bytes, Entry, ReadError, ReadOptions, Stat, VPath, Volume};
-
-/// How the source spells Windows names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Names {
-    /// As Windows wrote them (a mounted volume, a KAPE copy).
-    AsStored,
-    /// Percent-encoded (Velociraptor's `uploads/auto/C%3A/…`).
-    PercentEncoded,
-}
+pub use super::Names;
+use super::{Bytes, Entry, ReadError, ReadOptions, Stat, VPath, Volume};
 
 /// A folder of this machine seen as a volume.
 #[derive(Debug, Clone)]
@@ -82,13 +74,6 @@ impl HostVolume {
             Opened::Not(t) => Err(ReadError::NotRegular(kind_of_type(&t).describe())),
         }
     }
-
-    fn windows_name(&self, stored: &[u8]) -> String {
-        match self.names {
-            Names::AsStored => String::from_utf8_lossy(stored).into_owned(),
-            Names::PercentEncoded => String::from_utf8_lossy(&percent_decode(stored)).into_owned(),
-        }
-    }
 }
 
 impl Volume for HostVolume {
@@ -97,7 +82,7 @@ impl Volume for HostVolume {
         Ok(dir::list_names_fd(folder)?
             .into_iter()
             .map(|(name, kind)| Entry {
-                name: self.windows_name(&name),
+                name: self.names.windows_name(&name),
                 path: dir.join(&name),
                 kind,
             })
@@ -139,7 +124,9 @@ impl Volume for HostVolume {
     }
 
     fn windows_names(&self, path: &VPath) -> Vec<String> {
-        path.components().map(|c| self.windows_name(c)).collect()
+        path.components()
+            .map(|c| self.names.windows_name(c))
+            .collect()
     }
 }
 
@@ -163,16 +150,4 @@ pub fn stat_of(m: &std::fs::Metadata) -> Stat {
 fn ts(secs: i64, nsecs: i64) -> Option<DateTime<Utc>> {
     Utc.timestamp_opt(secs, nsecs.clamp(0, 999_999_999) as u32)
         .single()
-}
-
-/// A small JSON file of the evidence (a collector's metadata), read like
-/// any evidence file; `None` when absent, unreadable or not JSON.
-pub fn read_small_json(path: &Path) -> Option<serde_json::Value> {
-    let opts = ReadOptions {
-        max_file_size: 1024 * 1024,
-        mmap_threshold: None,
-    };
-    let mut buf = Vec::new();
-    let (_, bytes) = read_file(path, &opts, &mut buf).ok()?;
-    serde_json::from_slice(&bytes).ok()
 }

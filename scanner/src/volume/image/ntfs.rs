@@ -76,14 +76,7 @@ fn guarded_read<T>(f: impl FnOnce() -> Result<T, ReadError>) -> Result<T, ReadEr
 }
 
 fn time(t: ntfs::NtfsTime) -> Option<DateTime<Utc>> {
-    // 100 ns ticks since 1601-01-01.
-    const EPOCH_DIFF_SECS: i64 = 11_644_473_600;
-    let ticks = t.nt_timestamp();
-    if ticks == 0 {
-        return None;
-    }
-    let secs = (ticks / 10_000_000) as i64 - EPOCH_DIFF_SECS;
-    DateTime::from_timestamp(secs, (ticks % 10_000_000) as u32 * 100)
+    crate::parse::time::filetime(t.nt_timestamp())
 }
 
 impl NtfsVolume {

@@ -1,0 +1,101 @@
+//! Planning a triage collection kept as a zip archive: Velociraptor's
+//! offline collector writes `Collection-<host>-<time>.zip`. Each drive
+//! folder in it (`uploads/auto/C%3A`) is read in place, like the unzipped
+//! collection's, with the archive as the records' container.
+
+use std::sync::Arc;
+
+use super::images::{planned, Owner, Planned, Unread};
+use super::{Root, RootError};
+use crate::locate;
+use crate::locate::collection::{self, Collector};
+use crate::locate::containers::ContainerKind;
+use crate::record::{EvidenceRecord, ImageOrigin};
+use crate::volume::sub::SubVolume;
+use crate::volume::zip::{self, ZipVolume};
+use crate::volume::{Names, VPath, Volume};
+
+/// A root that is a zip archive: the drives of the Velociraptor collection
+/// it holds. `Ok(None)`: the file is no zip archive.
+pub(super) fn zip_root(
+    root: &Root,
+    host: &dyn Volume,
+    file: &VPath,
+    unread: &mut Vec<EvidenceRecord>,
+) -> Result<Option<Vec<Planned>>, RootError> {
+    let unreadable = |e: crate::volume::ReadError| RootError::Unreadable {
+        path: root.path.clone(),
+        source: std::io::Error::other(e.to_string()),
+    };
+    let src = host.open_source(file).map_err(unreadable)?;
+    if !zip::is_zip(src.as_ref()) {
+        return Ok(None);
+    }
+    let stored = host.stored_path(file);
+    let name = String::from_utf8_lossy(file.file_name()).into_owned();
+    let image = ImageOrigin {
+        container: Some(stored.to_string_lossy().into_owned()),
+        container_kind: Some(ContainerKind::Archive),
+        container_format: Some("zip".into()),
+        ..ImageOrigin::default()
+    };
+    let opened = ZipVolume::open(src, stored, Names::PercentEncoded);
+    let archive = match &opened {
+        Ok(None) => return Ok(None),
+        Ok(Some(a)) => Some(a),
+        Err(_) => None,
+    };
+    let label = root
+        .label
+        .clone()
+        .or_else(|| collection::velociraptor_host(archive.map(|a| a as &dyn Volume), &name));
+    let problem = match &opened {
+        Err(e) => Some(format!("damaged zip archive: {e}")),
+        Ok(a) => a.as_ref().and_then(|a| a.recovered.clone()),
+    };
+    if let Some(why) = problem {
+        let stem = name.split('.').next().unwrap_or(&name).to_string();
+        let mut unread = Unread {
+            label: label.as_deref().unwrap_or(&stem),
+            records: unread,
+        };
+        unread.push(host, file, image.clone(), &Owner::default(), why);
+    }
+    let Ok(Some(archive)) = opened else {
+        return Ok(Some(Vec::new()));
+    };
+    let drives = collection::velociraptor_drives(&archive);
+    if drives.is_empty() {
+        return Err(RootError::Unrecognised {
+            path: root.path.clone(),
+            advice: "a zip archive that is not a Velociraptor collection (no uploads/<accessor>/<drive> folders): unzip it and scan the folder".into(),
+        });
+    }
+    let label = label.ok_or_else(|| RootError::NoLabel(root.path.clone()))?;
+    let archive: Arc<dyn Volume> = Arc::new(archive);
+    let mut out = Vec::new();
+    for (at, drive) in drives {
+        let part = SubVolume::new(archive.clone(), at);
+        let Ok(located) = locate::locate(&part, &[], false) else {
+            continue; // a drive that holds no Windows layout
+        };
+        let (mut planned, discovery) = planned(
+            root,
+            &label,
+            located,
+            image.clone(),
+            Owner::default(),
+            Box::new(part),
+        );
+        planned.collector = Some(Collector::Velociraptor);
+        planned.drive = Some(drive);
+        out.push((planned, discovery));
+    }
+    if out.is_empty() {
+        return Err(RootError::Unrecognised {
+            path: root.path.clone(),
+            advice: "a Velociraptor collection whose drive folders hold no Windows volume layout (Users/, ProgramData/, Windows/): unzip it and point at a drive folder with --deep".into(),
+        });
+    }
+    Ok(Some(out))
+}
