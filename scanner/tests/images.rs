@@ -102,23 +102,79 @@ fn every_container_of_the_gpt_disk_gives_every_file_byte_for_byte() {
             "{file}"
         );
         let got = walk(vols[1].2.as_ref().unwrap());
-        let expected: BTreeMap<_, _> = want
-            .iter()
-            .map(|(k, v)| (k.clone(), Ok(v.clone())))
-            .collect();
-        let diff: Vec<_> = got
-            .iter()
-            .filter(|(k, v)| expected.get(*k) != Some(v))
-            .map(|(k, v)| format!("got {k}: {v:?}"))
-            .chain(
-                expected
-                    .keys()
-                    .filter(|k| !got.contains_key(*k))
-                    .map(|k| format!("missing {k}")),
-            )
-            .collect();
+        let diff = differences(&got, &want);
         assert!(diff.is_empty(), "{file}: {diff:#?}");
     }
+}
+
+/// Where a walk of a volume differs from what is expected.
+fn differences(
+    got: &BTreeMap<String, Result<(String, u64), String>>,
+    want: &BTreeMap<String, (String, u64)>,
+) -> Vec<String> {
+    got.iter()
+        .filter(|(k, v)| want.get(*k).map(|w| Ok(w.clone())).as_ref() != Some(*v))
+        .map(|(k, v)| format!("got {k}: {v:?}"))
+        .chain(
+            want.keys()
+                .filter(|k| !got.contains_key(*k))
+                .map(|k| format!("missing {k}")),
+        )
+        .collect()
+}
+
+#[test]
+fn a_differencing_disk_is_read_through_its_parent_beside_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (added, removed) = images::differencing();
+    let mut want = contents("ws01-gpt");
+    for r in &removed {
+        assert!(want.remove(r).is_some(), "{r} was in the parent");
+    }
+    want.extend(added.into_iter().map(|(k, p)| (k, (p.sha256, p.size))));
+    assert_eq!(want.len(), 415);
+    for (child, parent) in images::CHILDREN {
+        unpack(tmp.path(), &[child, parent]);
+        let (_, vols) = ntfs_volumes(tmp.path(), child);
+        let got = walk(vols[1].2.as_ref().unwrap());
+        let diff = differences(&got, &want);
+        assert!(diff.is_empty(), "{child}: {diff:#?}");
+    }
+}
+
+#[test]
+fn a_differencing_disk_without_its_own_parent_is_an_evidence_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let alone = tmp.path().join("alone");
+    unpack(&alone, &["ws01-child.vhdx", "ws01-child.vhd"]);
+    let got = scan(vec![
+        Root::labelled(alone.join("ws01-child.vhdx"), "x"),
+        Root::labelled(alone.join("ws01-child.vhd"), "x"),
+    ]);
+    let errors: Vec<&str> = got.unread.iter().map(|e| e.error.as_str()).collect();
+    let missing = |kind: &str, parent: &str| {
+        format!("differencing {kind} (an FSLogix RW.VHDX, a snapshot .avhdx): its parent disk {parent} is not beside it in {}: put the parent there under that name and scan again", alone.display())
+    };
+    assert_eq!(
+        errors,
+        [
+            missing("VHD", "ws01-gpt.vhd"),
+            missing("VHDX", "ws01-gpt.vhdx")
+        ]
+    );
+    assert!(got.files.is_empty());
+    // A disk of the parent's name that is not the parent: refused, not mixed.
+    unpack(&alone, &["kape-ws03.vhdx"]);
+    std::fs::rename(alone.join("kape-ws03.vhdx"), alone.join("ws01-gpt.vhdx")).unwrap();
+    let got = scan(vec![Root::labelled(alone.join("ws01-child.vhdx"), "x")]);
+    assert_eq!(got.unread.len(), 1);
+    let e = &got.unread[0].error;
+    assert!(
+        e.starts_with("differencing VHDX: its parent ws01-gpt.vhdx is not the disk it was made from (the child names {")
+            && e.ends_with("): reading through it would mix two disks"),
+        "{e}"
+    );
+    assert!(got.files.is_empty());
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::sync::{Arc, Mutex};
 
 use super::vhd::{self, Vhd};
-use super::{Concat, ImageSource, SourceReader};
+use super::{Concat, ImageSource, ParentLocator, SourceReader};
 use crate::volume::{ReadError, VPath, Volume};
 
 /// A container format.
@@ -35,6 +35,9 @@ impl Format {
 pub enum ImageError {
     #[error("cannot read the image file: {0}")]
     Read(#[from] ReadError),
+    /// A differencing disk whose parent is missing, changed or unreadable.
+    #[error("{0}")]
+    Parent(String),
     #[error("damaged {format} container: {source}")]
     Damaged {
         format: &'static str,
@@ -90,10 +93,20 @@ pub struct Disk {
     pub source: Arc<dyn ImageSource>,
     /// The evidence files it was read from (several for split images).
     pub pieces: Vec<VPath>,
+    /// What a differencing child calls it (VHDX DataWriteGuid, VHD unique id).
+    pub identity: Option<String>,
 }
 
-/// Opens the image whose first piece is `path` on `vol`. `Ok(None)`: not an image.
+/// Parents of parents followed at most this deep (a loop ends here too).
+const MAX_PARENTS: usize = 16;
+
+/// Opens the image whose first piece is `path` on `vol` (a differencing
+/// disk through its parent beside it). `Ok(None)`: not an image.
 pub fn open(vol: &dyn Volume, path: &VPath) -> Result<Option<Disk>, ImageError> {
+    open_chain(vol, path, 0)
+}
+
+fn open_chain(vol: &dyn Volume, path: &VPath, depth: usize) -> Result<Option<Disk>, ImageError> {
     let first = vol.open_source(path)?;
     let Some(format) = sniff(first.as_ref()) else {
         return Ok(None);
@@ -103,6 +116,7 @@ pub fn open(vol: &dyn Volume, path: &VPath) -> Result<Option<Disk>, ImageError> 
         source,
     };
     let mut pieces = vec![path.clone()];
+    let mut identity = None;
     let source: Arc<dyn ImageSource> = match format {
         Format::Raw => {
             let more = following_pieces(vol, path, RAW_PIECES);
@@ -117,9 +131,22 @@ pub fn open(vol: &dyn Volume, path: &VPath) -> Result<Option<Disk>, ImageError> 
                 Arc::new(Concat::new(sources))
             }
         }
-        Format::Vhd => Arc::new(Vhd::open(first).map_err(damaged)?),
+        Format::Vhd => {
+            let mut v = Vhd::open(first).map_err(damaged)?;
+            identity = Some(v.identity.clone());
+            if let Some(locator) = &v.locator {
+                v.set_parent(parent(vol, path, format, locator, depth)?);
+            }
+            Arc::new(v)
+        }
         Format::Vhdx => match super::vhdx::Vhdx::open(first.clone()).map_err(damaged)? {
-            super::vhdx::Opened::Clean(v) => Arc::new(v),
+            super::vhdx::Opened::Clean(mut v) => {
+                identity = Some(v.identity.clone());
+                if let Some(locator) = &v.locator {
+                    v.set_parent(parent(vol, path, format, locator, depth)?);
+                }
+                Arc::new(v)
+            }
             super::vhdx::Opened::NeedsLibrary => Arc::new(open_vhdx(first).map_err(damaged)?),
         },
         Format::Ewf => {
@@ -150,7 +177,67 @@ pub fn open(vol: &dyn Volume, path: &VPath) -> Result<Option<Disk>, ImageError> 
         format,
         source,
         pieces,
+        identity,
     }))
+}
+
+/// The parent of the differencing disk `child` on `vol`: the file its
+/// locator names, looked for beside it (Windows names, case ignored), of
+/// the same format, the one the child was made from.
+fn parent(
+    vol: &dyn Volume,
+    child: &VPath,
+    format: Format,
+    locator: &ParentLocator,
+    depth: usize,
+) -> Result<Arc<dyn ImageSource>, ImageError> {
+    let kind = format!("differencing {}", format.as_str());
+    if depth >= MAX_PARENTS {
+        return Err(ImageError::Parent(format!(
+            "{kind}: its chain of parents is over {MAX_PARENTS} disks long (or loops)"
+        )));
+    }
+    let file_name = |n: &str| n.rsplit(['\\', '/']).next().unwrap_or(n).to_string();
+    let wanted: Vec<String> = locator.names.iter().map(|n| file_name(n)).collect();
+    let dir = child.parent();
+    let beside = vol.list(&dir).unwrap_or_default();
+    let found = wanted.iter().find_map(|w| {
+        beside.iter().find(|e| {
+            e.kind == crate::volume::EntryKind::File
+                && e.name.eq_ignore_ascii_case(w)
+                && e.path != *child
+        })
+    });
+    let Some(found) = found else {
+        return Err(ImageError::Parent(format!(
+            "{kind} (an FSLogix RW.VHDX, a snapshot .avhdx): its parent disk {} is not beside it in {}: put the parent there under that name and scan again",
+            wanted.first().map(String::as_str).unwrap_or("(unnamed)"),
+            vol.stored_path(&dir).display()
+        )));
+    };
+    let name = &found.name;
+    let disk = match open_chain(vol, &found.path, depth + 1) {
+        Ok(Some(d)) if d.format == format => d,
+        Ok(_) => {
+            return Err(ImageError::Parent(format!(
+                "{kind}: its parent {name} is not a {} disk",
+                format.as_str()
+            )))
+        }
+        Err(e) => {
+            return Err(ImageError::Parent(format!(
+                "{kind}: its parent {name}: {e}"
+            )))
+        }
+    };
+    if let (Some(want), Some(is)) = (&locator.linkage, &disk.identity) {
+        if !want.eq_ignore_ascii_case(is) {
+            return Err(ImageError::Parent(format!(
+                "{kind}: its parent {name} is not the disk it was made from (the child names {want}, {name} is {is}): reading through it would mix two disks"
+            )));
+        }
+    }
+    Ok(disk.source)
 }
 
 /// How the pieces after the first are named: the first's extension (lower
@@ -217,7 +304,7 @@ fn following_pieces(vol: &dyn Volume, path: &VPath, names: PieceNames) -> Vec<VP
 fn open_vhdx(src: Arc<dyn ImageSource>) -> io::Result<VhdxSource> {
     let reader = vhdx::VhdxReader::open_reader(Box::new(SourceReader::new(src))).map_err(|e| match e {
         vhdx::VhdxError::DifferencingNotSupported => io::Error::other(
-            "differencing VHDX (an FSLogix RW.VHDX, a snapshot .avhdx): its parent disk is needed, and rmsweep does not read VHDX parents yet: scan the parent, or merge the disks with your own tools on a copy",
+            "differencing VHDX whose log holds changes to replay (it was not closed cleanly): rmsweep reads a differencing VHDX through its parent only when its log is empty; scan the parent, or replay and merge the disks with your own tools on a copy",
         ),
         e => io::Error::other(e.to_string()),
     })?;

@@ -59,6 +59,67 @@ pub fn read_exact_at(src: &dyn ImageSource, offset: u64, buf: &mut [u8]) -> io::
     Ok(())
 }
 
+/// Where a differencing disk's parent is, as the child names it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParentLocator {
+    /// The paths it gives, best first (relative, then absolute).
+    pub names: Vec<String>,
+    /// What the parent must be: its VHDX DataWriteGuid or VHD unique id
+    /// (compared with [`container::Disk::identity`]).
+    pub linkage: Option<String>,
+}
+
+/// A GUID as Windows writes it, `{xxxxxxxx-xxxx-…}`, from its 16 bytes
+/// (`mixed`: the first three fields little-endian, as in VHDX).
+pub fn guid(b: &[u8; 16], mixed: bool) -> String {
+    let mut o = *b;
+    if mixed {
+        o[..4].reverse();
+        o[4..6].reverse();
+        o[6..8].reverse();
+    }
+    let h: String = o.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{{{}-{}-{}-{}-{}}}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+}
+
+/// Fills `buf`, which starts `within` bytes into a block of a
+/// differencing disk, sector by sector from the child (`own`) or the parent
+/// as `present(sector of the block)` says, a run of like sectors per read.
+/// Both readers take the offset in the block.
+pub(crate) fn read_by_sector_bitmap(
+    buf: &mut [u8],
+    within: u64,
+    sector: u64,
+    present: impl Fn(u64) -> bool,
+    mut own: impl FnMut(u64, &mut [u8]) -> io::Result<()>,
+    mut parent: impl FnMut(u64, &mut [u8]) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut done = 0usize;
+    while done < buf.len() {
+        let at = within + done as u64;
+        let here = present(at / sector);
+        let mut end = done;
+        while end < buf.len() && present((within + end as u64) / sector) == here {
+            let next_sector = ((within + end as u64) / sector + 1) * sector;
+            end = ((next_sector - within) as usize).min(buf.len());
+        }
+        if here {
+            own(at, &mut buf[done..end])?;
+        } else {
+            parent(at, &mut buf[done..end])?;
+        }
+        done = end;
+    }
+    Ok(())
+}
+
 /// `len` bytes of `inner` from `start`: a partition.
 pub struct Slice {
     pub inner: Arc<dyn ImageSource>,

@@ -1,4 +1,5 @@
-//! VHD (Virtual PC / Hyper-V generation 1 disks): fixed and dynamic.
+//! VHD (Virtual PC / Hyper-V generation 1 disks): fixed, dynamic and
+//! differencing (read through the parent the caller opens).
 //!
 //! Read here rather than through `vhd-core` 0.1.4, whose `open_reader`
 //! reads the whole container into memory to parse its footer (a 30 GB
@@ -8,7 +9,7 @@
 use std::io;
 use std::sync::Arc;
 
-use super::{read_exact_at, ImageSource};
+use super::{guid, read_by_sector_bitmap, read_exact_at, ImageSource, ParentLocator};
 
 const FOOTER: u64 = 512;
 const UNALLOCATED: u32 = 0xFFFF_FFFF;
@@ -18,12 +19,17 @@ pub struct Vhd {
     src: Arc<dyn ImageSource>,
     size: u64,
     layout: Layout,
+    /// Where the parent is, for a differencing disk.
+    pub locator: Option<ParentLocator>,
+    parent: Option<Arc<dyn ImageSource>>,
+    /// The footer's unique id: a child's parent unique id.
+    pub identity: String,
 }
 
 enum Layout {
     Fixed,
     Dynamic {
-        /// Sector of each block (after its bitmap), or unallocated.
+        /// Sector of each block's bitmap, or unallocated.
         bat: Vec<u32>,
         block_size: u64,
         bitmap_bytes: u64,
@@ -59,6 +65,7 @@ impl Vhd {
             return Err(bad("VHD footer cookie missing".into()));
         }
         let size = be64(&footer, 48);
+        let identity = guid(footer[68..84].try_into().expect("16 bytes"), false);
         match be32(&footer, 60) {
             2 => {
                 if size > src.len() - FOOTER {
@@ -71,6 +78,9 @@ impl Vhd {
                     src,
                     size,
                     layout: Layout::Fixed,
+                    locator: None,
+                    parent: None,
+                    identity,
                 })
             }
             t @ (3 | 4) => {
@@ -79,17 +89,7 @@ impl Vhd {
                 if &header[..8] != b"cxsparse" {
                     return Err(bad("VHD dynamic header cookie missing".into()));
                 }
-                if t == 4 {
-                    let name: Vec<u16> = header[64..576]
-                        .chunks_exact(2)
-                        .map(|c| u16::from_be_bytes([c[0], c[1]]))
-                        .take_while(|&c| c != 0)
-                        .collect();
-                    return Err(bad(format!(
-                        "differencing VHD: its parent disk {} is needed, and rmsweep does not read VHD parents: scan the parent, or merge the disks with your own tools on a copy",
-                        String::from_utf16_lossy(&name)
-                    )));
-                }
+                let locator = (t == 4).then(|| parent_locator(src.as_ref(), &header));
                 let entries = be32(&header, 28) as u64;
                 let block_size = be32(&header, 32) as u64;
                 if block_size == 0 || block_size & 511 != 0 || entries * block_size < size {
@@ -109,12 +109,56 @@ impl Vhd {
                         block_size,
                         bitmap_bytes,
                     },
+                    locator,
+                    parent: None,
+                    identity,
                 })
             }
             t => Err(bad(format!(
                 "VHD disk type {t} is not fixed (2), dynamic (3) or differencing (4)"
             ))),
         }
+    }
+
+    /// Reads what this differencing disk does not hold from `parent`.
+    pub fn set_parent(&mut self, parent: Arc<dyn ImageSource>) {
+        self.parent = Some(parent);
+    }
+}
+
+/// A differencing disk's parent: its locators' relative and absolute
+/// Windows paths (UTF-16LE), then the header's parent name (UTF-16BE), and
+/// the parent's unique id.
+fn parent_locator(src: &dyn ImageSource, header: &[u8]) -> ParentLocator {
+    let utf16 = |b: &[u8], big: bool| {
+        let units: Vec<u16> = b
+            .chunks_exact(2)
+            .map(|c| match big {
+                true => u16::from_be_bytes([c[0], c[1]]),
+                false => u16::from_le_bytes([c[0], c[1]]),
+            })
+            .take_while(|&c| c != 0)
+            .collect();
+        String::from_utf16_lossy(&units)
+    };
+    let mut names = Vec::new();
+    for code in [b"W2ru", b"W2ku"] {
+        for e in header[576..768].chunks_exact(24) {
+            let len = be32(e, 8) as usize;
+            if &e[..4] != code || len == 0 || len > 64 * 1024 {
+                continue;
+            }
+            let mut value = vec![0u8; len];
+            if read_exact_at(src, be64(e, 16), &mut value).is_ok() {
+                names.push(utf16(&value, false));
+            }
+        }
+    }
+    names.push(utf16(&header[64..576], true));
+    names.retain(|n| !n.is_empty());
+    ParentLocator {
+        names,
+        linkage: Some(guid(header[40..56].try_into().expect("16 bytes"), false)),
     }
 }
 
@@ -137,11 +181,35 @@ impl ImageSource for Vhd {
                 let block = (offset / block_size) as usize;
                 let within = offset % block_size;
                 let n = want.min((block_size - within) as usize);
-                match bat.get(block).copied() {
-                    None | Some(UNALLOCATED) => buf[..n].fill(0),
-                    Some(sector) => {
+                let out = &mut buf[..n];
+                match (bat.get(block).copied(), &self.parent) {
+                    (None | Some(UNALLOCATED), None) => out.fill(0),
+                    (None | Some(UNALLOCATED), Some(parent)) => {
+                        read_exact_at(parent.as_ref(), offset, out)?
+                    }
+                    (Some(sector), None) => {
                         let at = sector as u64 * 512 + bitmap_bytes + within;
-                        read_exact_at(self.src.as_ref(), at, &mut buf[..n])?;
+                        read_exact_at(self.src.as_ref(), at, out)?;
+                    }
+                    (Some(sector), Some(parent)) => {
+                        // One bit per sector, most significant bit first.
+                        let bitmap_at = sector as u64 * 512;
+                        let (first, last) = (within / 512, (within + n as u64 - 1) / 512);
+                        let mut bits = vec![0u8; (last / 8 - first / 8 + 1) as usize];
+                        read_exact_at(self.src.as_ref(), bitmap_at + first / 8, &mut bits)?;
+                        let base = first - first % 8;
+                        let present =
+                            |s: u64| bits[((s - base) / 8) as usize] & (0x80 >> (s % 8)) != 0;
+                        let data_at = bitmap_at + bitmap_bytes;
+                        let block_at = block as u64 * block_size;
+                        read_by_sector_bitmap(
+                            out,
+                            within,
+                            512,
+                            present,
+                            |at, o| read_exact_at(self.src.as_ref(), data_at + at, o),
+                            |at, o| read_exact_at(parent.as_ref(), block_at + at, o),
+                        )?;
                     }
                 }
                 Ok(n)

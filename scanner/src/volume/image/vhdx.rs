@@ -8,7 +8,7 @@
 use std::io;
 use std::sync::Arc;
 
-use super::{read_exact_at, ImageSource};
+use super::{guid, read_by_sector_bitmap, read_exact_at, ImageSource, ParentLocator};
 
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * KIB;
@@ -35,9 +35,14 @@ const VIRTUAL_DISK_SIZE: [[u8; 16]; 2] = [
 const LOGICAL_SECTOR_SIZE: [u8; 16] = [
     0x1D, 0xBF, 0x41, 0x81, 0x6F, 0xA9, 0x09, 0x47, 0xBA, 0x47, 0xF2, 0x33, 0xA8, 0xFA, 0xAB, 0x5F,
 ];
+/// A payload block whose data the parent holds (or zeros without one).
+const NOT_PRESENT: u64 = 0;
 /// A payload block whose data is in the file.
 const FULLY_PRESENT: u64 = 6;
+/// Some sectors here, the others the parent's: the sector bitmap says which.
 const PARTIALLY_PRESENT: u64 = 7;
+/// A sector bitmap block that is in the file.
+const SB_BLOCK_PRESENT: u64 = 6;
 
 // Slice-by-16: the region table alone is 64 KiB, checked on every open.
 const CRC32C: crc::Crc<u32, crc::Table<16>> =
@@ -71,8 +76,18 @@ pub struct Vhdx {
     src: Arc<dyn ImageSource>,
     size: u64,
     block_size: u64,
+    sector: u64,
+    /// Payload blocks per sector bitmap block.
+    chunk_ratio: u64,
     /// Each payload block's BAT entry (sector bitmap entries left out).
     payload: Vec<u64>,
+    /// Each chunk's sector bitmap BAT entry (a differencing disk's).
+    bitmaps: Vec<u64>,
+    /// Where the parent is, for a differencing disk.
+    pub locator: Option<ParentLocator>,
+    parent: Option<Arc<dyn ImageSource>>,
+    /// The current header's DataWriteGuid: a child's `parent_linkage`.
+    pub identity: String,
 }
 
 /// What opening found.
@@ -94,6 +109,7 @@ struct Geometry {
     block_size: u64,
     size: u64,
     sector: u64,
+    parent: Option<ParentLocator>,
 }
 
 /// The parent locator's item (MS-VHDX §2.6.2.6).
@@ -115,15 +131,21 @@ impl Vhdx {
         let g = geometry(src.as_ref(), regions.meta)?;
         let chunk_ratio = (1u64 << 23) * g.sector / g.block_size;
         let blocks = g.size.div_ceil(g.block_size);
-        // Only the entries the disk's size needs (the region is larger).
-        let needed = blocks + blocks.div_ceil(chunk_ratio);
+        let chunks = blocks.div_ceil(chunk_ratio);
+        // Only the entries the disk's size needs (the region is larger); a
+        // differencing disk's last sector bitmap entry closes its chunk.
+        let needed = match g.parent {
+            Some(_) => chunks * (chunk_ratio + 1),
+            None => blocks + chunks,
+        };
         let (bat_at, bat_len) = regions.bat;
         let mut raw = vec![0u8; (needed * 8).min(bat_len) as usize];
         read_exact_at(src.as_ref(), bat_at, &mut raw)?;
         let entries: Vec<u64> = raw.chunks_exact(8).map(|c| le64(c, 0)).collect();
         // Every chunk_ratio payload entries, one sector bitmap entry.
+        let per_chunk = chunk_ratio as usize + 1;
         let payload: Vec<u64> = entries
-            .chunks(chunk_ratio as usize + 1)
+            .chunks(per_chunk)
             .flat_map(|c| c.iter().take(chunk_ratio as usize))
             .take(blocks as usize)
             .copied()
@@ -134,12 +156,67 @@ impl Vhdx {
                 payload.len()
             )));
         }
+        let bitmaps = entries
+            .chunks_exact(per_chunk)
+            .map(|c| c[chunk_ratio as usize])
+            .collect();
         Ok(Opened::Clean(Vhdx {
             src,
             size: g.size,
             block_size: g.block_size,
+            sector: g.sector,
+            chunk_ratio,
             payload,
+            bitmaps,
+            locator: g.parent,
+            parent: None,
+            identity: guid(header[32..48].try_into().expect("16 bytes"), true),
         }))
+    }
+
+    /// Reads what this differencing disk does not hold from `parent`.
+    pub fn set_parent(&mut self, parent: Arc<dyn ImageSource>) {
+        self.parent = Some(parent);
+    }
+
+    /// A partly present block's bytes from `within`: the sector bitmap says
+    /// which sectors are the child's.
+    fn read_partial(&self, block: u64, within: u64, entry: u64, buf: &mut [u8]) -> io::Result<()> {
+        let parent = self
+            .parent
+            .as_ref()
+            .ok_or_else(|| bad("VHDX block partially present in a disk without a parent"))?;
+        let bitmap = self
+            .bitmaps
+            .get((block / self.chunk_ratio) as usize)
+            .filter(|e| *e & 7 == SB_BLOCK_PRESENT)
+            .ok_or_else(|| bad("VHDX sector bitmap block missing for a partially present block"))?;
+        // One bit per sector of the chunk, least significant bit first.
+        let sectors_per_block = self.block_size / self.sector;
+        let first_bit = (block % self.chunk_ratio) * sectors_per_block + within / self.sector;
+        let last_bit = first_bit + (within % self.sector + buf.len() as u64 - 1) / self.sector;
+        let mut bits = vec![0u8; (last_bit / 8 - first_bit / 8 + 1) as usize];
+        read_exact_at(
+            self.src.as_ref(),
+            (bitmap >> 20) * MIB + first_bit / 8,
+            &mut bits,
+        )?;
+        let base_bit = first_bit - first_bit % 8;
+        let block_first = (block % self.chunk_ratio) * sectors_per_block;
+        let present = |s: u64| {
+            let bit = block_first + s - base_bit;
+            bits[(bit / 8) as usize] >> (bit % 8) & 1 == 1
+        };
+        let file_at = (entry >> 20) * MIB;
+        let parent_at = block * self.block_size;
+        read_by_sector_bitmap(
+            buf,
+            within,
+            self.sector,
+            present,
+            |at, out| read_exact_at(self.src.as_ref(), file_at + at, out),
+            |at, out| read_exact_at(parent.as_ref(), parent_at + at, out),
+        )
     }
 }
 
@@ -198,8 +275,8 @@ fn regions(src: &dyn ImageSource) -> io::Result<Option<Regions>> {
     Ok(Some(Regions { bat, meta }))
 }
 
-/// The block size, disk size and sector size the metadata gives; a
-/// differencing disk is refused with the parent it names.
+/// The block size, disk size and sector size the metadata gives, and a
+/// differencing disk's parent locator.
 fn geometry(src: &dyn ImageSource, (meta_at, meta_len): (u64, u64)) -> io::Result<Geometry> {
     // The table is the region's first 64 KiB; items are read one by one.
     let mut m = vec![0u8; meta_len.min(64 * KIB) as usize];
@@ -228,13 +305,18 @@ fn geometry(src: &dyn ImageSource, (meta_at, meta_len): (u64, u64)) -> io::Resul
         } else if id == LOGICAL_SECTOR_SIZE && len >= 4 {
             sector = Some(le32(&item, 0) as u64);
         } else if id == PARENT_LOCATOR {
-            parent = parent_path(&item);
+            parent = parent_locator(&item);
         }
     }
-    if has_parent {
-        let named = parent.map(|p| format!(" ({p})")).unwrap_or_default();
-        return Err(bad(format!("differencing VHDX (an FSLogix RW.VHDX, a snapshot .avhdx): its parent disk{named} is needed, and rmsweep does not read VHDX parents yet: scan the parent, or merge the disks with your own tools on a copy")));
-    }
+    let parent = match (has_parent, parent) {
+        (false, _) => None,
+        (true, Some(p)) if !p.names.is_empty() => Some(p),
+        (true, _) => {
+            return Err(bad(
+                "differencing VHDX whose parent locator names no parent file",
+            ))
+        }
+    };
     let (Some(block_size), Some(size), Some(sector)) = (block_size, size, sector) else {
         return Err(bad(
             "VHDX metadata lacks the block size, disk size or sector size",
@@ -252,12 +334,14 @@ fn geometry(src: &dyn ImageSource, (meta_at, meta_len): (u64, u64)) -> io::Resul
         block_size,
         size,
         sector,
+        parent,
     })
 }
 
-/// The parent a locator names: its `relative_path`, else its
-/// `absolute_win32_path` (UTF-16 keys and values, offsets from the item).
-fn parent_path(item: &[u8]) -> Option<String> {
+/// The parent a locator names (`relative_path`, `absolute_win32_path`,
+/// `volume_path`, in that order) and its `parent_linkage` (UTF-16 keys and
+/// values, offsets from the item).
+fn parent_locator(item: &[u8]) -> Option<ParentLocator> {
     let utf16 = |at: usize, len: usize| -> Option<String> {
         let bytes = item.get(at..at + len)?;
         let units: Vec<u16> = bytes
@@ -274,14 +358,19 @@ fn parent_path(item: &[u8]) -> Option<String> {
         let value = utf16(le32(e, 4) as usize, le16(e, 10) as usize)?;
         found.push((key, value));
     }
-    ["relative_path", "absolute_win32_path", "volume_path"]
-        .iter()
-        .find_map(|k| {
-            found
-                .iter()
-                .find(|(key, _)| key == k)
-                .map(|(_, v)| v.clone())
-        })
+    let value = |k: &str| {
+        found
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    Some(ParentLocator {
+        names: ["relative_path", "absolute_win32_path", "volume_path"]
+            .iter()
+            .filter_map(|k| value(k))
+            .collect(),
+        linkage: value("parent_linkage"),
+    })
 }
 
 impl ImageSource for Vhdx {
@@ -299,18 +388,16 @@ impl ImageSource for Vhdx {
             let (block, within) = (at / self.block_size, at % self.block_size);
             let n = (want - done).min((self.block_size - within) as usize);
             let entry = self.payload[block as usize];
-            match entry & 7 {
-                FULLY_PRESENT => {
-                    let file_at = (entry >> 20) * MIB + within;
-                    read_exact_at(self.src.as_ref(), file_at, &mut buf[done..done + n])?;
+            let out = &mut buf[done..done + n];
+            match (entry & 7, &self.parent) {
+                (FULLY_PRESENT, _) => {
+                    read_exact_at(self.src.as_ref(), (entry >> 20) * MIB + within, out)?;
                 }
-                PARTIALLY_PRESENT => {
-                    return Err(bad(
-                        "VHDX block partially present in a disk without a parent",
-                    ))
-                }
-                // Not present, undefined, zero, unmapped: zeros.
-                _ => buf[done..done + n].fill(0),
+                (PARTIALLY_PRESENT, _) => self.read_partial(block, within, entry, out)?,
+                (NOT_PRESENT, Some(parent)) => read_exact_at(parent.as_ref(), at, out)?,
+                // Undefined, zero, unmapped (and not present without a
+                // parent): zeros.
+                _ => out.fill(0),
             }
             done += n;
         }
@@ -345,7 +432,12 @@ mod tests {
             item[e + 8..e + 10].copy_from_slice(&kl.to_le_bytes());
             item[e + 10..e + 12].copy_from_slice(&vl.to_le_bytes());
         }
-        assert_eq!(parent_path(&item).as_deref(), Some(".\\Profile_alice.VHDX"));
-        assert_eq!(parent_path(&item[..10]), None);
+        let found = parent_locator(&item).unwrap();
+        assert_eq!(found.names, [".\\Profile_alice.VHDX"]);
+        assert_eq!(
+            found.linkage.as_deref(),
+            Some("{83ec1a5b-0000-0000-0000-000000000000}")
+        );
+        assert_eq!(parent_locator(&item[..10]), None);
     }
 }
