@@ -126,12 +126,17 @@ fn differences(
 #[test]
 fn a_differencing_disk_is_read_through_its_parent_beside_it() {
     let tmp = tempfile::tempdir().unwrap();
-    let (added, removed) = images::differencing();
+    let changed = images::differencing();
     let mut want = contents("ws01-gpt");
-    for r in &removed {
+    for r in &changed.removed {
         assert!(want.remove(r).is_some(), "{r} was in the parent");
     }
-    want.extend(added.into_iter().map(|(k, p)| (k, (p.sha256, p.size))));
+    want.extend(
+        changed
+            .added
+            .into_iter()
+            .map(|(k, p)| (k, (p.sha256, p.size))),
+    );
     assert_eq!(want.len(), 415);
     for (child, parent) in images::CHILDREN {
         unpack(tmp.path(), &[child, parent]);
@@ -175,6 +180,43 @@ fn a_differencing_disk_without_its_own_parent_is_an_evidence_record() {
         "{e}"
     );
     assert!(got.files.is_empty());
+}
+
+#[test]
+fn an_fslogix_rw_vhdx_is_the_newer_state_of_the_profile_beside_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let share = tmp.path().join("profiles");
+    let parent = images::SHARES[0];
+    unpack(&share, &[parent, images::FSLOGIX_RW]);
+    let got = scan(vec![Root::labelled(&share, "FS01")]);
+    assert!(got.unread.is_empty(), "{:?}", got.unread);
+    // Store files by container: path inside the profile volume → SHA-256.
+    let mut per: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for r in &got.files {
+        assert_eq!(
+            (r.profile.as_deref(), r.sid.as_deref()),
+            (Some("alice"), Some("S-1-5-21-1-2-3-1001"))
+        );
+        assert_eq!(r.image.container_kind.unwrap().as_str(), "fslogix_profile");
+        let c = r.image.container.as_deref().unwrap();
+        let inner = below(below(&r.path, c), "p2");
+        per.entry(below(c, share.to_str().unwrap()).to_string())
+            .or_default()
+            .insert(inner.to_string(), r.sha256.clone().unwrap());
+    }
+    let put = |m: BTreeMap<String, images::Put>| -> BTreeMap<String, String> {
+        m.into_iter()
+            .filter(|(k, _)| k.contains("/Microsoft/"))
+            .map(|(k, p)| (k, p.sha256))
+            .collect()
+    };
+    let before = put(images::contents(parent));
+    let mut after = before.clone();
+    after.extend(put(images::differencing().rw_added));
+    assert_eq!(after.len(), before.len() + 1);
+    assert_eq!(per.get(parent), Some(&before));
+    assert_eq!(per.get(images::FSLOGIX_RW), Some(&after));
+    assert_eq!(per.len(), 2);
 }
 
 #[test]

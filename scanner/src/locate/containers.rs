@@ -129,6 +129,39 @@ pub fn classify(name: &str, folder: &str, path: VPath) -> Option<FoundContainer>
     })
 }
 
+/// Whether `name` is how FSLogix or Hyper-V names a differencing disk kept
+/// beside its parent: `RW.VHD(X)` (FSLogix concurrent sessions),
+/// `merge.VHD(X)` (a merge under way), `*.avhd(x)` (a snapshot).
+fn is_differencing_name(name: &str) -> bool {
+    let Some((stem, ext)) = name.rsplit_once('.') else {
+        return false;
+    };
+    let ext = ext.to_ascii_lowercase();
+    matches!(ext.as_str(), "avhd" | "avhdx")
+        || (matches!(ext.as_str(), "vhd" | "vhdx")
+            && (stem.eq_ignore_ascii_case("RW") || stem.eq_ignore_ascii_case("merge")))
+}
+
+/// The differencing disks among `files` of one folder, each taken as a
+/// container of the folder's own (the first named one's kind and owner:
+/// its parent, or a sibling of it, holds the same profile).
+fn differencing_beside(
+    files: Vec<(String, VPath)>,
+    named: &[FoundContainer],
+) -> Vec<FoundContainer> {
+    let Some(first) = named.first() else {
+        return Vec::new();
+    };
+    files
+        .into_iter()
+        .filter(|(name, _)| is_differencing_name(name))
+        .map(|(_, path)| FoundContainer {
+            path,
+            ..first.clone()
+        })
+        .collect()
+}
+
 /// Folders a share walk never enters: a Windows volume's own folders
 /// (profile containers live on shares, not in system folders).
 const SKIP: &[&str] = &[
@@ -158,9 +191,13 @@ pub fn find(vol: &dyn Volume, max_depth: usize, skip_profiles: bool) -> Vec<Foun
         let Ok(entries) = vol.list(&dir) else {
             continue; // discovery reports folders it cannot list
         };
+        let (mut named, mut others) = (Vec::new(), Vec::new());
         for e in entries {
             match e.kind {
-                EntryKind::File => out.extend(classify(&e.name, &name, e.path)),
+                EntryKind::File => match classify(&e.name, &name, e.path.clone()) {
+                    Some(c) => named.push(c),
+                    None => others.push((e.name, e.path)),
+                },
                 EntryKind::Dir if depth + 1 < max_depth => {
                     let skipped = SKIP.iter().any(|s| e.is(s))
                         || (skip_profiles
@@ -173,6 +210,8 @@ pub fn find(vol: &dyn Volume, max_depth: usize, skip_profiles: bool) -> Vec<Foun
                 _ => {}
             }
         }
+        out.extend(differencing_beside(others, &named));
+        out.extend(named);
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out
@@ -232,7 +271,10 @@ mod tests {
             .file("UVHD-S-1-5-21-1-2-3-1002.vhdx", b"x")
             .file("Windows/Profile_sys.vhdx", b"x")
             .file("a/b/c/d/Profile_deep.vhdx", b"x")
-            .file("Users/bob/Profile_bob.vhdx", b"x");
+            .file("Users/bob/Profile_bob.vhdx", b"x")
+            .file("Profiles/S-1-5-21-1-2-3-1001_alice/RW.VHDX", b"x")
+            .file("Profiles/S-1-5-21-1-2-3-1001_alice/notes.vhdx", b"x")
+            .file("Profiles/RW.VHDX", b"x");
         let names = |skip| {
             find(&vol, MAX_DEPTH, skip)
                 .into_iter()
@@ -243,10 +285,25 @@ mod tests {
             names(false),
             [
                 "Profiles/S-1-5-21-1-2-3-1001_alice/Profile_alice.vhdx",
+                "Profiles/S-1-5-21-1-2-3-1001_alice/RW.VHDX",
                 "UVHD-S-1-5-21-1-2-3-1002.vhdx",
                 "Users/bob/Profile_bob.vhdx"
             ]
         );
-        assert_eq!(names(true).len(), 2);
+        assert_eq!(names(true).len(), 3);
+        // A differencing disk beside a container holds the same profile;
+        // one beside none is no container.
+        let rw = find(&vol, MAX_DEPTH, true)
+            .into_iter()
+            .find(|c| c.path.file_name() == b"RW.VHDX")
+            .unwrap();
+        assert_eq!(
+            (rw.kind, rw.user.as_deref(), rw.sid.as_deref()),
+            (
+                ContainerKind::FslogixProfile,
+                Some("alice"),
+                Some("S-1-5-21-1-2-3-1001")
+            )
+        );
     }
 }
