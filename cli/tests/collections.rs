@@ -271,3 +271,77 @@ fn damaged_and_foreign_archives_say_what_is_wrong() {
     );
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn a_folder_of_collections_gives_one_label_per_host() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hunt = tmp.path().join("hunt-2026-03");
+    std::fs::create_dir(&hunt).unwrap();
+    for name in [WS04, WS06] {
+        std::fs::copy(collections::zip(name), hunt.join(format!("{name}.zip"))).unwrap();
+    }
+    // A KAPE collection of a third host, and a zip that is no collection.
+    let kape = hunt.join("WS09/C/Users/amy/AppData/Local/Microsoft/MSIPC");
+    std::fs::create_dir_all(&kape).unwrap();
+    let cert = Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "../fixtures/sample-volume/Users/frank/AppData/Local/Microsoft/MSIPC/CERT-Machine.drm",
+    );
+    std::fs::copy(&cert, kape.join("CERT-Machine.drm")).unwrap();
+    std::fs::write(hunt.join("notes.txt"), b"not evidence").unwrap();
+    let rs = scan(&hunt, 2);
+    let mut per: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for r in &rs {
+        let kind = match r["kind"].as_str().unwrap() {
+            k @ ("setting" | "evidence") => k,
+            _ => "store",
+        };
+        *per.entry((r["label"].as_str().unwrap().to_string(), kind.to_string()))
+            .or_default() += 1;
+    }
+    let key = |l: &str, k: &str| (l.to_string(), k.to_string());
+    assert_eq!(
+        per,
+        BTreeMap::from([
+            (key("WS04", "setting"), 31),
+            (key("WS04", "store"), collections::contents(WS04).len()),
+            (key("WS06", "evidence"), 1),
+            (key("WS06", "store"), collections::contents(WS06).len()),
+            (key("WS09", "store"), 1),
+        ])
+    );
+    // Each host's records are its own collection's.
+    let ws09 = rs.iter().find(|r| r["label"] == "WS09").unwrap();
+    assert_eq!(ws09["drive"], "C:");
+    assert_eq!(
+        ws09["volume_path"],
+        r"\Users\amy\AppData\Local\Microsoft\MSIPC\CERT-Machine.drm"
+    );
+    // One label cannot name many hosts.
+    let out = rmsweep(&[
+        "scan",
+        hunt.to_str().unwrap(),
+        "--label",
+        "X",
+        "--jsonl",
+        "-",
+    ]);
+    let err = exit(&out, 1);
+    assert!(
+        err.contains("this folder holds 3 collections or images, one per host, each labelled by its own host name: drop --label"),
+        "{err}"
+    );
+    // A member that cannot be read is a record; the others are still read.
+    std::fs::write(
+        hunt.join("Collection-WS10-2026-01-01T00_00_00Z.zip"),
+        b"PK\x03\x04junk",
+    )
+    .unwrap();
+    let rs = scan(&hunt, 2);
+    let ws10: Vec<&Value> = rs.iter().filter(|r| r["label"] == "WS10").collect();
+    assert_eq!(ws10.len(), 1);
+    assert_eq!(
+        ws10[0]["error"],
+        "zip archive without its central directory (truncated: a collection interrupted while it was written?): 0 members recovered from their local headers; no member header at its start"
+    );
+    assert_eq!(rs.iter().filter(|r| r["label"] == "WS04").count(), 45);
+}

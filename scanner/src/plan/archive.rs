@@ -53,6 +53,7 @@ pub(super) fn zip_root(
         Err(e) => Some(format!("damaged zip archive: {e}")),
         Ok(a) => a.as_ref().and_then(|a| a.recovered.clone()),
     };
+    let recorded = problem.is_some();
     if let Some(why) = problem {
         let stem = name.split('.').next().unwrap_or(&name).to_string();
         let mut unread = Unread {
@@ -65,6 +66,9 @@ pub(super) fn zip_root(
         return Ok(Some(Vec::new()));
     };
     let drives = collection::velociraptor_drives(&archive);
+    if drives.is_empty() && recorded {
+        return Ok(Some(Vec::new())); // what was recovered holds no drive
+    }
     if drives.is_empty() {
         return Err(RootError::Unrecognised {
             path: root.path.clone(),

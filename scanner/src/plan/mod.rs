@@ -21,6 +21,7 @@ use crate::CancelToken;
 use std::sync::Arc;
 
 mod archive;
+mod fleet;
 mod images;
 mod run;
 pub use images::Owner;
@@ -399,10 +400,15 @@ fn read_root(
             let no_containers = held.is_empty() && unread.len() == unread_before;
             match located {
                 Err(advice) if no_containers => {
-                    return Err(RootError::Unrecognised {
-                        path: root.path.clone(),
-                        advice,
-                    })
+                    // A fleet sweep's results: a collection or image per host.
+                    let members = fleet::members(&path);
+                    if members.is_empty() {
+                        return Err(RootError::Unrecognised {
+                            path: root.path.clone(),
+                            advice,
+                        });
+                    }
+                    out.extend(fleet::read(root, members, deep, pool, unread)?);
                 }
                 Ok(l) if deep && l.discovery.stores.is_empty() && no_containers => {
                     return Err(RootError::NothingFound(root.path.clone()));

@@ -239,6 +239,7 @@ fn walk_local_headers(src: &dyn ImageSource) -> (Vec<(Member, Vec<u8>)>, String)
                 found.push((member, name));
                 at = next;
             }
+            Ok(None) if at == 0 => return (found, "no member header at its start".into()),
             Ok(None) => return (found, format!("the members end at byte {at}")),
             Err(e) => return (found, format!("the member at byte {at} is lost: {e}")),
         }

@@ -1,0 +1,108 @@
+//! A folder of collections, one per host: a fleet sweep's results
+//! (Velociraptor offline collection zips or folders, KAPE collection
+//! folders, disk images). Each member is read as a root of its own and
+//! labelled by its own metadata (the collection's host name, the image's
+//! computer name), so one run gives one label per host. A member that
+//! cannot be read is an `evidence` record; the others are still read.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::{read_root, PlannedRoot, Root, RootError};
+use crate::locate::{collection, containers, Discovery};
+use crate::record::EvidenceRecord;
+use crate::volume::host::{self, HostVolume, Names};
+use crate::volume::image::container;
+use crate::volume::reopen::Pool;
+use crate::volume::{zip, EntryKind, VPath, Volume};
+
+/// Whether a file name is a piece after the first of a split image
+/// (`.002`, `.E02`): read with its first piece, never on its own.
+fn is_later_piece(name: &str) -> bool {
+    let Some((_, ext)) = name.rsplit_once('.') else {
+        return false;
+    };
+    let ext = ext.to_ascii_uppercase();
+    let numbered = ext.len() == 3 && ext.bytes().all(|b| b.is_ascii_digit()) && ext != "001";
+    let ewf = ext.len() == 3
+        && ext.starts_with('E')
+        && ext[1..].bytes().all(|b| b.is_ascii_alphanumeric())
+        && ext != "E01";
+    numbered || ewf
+}
+
+/// Whether the file `name` on `vol` is a collection zip or a disk image
+/// (told by content), other than a profile container (a share's, read by
+/// the share's own rules).
+fn is_member_file(vol: &HostVolume, name: &str) -> bool {
+    if is_later_piece(name) || containers::classify(name, "", VPath::root()).is_some() {
+        return false;
+    }
+    let Ok(src) = vol.open_source(&VPath::from_bytes(name.as_bytes())) else {
+        return false;
+    };
+    zip::is_zip(src.as_ref()) || container::sniff(src.as_ref()).is_some()
+}
+
+/// The members of a fleet folder, sorted: collection folders, collection
+/// zips and disk images directly in it. Empty when it holds none.
+pub(super) fn members(dir: &Path) -> Vec<PathBuf> {
+    let (Ok(entries), Ok(vol)) = (host::list(dir), HostVolume::new(dir, Names::AsStored)) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .into_iter()
+        .filter(|e| match e.kind {
+            EntryKind::Dir => collection::recognise(&e.path).is_some(),
+            EntryKind::File => is_member_file(&vol, &e.name.to_string_lossy()),
+            _ => false,
+        })
+        .map(|e| e.path)
+        .collect();
+    out.sort();
+    out
+}
+
+/// Each member of the fleet folder `root` read as its own root.
+pub(super) fn read(
+    root: &Root,
+    members: Vec<PathBuf>,
+    deep: bool,
+    pool: &Arc<Pool>,
+    unread: &mut Vec<EvidenceRecord>,
+) -> Result<Vec<(PlannedRoot, Discovery)>, RootError> {
+    if root.label.is_some() {
+        return Err(RootError::Unrecognised {
+            path: root.path.clone(),
+            advice: format!("this folder holds {} collections or images, one per host, each labelled by its own host name: drop --label, or point at one of them to label it", members.len()),
+        });
+    }
+    let mut out = Vec::new();
+    for member in members {
+        match read_root(&Root::new(&member), deep, pool, unread) {
+            Ok((_, planned)) => out.extend(planned),
+            Err(e) => unread.push(unreadable_member(&member, e)),
+        }
+    }
+    Ok(out)
+}
+
+/// An evidence record for a member that could not be read, labelled by
+/// what its name says (`Collection-<host>-<time>`, else its stem).
+fn unreadable_member(member: &Path, e: RootError) -> EvidenceRecord {
+    let name = member
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let label = collection::velociraptor_host(None, &name)
+        .unwrap_or_else(|| name.split('.').next().unwrap_or(&name).to_string());
+    let mut r = EvidenceRecord::new(member, &label, e.to_string());
+    let stat = member.parent().and_then(|dir| {
+        let vol = HostVolume::new(dir, Names::AsStored).ok()?;
+        vol.stat(&VPath::from_bytes(name.as_bytes())).ok()
+    });
+    if let Some(st) = stat {
+        r.set_stat(&st);
+    }
+    r
+}
