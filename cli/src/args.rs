@@ -68,6 +68,9 @@ pub enum Command {
     Report(ReportArgs),
     /// Merge indexes made on different machines into one.
     Merge(MergeArgs),
+    /// Add JSON lines written by `scan --jsonl` elsewhere to an index; each
+    /// host in them replaces that host's records, the others are kept.
+    Import(ImportArgs),
     /// Parse single files (carved or exported) and print their records.
     Parse(ParseArgs),
     /// Shell completions for SHELL (bash, zsh, fish, elvish, powershell).
@@ -92,6 +95,7 @@ impl Command {
             Command::Foreign(a) => Some(&a.out.index.index),
             Command::Report(a) => Some(&a.index.index),
             Command::Merge(a) => Some(&a.index),
+            Command::Import(a) => Some(&a.index),
             Command::Parse(_) | Command::Completions { .. } | Command::Man => None,
         }
     }
@@ -300,6 +304,16 @@ pub struct MergeArgs {
     /// Indexes to merge into it.
     #[arg(required = true, value_name = "IDX")]
     pub sources: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The index to import into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub index: PathBuf,
+    /// JSON lines files (`-`: standard input).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

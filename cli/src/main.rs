@@ -75,6 +75,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, String> {
         Command::Export(a) => query_cmd::export(a),
         Command::Settings(a) => query_cmd::settings(a),
         Command::Merge(a) => query_cmd::merge(a),
+        Command::Import(a) => query_cmd::import(a),
         Command::Report(a) => report::run(a),
         Command::Parse(a) => parse_files(a),
         Command::Completions { shell } => {

@@ -10,8 +10,8 @@ use rmsweep_index::{hostconfig, query, RmsIndex};
 use serde_json::Value;
 
 use crate::args::{
-    ForeignArgs, MergeArgs, QueryArgs, SearchArgs, SettingsArgs, StaleArgs, StaleWindow,
-    SummaryArgs, TrustArgs,
+    ForeignArgs, ImportArgs, MergeArgs, QueryArgs, SearchArgs, SettingsArgs, StaleArgs,
+    StaleWindow, SummaryArgs, TrustArgs,
 };
 use crate::output;
 
@@ -218,6 +218,50 @@ pub fn merge(a: MergeArgs) -> Result<ExitCode, String> {
         a.index.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `import`: every input is opened before the index is touched, so a
+/// mistyped name leaves nothing behind.
+pub fn import(a: ImportArgs) -> Result<ExitCode, String> {
+    use std::io::BufReader;
+    let mut sources: Vec<(String, Box<dyn std::io::BufRead>)> = Vec::new();
+    for f in &a.files {
+        let name = f.display().to_string();
+        if name == "-" {
+            sources.push((name, Box::new(BufReader::new(std::io::stdin()))));
+            continue;
+        }
+        let file = std::fs::File::open(f).map_err(|e| {
+            format!(
+                "{name}: cannot read it: {e}: give JSON lines written by `rmsweep scan --jsonl`"
+            )
+        })?;
+        sources.push((name, Box::new(BufReader::new(file))));
+    }
+    let stats = rmsweep_index::import::import(&a.index, sources).map_err(|e| e.to_string())?;
+    for s in stats.skipped.iter().take(10) {
+        eprintln!(
+            "{}:{}: not a record rmsweep wrote ({}): skipped",
+            s.source, s.line, s.error
+        );
+    }
+    if stats.skipped.len() > 10 {
+        eprintln!("… and {} more lines skipped", stats.skipped.len() - 10);
+    }
+    eprintln!(
+        "imported {} records of {} host{} ({}) into {}{}",
+        stats.records,
+        stats.labels.len(),
+        if stats.labels.len() == 1 { "" } else { "s" },
+        stats.labels.join(", "),
+        a.index.display(),
+        if stats.skipped.is_empty() {
+            String::new()
+        } else {
+            format!("; {} lines skipped", stats.skipped.len())
+        }
+    );
+    Ok(ExitCode::from(if stats.skipped.is_empty() { 0 } else { 2 }))
 }
 
 /// `2025-06-01` or an RFC 3339 time.

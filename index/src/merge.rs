@@ -5,12 +5,11 @@
 use std::ops::ControlFlow;
 use std::path::Path;
 
-use rmsweep_scanner::record::{EvidenceRecord, HiveEntry, HiveRecords, SettingRecord};
-use rmsweep_scanner::Record;
 use tantivy::query::AllQuery;
 
 use crate::history::Run;
 use crate::open::RmsIndex;
+use crate::restore::{Restorer, Stored};
 use crate::rows::{for_each_in_order, matching};
 use crate::writer::{IndexSession, WriteStats};
 use crate::IndexError;
@@ -57,28 +56,6 @@ fn staging_dir(out: &Path) -> std::path::PathBuf {
     parent.join(format!(".{name}.merging"))
 }
 
-/// A stored record: a registry record (its `kind` is `setting`) or a store file's.
-#[derive(serde::Deserialize)]
-#[serde(untagged)]
-enum Stored {
-    Setting(Box<SettingRecord>),
-    Evidence(Box<EvidenceRecord>),
-    File(Box<Record>),
-}
-
-/// Adds the gathered records of one hive (the hive's own record first).
-fn flush(session: &mut IndexSession, hive: &mut Vec<SettingRecord>) -> Result<(), IndexError> {
-    if hive.is_empty() {
-        return Ok(());
-    }
-    let mut records = std::mem::take(hive);
-    records.sort_by_key(|r| !matches!(r.entry, HiveEntry::Hive(_)));
-    session.upsert_hive(&HiveRecords {
-        records,
-        files: Vec::new(),
-    })
-}
-
 fn merge_into(
     target: &RmsIndex,
     sources: &[&Path],
@@ -100,32 +77,12 @@ fn merge_into(
         let docs = matching(&searcher, &AllQuery)
             .map_err(|e| IndexError::Tantivy(idx.dir.clone(), e.to_string()))?;
         let mut failed = None;
-        // A hive's records (adjacent: they share label and path) are
-        // replaced together, so they are gathered before they are added.
-        let mut hive: Vec<SettingRecord> = Vec::new();
+        let mut restorer = Restorer::default();
         let corrupt = |e: serde_json::Error| IndexError::Corrupt(idx.dir.clone(), e.to_string());
         for_each_in_order(idx, &searcher, &docs, None, |_, json| {
-            let added = match serde_json::from_str::<Stored>(json.get()).map_err(corrupt) {
-                Ok(Stored::Setting(r)) => {
-                    let same = hive
-                        .first()
-                        .is_none_or(|h| h.label == r.label && h.path == r.path);
-                    let flushed = if same {
-                        Ok(())
-                    } else {
-                        flush(&mut session, &mut hive)
-                    };
-                    hive.push(*r);
-                    flushed
-                }
-                Ok(Stored::Evidence(record)) => {
-                    flush(&mut session, &mut hive).and_then(|()| session.upsert_evidence(&record))
-                }
-                Ok(Stored::File(record)) => {
-                    flush(&mut session, &mut hive).and_then(|()| session.upsert(&record))
-                }
-                Err(e) => Err(e),
-            };
+            let added = serde_json::from_str::<Stored>(json.get())
+                .map_err(corrupt)
+                .and_then(|r| restorer.add(&mut session, r));
             match added {
                 Ok(()) => ControlFlow::Continue(()),
                 Err(e) => {
@@ -137,7 +94,7 @@ fn merge_into(
         if let Some(e) = failed {
             return Err(e);
         }
-        flush(&mut session, &mut hive)?;
+        restorer.flush(&mut session)?;
     }
     session.finish()
 }

@@ -35,6 +35,8 @@ enum Op {
     /// file is deleted first.
     Upsert([u8; 16], Vec<TantivyDocument>, bool),
     Delete([u8; 16]),
+    /// Every document of a label (an imported host's earlier records).
+    DeleteLabel(String),
     Commit,
     /// How the run ended; the final commit records it.
     Finish(RunStatus),
@@ -186,6 +188,7 @@ impl IndexSession {
         let fields = idx.fields.clone();
         let dir = idx.dir.clone();
         let key_field = fields.file_id;
+        let label_field = fields.label;
         let handle = std::thread::Builder::new()
             .name("rmsweep-index-writer".into())
             .spawn(move || {
@@ -228,6 +231,9 @@ impl IndexSession {
                         Op::Delete(key) => {
                             writer.delete_term(Term::from_field_bytes(key_field, &key));
                             stats.deleted += 1;
+                        }
+                        Op::DeleteLabel(label) => {
+                            writer.delete_term(Term::from_field_text(label_field, &label));
                         }
                         Op::Finish(status) => {
                             outcome = status;
@@ -305,6 +311,11 @@ impl IndexSession {
     /// Removes the record of a file.
     pub fn delete(&mut self, label: &str, path: &str) -> Result<(), IndexError> {
         self.send(Op::Delete(file_id(label, path)))
+    }
+
+    /// Removes every record of `label`: what is sent after it stays.
+    pub fn delete_label(&mut self, label: &str) -> Result<(), IndexError> {
+        self.send(Op::DeleteLabel(label.to_string()))
     }
 
     /// Commits what was sent so far (e.g. on Ctrl-C before exiting).

@@ -1,0 +1,167 @@
+//! `import`: JSON lines written by `scan --jsonl` on other machines become
+//! the same index a scan would have built; importing a host again replaces
+//! that host only.
+
+use std::path::Path;
+
+mod common;
+use common::{exit, rmsweep};
+use rmsweep_fixtures::collections::{self, WS04};
+
+fn sample() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/sample-volume")
+}
+
+/// `export --format jsonl`, sorted.
+fn exported(index: &Path) -> Vec<String> {
+    let out = rmsweep(&[
+        "export",
+        "--index",
+        index.to_str().unwrap(),
+        "--format",
+        "jsonl",
+    ]);
+    exit(&out, 0);
+    let mut lines: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    lines.sort();
+    lines
+}
+
+fn scan_jsonl(root: &Path, label: Option<&str>, out: &Path) {
+    let mut args = vec![
+        "scan",
+        root.to_str().unwrap(),
+        "--jsonl",
+        out.to_str().unwrap(),
+        "--quiet",
+    ];
+    if let Some(l) = label {
+        args.extend(["--label", l]);
+    }
+    exit(&rmsweep(&args), 0);
+}
+
+#[test]
+fn imported_lines_give_the_index_a_scan_would_have_built() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a.jsonl"), tmp.path().join("b.jsonl"));
+    scan_jsonl(&sample(), Some("HOSTA"), &a);
+    scan_jsonl(&collections::zip(WS04), None, &b);
+    let direct = tmp.path().join("direct");
+    for (root, label) in [(sample(), Some("HOSTA")), (collections::zip(WS04), None)] {
+        let mut args = vec![
+            "scan",
+            root.to_str().unwrap(),
+            "--index",
+            direct.to_str().unwrap(),
+            "--quiet",
+        ];
+        if let Some(l) = label {
+            args.extend(["--label", l]);
+        }
+        exit(&rmsweep(&args), 0);
+    }
+    let imported = tmp.path().join("imported");
+    let out = rmsweep(&[
+        "import",
+        "--index",
+        imported.to_str().unwrap(),
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    let err = exit(&out, 0);
+    let want = exported(&direct);
+    assert_eq!(want.len(), 124);
+    assert!(
+        err.contains(&format!(
+            "imported 124 records of 2 hosts (HOSTA, WS04) into {}",
+            imported.display()
+        )),
+        "{err}"
+    );
+    assert_eq!(exported(&imported), want);
+}
+
+#[test]
+fn importing_a_host_again_replaces_that_host_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a.jsonl"), tmp.path().join("b.jsonl"));
+    scan_jsonl(&sample(), Some("HOSTA"), &a);
+    scan_jsonl(&collections::zip(WS04), None, &b);
+    let index = tmp.path().join("case");
+    let i = index.to_str().unwrap();
+    exit(
+        &rmsweep(&[
+            "import",
+            "--index",
+            i,
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+        ]),
+        0,
+    );
+    let ws04: Vec<String> = exported(&index)
+        .into_iter()
+        .filter(|l| l.contains(r#""label":"WS04""#))
+        .collect();
+    assert_eq!(ws04.len(), 45);
+    // HOSTA scanned again, from one profile only: its other records go.
+    let bob = sample().join("Users/bob.V6");
+    let a2 = tmp.path().join("a2.jsonl");
+    scan_jsonl(&bob, Some("HOSTA"), &a2);
+    let hosta_now = std::fs::read_to_string(&a2).unwrap().lines().count();
+    assert_eq!(hosta_now, 11);
+    exit(&rmsweep(&["import", "--index", i, a2.to_str().unwrap()]), 0);
+    let after = exported(&index);
+    assert_eq!(after.len(), 45 + hosta_now);
+    let kept: Vec<&String> = after
+        .iter()
+        .filter(|l| l.contains(r#""label":"WS04""#))
+        .collect();
+    assert_eq!(kept.len(), 45);
+    assert!(kept.iter().zip(&ws04).all(|(k, w)| *k == w));
+}
+
+#[test]
+fn lines_that_are_no_records_are_skipped_and_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let b = tmp.path().join("b.jsonl");
+    scan_jsonl(&collections::zip(WS04), None, &b);
+    let mut text = std::fs::read_to_string(&b).unwrap();
+    text.insert_str(0, "{\"not\":\"a record\"}\n\n");
+    std::fs::write(&b, text).unwrap();
+    let index = tmp.path().join("case");
+    let out = rmsweep(&[
+        "import",
+        "--index",
+        index.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    let err = exit(&out, 2);
+    assert!(
+        err.contains(&format!("{}:1: not a record rmsweep wrote (", b.display())),
+        "{err}"
+    );
+    assert!(
+        err.contains("imported 45 records of 1 host (WS04)"),
+        "{err}"
+    );
+    assert!(err.contains("; 1 lines skipped"), "{err}");
+    assert_eq!(exported(&index).len(), 45);
+    // A missing input: nothing is created.
+    let fresh = tmp.path().join("fresh");
+    let out = rmsweep(&[
+        "import",
+        "--index",
+        fresh.to_str().unwrap(),
+        b.to_str().unwrap(),
+        tmp.path().join("missing.jsonl").to_str().unwrap(),
+    ]);
+    let err = exit(&out, 1);
+    assert!(err.contains("missing.jsonl: cannot read it"), "{err}");
+    assert!(!fresh.exists());
+}
