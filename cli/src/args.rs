@@ -110,6 +110,9 @@ pub enum Format {
     Csv,
     /// Timesketch JSON lines: one event per meaningful time of each record.
     Timesketch,
+    /// OpenSearch/Elasticsearch bulk API body: an `index` action (a stable
+    /// `_id`) and the record, for each record; post it to `/<index>/_bulk`.
+    Bulk,
 }
 
 #[derive(Debug, Args)]

@@ -94,6 +94,10 @@ impl RowSink {
             Format::Json => self.separator().and_then(|()| {
                 serde_json::to_writer_pretty(&mut self.out, &row).map_err(io::Error::from)
             }),
+            Format::Bulk => match row.get("path") {
+                None => Err(io::Error::new(io::ErrorKind::InvalidInput, "the bulk format is for records (search, stale, foreign, export), not for summaries")),
+                Some(_) => bulk_lines(&row).and_then(|lines| self.out.write_all(&lines)),
+            },
             Format::Timesketch => {
                 if row.get("path").is_none() {
                     Err(io::Error::new(io::ErrorKind::InvalidInput, "the timesketch format is for records (search, stale, foreign, export), not for summaries"))
@@ -134,10 +138,45 @@ impl RowSink {
                 self.columns,
                 terminal_width(),
             )?,
-            Format::Jsonl | Format::Timesketch => {}
+            Format::Jsonl | Format::Timesketch | Format::Bulk => {}
         }
         self.out.flush()
     }
+}
+
+/// A record as the bulk API takes it: its `index` action, then itself.
+fn bulk_lines(row: &Value) -> io::Result<Vec<u8>> {
+    let action = serde_json::json!({"index": {"_id": bulk_id(row)}});
+    let mut lines = serde_json::to_vec(&action)?;
+    lines.push(b'\n');
+    serde_json::to_writer(&mut lines, row)?;
+    lines.push(b'\n');
+    Ok(lines)
+}
+
+/// A record's document id in a search cluster: the same record exported
+/// again gets the same id (re-ingesting replaces, never duplicates). What
+/// identifies a record: its host and file, and for a registry record the
+/// setting, key, value and whether it was recovered.
+fn bulk_id(row: &Value) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for k in [
+        "label",
+        "path",
+        "kind",
+        "setting",
+        "key",
+        "value",
+        "recovered",
+    ] {
+        h.update(row.get(k).map(|v| v.to_string()).unwrap_or_default());
+        h.update([0]);
+    }
+    h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Writes `rows` to standard output for a command.
