@@ -102,6 +102,24 @@ fn velociraptor_artifact() {
 }
 
 #[test]
+fn velociraptor_windows_artifact_collects_with_plain_vql() {
+    let a = load("velociraptor/Custom.Windows.RightsManagement.Collect.yaml");
+    assert_eq!(a["type"], Value::String("CLIENT".into()));
+    assert!(a["precondition"].as_str().unwrap().contains("OS = 'windows'"));
+    let query = a["sources"][0]["query"].as_str().unwrap();
+    // No rmsweep on the endpoint: the engine globs and uploads.
+    assert!(!query.contains("execve") && !query.contains("FetchBinary"));
+    assert!(query.contains("FROM glob(globs=store_globs + hive_globs, accessor=\"auto\")"));
+    assert!(query.contains("upload(file=OSPath, accessor=\"auto\""));
+    let paths: Vec<String> = query
+        .lines()
+        .filter_map(|l| l.trim().trim_end_matches(',').strip_prefix('"')?.strip_suffix('"'))
+        .map(str::to_string)
+        .collect();
+    assert_covers("Velociraptor Windows artifact", &paths);
+}
+
+#[test]
 fn forensic_artifacts_definition() {
     let d = load("forensic-artifacts/rights_management.yaml");
     for key in ["name", "doc", "sources", "supported_os"] {
