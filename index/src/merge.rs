@@ -16,21 +16,24 @@ use crate::IndexError;
 
 /// Merges `sources` into `out` (created if missing). A (label, path) present
 /// in several sources keeps the last source's record. Every source is
-/// opened first: a merge that cannot read one creates nothing. A new output
-/// is built in a hidden sibling folder and renamed into place when complete,
-/// so a merge killed midway leaves no output index that looks finished.
+/// opened (and its history read) first: a merge that cannot read one
+/// creates nothing. Then one source at a time is open, so memory does not
+/// grow with their number. A new output is built in a hidden sibling folder
+/// and renamed into place when complete, so a merge killed midway leaves no
+/// output index that looks finished.
 pub fn merge(out: &Path, sources: &[&Path]) -> Result<WriteStats, IndexError> {
-    let indexes = sources
-        .iter()
-        .map(|s| RmsIndex::open(s))
-        .collect::<Result<Vec<_>, _>>()?;
+    // The merged index keeps the scan history of every source.
+    let mut inherited = Vec::new();
+    for s in sources {
+        inherited.extend(crate::history::runs(&RmsIndex::open(s)?)?);
+    }
     let fresh = std::fs::read_dir(out).map_or(true, |mut d| d.next().is_none());
     if !fresh {
-        return merge_into(&RmsIndex::open_or_create(out)?, sources, &indexes);
+        return merge_into(&RmsIndex::open_or_create(out)?, sources, inherited);
     }
     let staging = staging_dir(out);
     let _ = std::fs::remove_dir_all(&staging);
-    let stats = merge_into(&RmsIndex::open_or_create(&staging)?, sources, &indexes);
+    let stats = merge_into(&RmsIndex::open_or_create(&staging)?, sources, inherited);
     let stats = match stats {
         Ok(s) => s,
         Err(e) => {
@@ -59,20 +62,16 @@ fn staging_dir(out: &Path) -> std::path::PathBuf {
 fn merge_into(
     target: &RmsIndex,
     sources: &[&Path],
-    indexes: &[RmsIndex],
+    inherited: Vec<Run>,
 ) -> Result<WriteStats, IndexError> {
     let run = Run::new(
         "merge",
         sources.iter().map(|s| s.display().to_string()).collect(),
         None,
     );
-    // The merged index keeps the scan history of every source.
-    let mut inherited = Vec::new();
-    for idx in indexes {
-        inherited.extend(crate::history::runs(idx)?);
-    }
     let mut session = IndexSession::start_inheriting(target, 2, run, inherited)?;
-    for idx in indexes {
+    for source in sources {
+        let idx = &RmsIndex::open(source)?;
         let searcher = crate::searcher(idx)?;
         let docs = matching(&searcher, &AllQuery)
             .map_err(|e| IndexError::Tantivy(idx.dir.clone(), e.to_string()))?;
