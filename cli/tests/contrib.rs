@@ -105,7 +105,10 @@ fn velociraptor_artifact() {
 fn velociraptor_windows_artifact_collects_with_plain_vql() {
     let a = load("velociraptor/Custom.Windows.RightsManagement.Collect.yaml");
     assert_eq!(a["type"], Value::String("CLIENT".into()));
-    assert!(a["precondition"].as_str().unwrap().contains("OS = 'windows'"));
+    assert!(a["precondition"]
+        .as_str()
+        .unwrap()
+        .contains("OS = 'windows'"));
     let query = a["sources"][0]["query"].as_str().unwrap();
     // No rmsweep on the endpoint: the engine globs and uploads.
     assert!(!query.contains("execve") && !query.contains("FetchBinary"));
@@ -113,7 +116,12 @@ fn velociraptor_windows_artifact_collects_with_plain_vql() {
     assert!(query.contains("upload(file=OSPath, accessor=\"auto\""));
     let paths: Vec<String> = query
         .lines()
-        .filter_map(|l| l.trim().trim_end_matches(',').strip_prefix('"')?.strip_suffix('"'))
+        .filter_map(|l| {
+            l.trim()
+                .trim_end_matches(',')
+                .strip_prefix('"')?
+                .strip_suffix('"')
+        })
         .map(str::to_string)
         .collect();
     assert_covers("Velociraptor Windows artifact", &paths);

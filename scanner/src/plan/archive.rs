@@ -11,6 +11,7 @@ use crate::locate;
 use crate::locate::collection::{self, Collector};
 use crate::locate::containers::ContainerKind;
 use crate::record::{EvidenceRecord, ImageOrigin};
+use crate::volume::reopen::{Opener, Pool, Reopening};
 use crate::volume::sub::SubVolume;
 use crate::volume::zip::{self, ZipVolume};
 use crate::volume::{Names, VPath, Volume};
@@ -19,8 +20,9 @@ use crate::volume::{Names, VPath, Volume};
 /// it holds. `Ok(None)`: the file is no zip archive.
 pub(super) fn zip_root(
     root: &Root,
-    host: &dyn Volume,
+    host: &Arc<dyn Volume>,
     file: &VPath,
+    pool: &Arc<Pool>,
     unread: &mut Vec<EvidenceRecord>,
 ) -> Result<Option<Vec<Planned>>, RootError> {
     let unreadable = |e: crate::volume::ReadError| RootError::Unreadable {
@@ -39,7 +41,7 @@ pub(super) fn zip_root(
         container_format: Some("zip".into()),
         ..ImageOrigin::default()
     };
-    let opened = ZipVolume::open(src, stored, Names::PercentEncoded);
+    let opened = ZipVolume::open(src, stored.clone(), Names::PercentEncoded);
     let archive = match &opened {
         Ok(None) => return Ok(None),
         Ok(Some(a)) => Some(a),
@@ -60,7 +62,7 @@ pub(super) fn zip_root(
             label: label.as_deref().unwrap_or(&stem),
             records: unread,
         };
-        unread.push(host, file, image.clone(), &Owner::default(), why);
+        unread.push(host.as_ref(), file, image.clone(), &Owner::default(), why);
     }
     let Ok(Some(archive)) = opened else {
         return Ok(Some(Vec::new()));
@@ -76,7 +78,20 @@ pub(super) fn zip_root(
         });
     }
     let label = label.ok_or_else(|| RootError::NoLabel(root.path.clone()))?;
-    let archive: Arc<dyn Volume> = Arc::new(archive);
+    // Closed when the pool needs the room (a hunt holds thousands of
+    // collections), reopened when the run reads it; its drives share it.
+    let opener: Opener = {
+        let (host, file, stored) = (host.clone(), file.clone(), stored.clone());
+        Box::new(move || {
+            let src = host.open_source(&file).map_err(std::io::Error::other)?;
+            let zip = ZipVolume::open(src, stored.clone(), Names::PercentEncoded)?
+                .ok_or_else(|| std::io::Error::other("no longer a zip archive"))?;
+            Ok(Arc::new(zip) as Arc<dyn Volume>)
+        })
+    };
+    let archive: Arc<dyn Volume> = Arc::new(
+        Reopening::new(Arc::new(archive), opener, pool.clone()).with_names(Names::PercentEncoded),
+    );
     let mut out = Vec::new();
     for (at, drive) in drives {
         let part = SubVolume::new(archive.clone(), at);

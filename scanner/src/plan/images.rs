@@ -243,7 +243,7 @@ pub(super) fn image_root(
     let host: Arc<dyn Volume> =
         Arc::new(HostVolume::new(dir, Names::AsStored).map_err(unreadable)?);
     let file = VPath::from_bytes(name.as_encoded_bytes());
-    if let Some(planned) = super::archive::zip_root(root, host.as_ref(), &file, unread)? {
+    if let Some(planned) = super::archive::zip_root(root, &host, &file, pool, unread)? {
         return Ok(planned);
     }
     let name = name.to_string_lossy();

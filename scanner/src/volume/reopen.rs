@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Weak};
 
 use super::image::ImageSource;
-use super::{Bytes, Entry, ReadError, ReadOptions, Stat, VPath, Volume};
+use super::{Bytes, Entry, Names, ReadError, ReadOptions, Stat, VPath, Volume};
 
 /// How to open the volume again.
 pub type Opener = Box<dyn Fn() -> io::Result<Arc<dyn Volume>> + Send + Sync>;
@@ -78,6 +78,8 @@ pub struct Reopening {
     origin: String,
     slot: Arc<Slot>,
     pool: Arc<Pool>,
+    /// How its stored names spell Windows names (known without opening it).
+    names: Names,
 }
 
 impl Reopening {
@@ -89,9 +91,16 @@ impl Reopening {
             opener,
             slot: Arc::new(Mutex::new(None)),
             pool,
+            names: Names::AsStored,
         };
         r.hold(opened);
         r
+    }
+
+    /// A volume whose stored names are encoded (a collection zip's).
+    pub fn with_names(mut self, names: Names) -> Reopening {
+        self.names = names;
+        self
     }
 
     fn hold(&self, vol: Arc<dyn Volume>) -> Arc<dyn Volume> {
@@ -148,7 +157,9 @@ impl Volume for Reopening {
         path.below(&self.stored_root)
     }
     fn windows_names(&self, path: &VPath) -> Vec<String> {
-        path.lossy_names()
+        path.components()
+            .map(|c| self.names.windows_name(c))
+            .collect()
     }
 }
 

@@ -99,7 +99,17 @@ struct Directory {
 }
 
 fn find_directory(src: &dyn ImageSource) -> io::Result<Directory> {
-    let start = src.len().saturating_sub(TAIL);
+    // Most archives have no comment: the record is the last 22 bytes.
+    let mut last = [0u8; 22];
+    let end = src.len().saturating_sub(22);
+    let start = if read_exact_at(src, end, &mut last).is_ok()
+        && u32_at(&last, 0) == END_OF_DIRECTORY
+        && u16_at(&last, 20) == 0
+    {
+        end
+    } else {
+        src.len().saturating_sub(TAIL)
+    };
     let mut tail = vec![0u8; (src.len() - start) as usize];
     read_exact_at(src, start, &mut tail)?;
     let at = (0..tail.len().saturating_sub(21))
