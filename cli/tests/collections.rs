@@ -8,7 +8,7 @@ use std::path::Path;
 
 mod common;
 use common::{exit, jsonl, rmsweep};
-use rmsweep_fixtures::collections::{self, WS04, WS05, WS06};
+use rmsweep_fixtures::collections::{self, WS04, WS04_TWIN, WS05, WS06};
 use serde_json::Value;
 
 /// `scan ROOT --jsonl - --quiet`, with the exit status it must give.
@@ -344,4 +344,19 @@ fn a_folder_of_collections_gives_one_label_per_host() {
         "zip archive without its central directory (truncated: a collection interrupted while it was written?): 0 members recovered from their local headers; no member header at its start"
     );
     assert_eq!(rs.iter().filter(|r| r["label"] == "WS04").count(), 45);
+    // Another machine that calls itself WS04: the client ids tell them apart.
+    std::fs::copy(
+        collections::zip(WS04_TWIN),
+        hunt.join(format!("{WS04_TWIN}.zip")),
+    )
+    .unwrap();
+    let rs = scan(&hunt, 2);
+    let count = |l: &str| rs.iter().filter(|r| r["label"] == l).count();
+    assert_eq!(count("WS04"), 0);
+    assert_eq!(count("WS04-C.0123456789abcdef"), 45);
+    assert_eq!(
+        count("WS04-C.fedcba9876543210"),
+        collections::contents(WS04_TWIN).len()
+    );
+    assert_eq!(count("WS09"), 1);
 }

@@ -202,6 +202,16 @@ pub fn velociraptor_host(vol: Option<&dyn Volume>, name: &str) -> Option<String>
     Some(rest[..cut].to_string()).filter(|h| !h.is_empty())
 }
 
+/// The client id a Velociraptor collection on `vol` records
+/// (`client_info.json`'s `ClientId`): two machines may share a host name.
+pub fn velociraptor_client_id(vol: &dyn Volume) -> Option<String> {
+    crate::volume::read_small_json(vol, &VPath::from_bytes("client_info.json"))?
+        .get("ClientId")?
+        .as_str()
+        .filter(|id| !id.is_empty())
+        .map(str::to_string)
+}
+
 /// Names that say where something is mounted, not which host it is.
 const GENERIC: &[&str] = &[
     "mnt",

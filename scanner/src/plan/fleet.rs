@@ -5,6 +5,7 @@
 //! computer name), so one run gives one label per host. A member that
 //! cannot be read is an `evidence` record; the others are still read.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -78,13 +79,54 @@ pub(super) fn read(
         });
     }
     let mut out = Vec::new();
+    // Each member's client id and what it planned (roots, evidence records).
+    let mut read = Vec::new();
     for member in members {
+        let (roots, records) = (out.len(), unread.len());
         match read_root(&Root::new(&member), deep, pool, unread) {
             Ok((_, planned)) => out.extend(planned),
             Err(e) => unread.push(unreadable_member(&member, e)),
         }
+        read.push((client_id(&member), roots..out.len(), records..unread.len()));
+    }
+    // Machines that share a host name (cloned images) are told apart by
+    // their client ids: `WS04-C.0123…`.
+    let mut ids: HashMap<String, HashSet<String>> = HashMap::new();
+    for (id, roots, _) in &read {
+        for (p, _) in &out[roots.clone()] {
+            ids.entry(p.label.clone()).or_default().extend(id.clone());
+        }
+    }
+    for (id, roots, records) in read {
+        let Some(id) = id else { continue };
+        let shared = |label: &str| ids.get(label).is_some_and(|s| s.len() > 1);
+        for (p, _) in &mut out[roots] {
+            if shared(&p.label) {
+                p.label = format!("{}-{id}", p.label);
+            }
+        }
+        for r in &mut unread[records] {
+            if shared(&r.label) {
+                r.label = format!("{}-{id}", r.label);
+            }
+        }
     }
     Ok(out)
+}
+
+/// The Velociraptor client id a member records, if it is a collection
+/// (unzipped or a zip) that does.
+fn client_id(member: &Path) -> Option<String> {
+    if member.is_dir() {
+        let vol = HostVolume::new(member, Names::AsStored).ok()?;
+        return collection::velociraptor_client_id(&vol);
+    }
+    let dir = HostVolume::new(member.parent()?, Names::AsStored).ok()?;
+    let src = dir
+        .open_source(&VPath::from_bytes(member.file_name()?.as_encoded_bytes()))
+        .ok()?;
+    let zip = zip::ZipVolume::open(src, member.to_path_buf(), Names::PercentEncoded).ok()??;
+    collection::velociraptor_client_id(&zip)
 }
 
 /// An evidence record for a member that could not be read, labelled by
