@@ -150,6 +150,10 @@ pub struct SummaryArgs {
     /// Output format (default: table on a terminal, jsonl otherwise).
     #[arg(long, value_enum)]
     pub format: Option<SummaryFormat>,
+    /// One set of rows per host (label), with a `label` column: what each
+    /// host of a fleet holds.
+    #[arg(long)]
+    pub by_host: bool,
 }
 
 impl SummaryArgs {

@@ -122,46 +122,88 @@ pub fn settings(a: SettingsArgs) -> Result<ExitCode, String> {
     })
 }
 
+/// A summary's rows, for the whole index or (`--by-host`) host by host with
+/// a `label` first.
+fn summary_rows<T: serde::Serialize>(
+    idx: &rmsweep_index::RmsIndex,
+    by_host: bool,
+    of: impl Fn(&rmsweep_index::RmsIndex, Option<&str>) -> Result<Vec<T>, rmsweep_index::IndexError>,
+) -> Result<Vec<Value>, String> {
+    if !by_host {
+        return Ok(to_rows(of(idx, None).map_err(|e| e.to_string())?));
+    }
+    let mut rows = Vec::new();
+    for label in reports::labels(idx).map_err(|e| e.to_string())? {
+        for row in to_rows(of(idx, Some(&label)).map_err(|e| e.to_string())?) {
+            let mut with = serde_json::Map::new();
+            with.insert("label".into(), Value::String(label.clone()));
+            with.extend(row.as_object().cloned().unwrap_or_default());
+            rows.push(Value::Object(with));
+        }
+    }
+    Ok(rows)
+}
+
 pub fn templates(a: SummaryArgs) -> Result<ExitCode, String> {
+    let by_host = a.by_host;
     let a = a.query();
     let idx = open(&a)?;
-    let rows = to_rows(reports::templates(&idx).map_err(|e| e.to_string())?);
-    emit(
-        rows,
-        &a,
-        &[
-            "name",
-            "issuer_name",
-            "issuer_host",
-            "stores",
-            "profiles",
-            "revisions",
-            "newest_issued",
-            "newest_modified",
-            "template_id",
-        ],
-    )
+    let rows = summary_rows(&idx, by_host, reports::templates_of)?;
+    const COLUMNS: [&str; 9] = [
+        "name",
+        "issuer_name",
+        "issuer_host",
+        "stores",
+        "profiles",
+        "revisions",
+        "newest_issued",
+        "newest_modified",
+        "template_id",
+    ];
+    const BY_HOST: [&str; 10] = [
+        "label",
+        "name",
+        "issuer_name",
+        "issuer_host",
+        "stores",
+        "profiles",
+        "revisions",
+        "newest_issued",
+        "newest_modified",
+        "template_id",
+    ];
+    emit(rows, &a, if by_host { &BY_HOST } else { &COLUMNS })
 }
 
 pub fn issuers(a: SummaryArgs) -> Result<ExitCode, String> {
+    let by_host = a.by_host;
     let a = a.query();
     let idx = open(&a)?;
-    let rows = to_rows(reports::issuers(&idx).map_err(|e| e.to_string())?);
-    emit(
-        rows,
-        &a,
-        &[
-            "issuer_name",
-            "issuer_host",
-            "issuer_kind",
-            "region",
-            "templates",
-            "licenses",
-            "profiles",
-            "tenant_id",
-            "issuer_id",
-        ],
-    )
+    let rows = summary_rows(&idx, by_host, reports::issuers_of)?;
+    const COLUMNS: [&str; 9] = [
+        "issuer_name",
+        "issuer_host",
+        "issuer_kind",
+        "region",
+        "templates",
+        "licenses",
+        "profiles",
+        "tenant_id",
+        "issuer_id",
+    ];
+    const BY_HOST: [&str; 10] = [
+        "label",
+        "issuer_name",
+        "issuer_host",
+        "issuer_kind",
+        "region",
+        "templates",
+        "licenses",
+        "profiles",
+        "tenant_id",
+        "issuer_id",
+    ];
+    emit(rows, &a, if by_host { &BY_HOST } else { &COLUMNS })
 }
 
 pub fn stale(a: StaleArgs) -> Result<ExitCode, String> {

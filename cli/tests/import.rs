@@ -165,3 +165,61 @@ fn lines_that_are_no_records_are_skipped_and_named() {
     assert!(err.contains("missing.jsonl: cannot read it"), "{err}");
     assert!(!fresh.exists());
 }
+
+#[test]
+fn summaries_by_host_are_each_hosts_own() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a.jsonl"), tmp.path().join("b.jsonl"));
+    scan_jsonl(&sample(), Some("HOSTA"), &a);
+    scan_jsonl(&collections::zip(WS04), None, &b);
+    let both = tmp.path().join("both");
+    exit(
+        &rmsweep(&[
+            "import",
+            "--index",
+            both.to_str().unwrap(),
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+        ]),
+        0,
+    );
+    let rows = |index: &Path, command: &str, by_host: bool| -> Vec<serde_json::Value> {
+        let mut args = vec![
+            command,
+            "--index",
+            index.to_str().unwrap(),
+            "--format",
+            "jsonl",
+        ];
+        if by_host {
+            args.push("--by-host");
+        }
+        let out = rmsweep(&args);
+        exit(&out, 0);
+        common::jsonl(&out)
+    };
+    for command in ["templates", "issuers"] {
+        let grouped = rows(&both, command, true);
+        let mut per_host = Vec::new();
+        for (label, lines) in [("HOSTA", &a), ("WS04", &b)] {
+            let alone = tmp.path().join(format!("{command}-{label}"));
+            exit(
+                &rmsweep(&[
+                    "import",
+                    "--index",
+                    alone.to_str().unwrap(),
+                    lines.to_str().unwrap(),
+                ]),
+                0,
+            );
+            for mut row in rows(&alone, command, false) {
+                let mut with = serde_json::Map::new();
+                with.insert("label".into(), label.into());
+                with.append(row.as_object_mut().unwrap());
+                per_host.push(serde_json::Value::Object(with));
+            }
+        }
+        assert!(per_host.len() > 2, "{command}");
+        assert_eq!(grouped, per_host, "{command} --by-host");
+    }
+}

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
-use tantivy::query::{AllQuery, TermQuery};
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::Term;
 
@@ -29,6 +29,44 @@ fn kind_query(idx: &RmsIndex, kind: &str) -> TermQuery {
         Term::from_field_text(idx.fields.kind, kind),
         IndexRecordOption::Basic,
     )
+}
+
+fn label_query(idx: &RmsIndex, label: &str) -> TermQuery {
+    TermQuery::new(
+        Term::from_field_text(idx.fields.label, label),
+        IndexRecordOption::Basic,
+    )
+}
+
+/// What a summary covers: every record, or one host's (`label`).
+fn scoped(idx: &RmsIndex, query: Option<TermQuery>, label: Option<&str>) -> Box<dyn Query> {
+    let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    parts.extend(query.map(|q| (Occur::Must, Box::new(q) as Box<dyn Query>)));
+    parts.extend(label.map(|l| (Occur::Must, Box::new(label_query(idx, l)) as Box<dyn Query>)));
+    match parts.len() {
+        0 => Box::new(AllQuery),
+        _ => Box::new(BooleanQuery::new(parts)),
+    }
+}
+
+/// The labels (hosts) the index holds, sorted: from the `label` field's
+/// term dictionaries, without reading a document.
+pub fn labels(idx: &RmsIndex) -> Result<Vec<String>, IndexError> {
+    let searcher = crate::searcher(idx)?;
+    let mut out = BTreeSet::new();
+    for seg in searcher.segment_readers() {
+        let inverted = seg
+            .inverted_index(idx.fields.label)
+            .map_err(tantivy_err(idx))?;
+        let mut terms = inverted
+            .terms()
+            .stream()
+            .map_err(|e| IndexError::Tantivy(idx.dir.clone(), e.to_string()))?;
+        while terms.advance() {
+            out.insert(String::from_utf8_lossy(terms.key()).into_owned());
+        }
+    }
+    Ok(out.into_iter().collect())
 }
 
 /// One row of the template inventory.
@@ -84,8 +122,14 @@ fn min_max(lo: &mut Option<i64>, hi: &mut Option<i64>, v: Option<i64>) {
 
 /// The template inventory: one row per template ID.
 pub fn templates(idx: &RmsIndex) -> Result<Vec<TemplateRow>, IndexError> {
+    templates_of(idx, None)
+}
+
+/// The template inventory of one host (`label`), or of all.
+pub fn templates_of(idx: &RmsIndex, label: Option<&str>) -> Result<Vec<TemplateRow>, IndexError> {
     let searcher = crate::searcher(idx)?;
-    let docs = matching(&searcher, &kind_query(idx, "template")).map_err(tantivy_err(idx))?;
+    let query = scoped(idx, Some(kind_query(idx, "template")), label);
+    let docs = matching(&searcher, query.as_ref()).map_err(tantivy_err(idx))?;
     let mut acc: BTreeMap<Option<String>, TemplateAcc> = BTreeMap::new();
     for (&seg_ord, ids) in &docs {
         let seg = searcher.segment_reader(seg_ord);
@@ -228,8 +272,14 @@ const LICENSE_KINDS: [&str; 5] = ["rac", "clc", "eul", "publishing_license", "jc
 
 /// The issuers of everything in the index.
 pub fn issuers(idx: &RmsIndex) -> Result<Vec<IssuerRow>, IndexError> {
+    issuers_of(idx, None)
+}
+
+/// The issuers of one host's records (`label`), or of all.
+pub fn issuers_of(idx: &RmsIndex, label: Option<&str>) -> Result<Vec<IssuerRow>, IndexError> {
     let searcher = crate::searcher(idx)?;
-    let docs = matching(&searcher, &AllQuery).map_err(tantivy_err(idx))?;
+    let query = scoped(idx, None, label);
+    let docs = matching(&searcher, query.as_ref()).map_err(tantivy_err(idx))?;
     #[derive(Default)]
     struct Acc {
         row: Option<IssuerRow>,
