@@ -24,7 +24,7 @@ pub fn pick(flag: Option<Format>) -> Format {
 /// first (column widths, the union of columns), so they are collected.
 pub struct RowSink {
     format: Format,
-    columns: &'static [&'static str],
+    columns: Vec<&'static str>,
     out: io::BufWriter<io::StdoutLock<'static>>,
     /// Rows written so far (JSON separators).
     written: usize,
@@ -33,10 +33,10 @@ pub struct RowSink {
 }
 
 impl RowSink {
-    pub fn new(format: Format, columns: &'static [&'static str]) -> RowSink {
+    pub fn new(format: Format, columns: &[&'static str]) -> RowSink {
         RowSink {
             format,
-            columns,
+            columns: columns.to_vec(),
             out: io::BufWriter::new(io::stdout().lock()),
             written: 0,
             collected: Vec::new(),
@@ -135,7 +135,7 @@ impl RowSink {
             Format::Table => write_table(
                 &mut self.out,
                 &self.collected,
-                self.columns,
+                &self.columns,
                 terminal_width(),
             )?,
             Format::Jsonl | Format::Timesketch | Format::Bulk => {}
@@ -183,7 +183,7 @@ fn bulk_id(row: &Value) -> String {
 pub fn emit(
     rows: Vec<Value>,
     format: Format,
-    table_columns: &'static [&'static str],
+    table_columns: &[&'static str],
 ) -> Result<std::process::ExitCode, String> {
     let mut sink = RowSink::new(format, table_columns);
     for row in rows {

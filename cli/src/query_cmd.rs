@@ -42,11 +42,7 @@ fn to_rows<T: serde::Serialize>(items: Vec<T>) -> Vec<Value> {
         .collect()
 }
 
-fn emit(
-    rows: Vec<Value>,
-    a: &QueryArgs,
-    columns: &'static [&'static str],
-) -> Result<ExitCode, String> {
+fn emit(rows: Vec<Value>, a: &QueryArgs, columns: &[&'static str]) -> Result<ExitCode, String> {
     output::emit(rows, output::pick(a.format), columns)
 }
 
@@ -144,12 +140,21 @@ fn summary_rows<T: serde::Serialize>(
     Ok(rows)
 }
 
+/// A summary's table columns, with the host first when it is by host.
+fn summary_columns(by_host: bool, columns: &[&'static str]) -> Vec<&'static str> {
+    by_host
+        .then_some("label")
+        .into_iter()
+        .chain(columns.iter().copied())
+        .collect()
+}
+
 pub fn templates(a: SummaryArgs) -> Result<ExitCode, String> {
     let by_host = a.by_host;
     let a = a.query();
     let idx = open(&a)?;
     let rows = summary_rows(&idx, by_host, reports::templates_of)?;
-    const COLUMNS: [&str; 9] = [
+    let columns = [
         "name",
         "issuer_name",
         "issuer_host",
@@ -160,19 +165,7 @@ pub fn templates(a: SummaryArgs) -> Result<ExitCode, String> {
         "newest_modified",
         "template_id",
     ];
-    const BY_HOST: [&str; 10] = [
-        "label",
-        "name",
-        "issuer_name",
-        "issuer_host",
-        "stores",
-        "profiles",
-        "revisions",
-        "newest_issued",
-        "newest_modified",
-        "template_id",
-    ];
-    emit(rows, &a, if by_host { &BY_HOST } else { &COLUMNS })
+    emit(rows, &a, &summary_columns(by_host, &columns))
 }
 
 pub fn issuers(a: SummaryArgs) -> Result<ExitCode, String> {
@@ -180,7 +173,7 @@ pub fn issuers(a: SummaryArgs) -> Result<ExitCode, String> {
     let a = a.query();
     let idx = open(&a)?;
     let rows = summary_rows(&idx, by_host, reports::issuers_of)?;
-    const COLUMNS: [&str; 9] = [
+    let columns = [
         "issuer_name",
         "issuer_host",
         "issuer_kind",
@@ -191,19 +184,7 @@ pub fn issuers(a: SummaryArgs) -> Result<ExitCode, String> {
         "tenant_id",
         "issuer_id",
     ];
-    const BY_HOST: [&str; 10] = [
-        "label",
-        "issuer_name",
-        "issuer_host",
-        "issuer_kind",
-        "region",
-        "templates",
-        "licenses",
-        "profiles",
-        "tenant_id",
-        "issuer_id",
-    ];
-    emit(rows, &a, if by_host { &BY_HOST } else { &COLUMNS })
+    emit(rows, &a, &summary_columns(by_host, &columns))
 }
 
 pub fn stale(a: StaleArgs) -> Result<ExitCode, String> {

@@ -31,18 +31,23 @@ fn exported(index: &Path) -> Vec<String> {
     lines
 }
 
-fn scan_jsonl(root: &Path, label: Option<&str>, out: &Path) {
+/// `scan ROOT OUTPUT… [--label LABEL] --quiet`, which must succeed.
+fn scan_to(root: &Path, label: Option<&str>, output: [&str; 2]) {
     let mut args = vec![
         "scan",
         root.to_str().unwrap(),
-        "--jsonl",
-        out.to_str().unwrap(),
+        output[0],
+        output[1],
         "--quiet",
     ];
     if let Some(l) = label {
         args.extend(["--label", l]);
     }
     exit(&rmsweep(&args), 0);
+}
+
+fn scan_jsonl(root: &Path, label: Option<&str>, out: &Path) {
+    scan_to(root, label, ["--jsonl", out.to_str().unwrap()]);
 }
 
 #[test]
@@ -53,17 +58,7 @@ fn imported_lines_give_the_index_a_scan_would_have_built() {
     scan_jsonl(&collections::zip(WS04), None, &b);
     let direct = tmp.path().join("direct");
     for (root, label) in [(sample(), Some("HOSTA")), (collections::zip(WS04), None)] {
-        let mut args = vec![
-            "scan",
-            root.to_str().unwrap(),
-            "--index",
-            direct.to_str().unwrap(),
-            "--quiet",
-        ];
-        if let Some(l) = label {
-            args.extend(["--label", l]);
-        }
-        exit(&rmsweep(&args), 0);
+        scan_to(&root, label, ["--index", direct.to_str().unwrap()]);
     }
     let imported = tmp.path().join("imported");
     let out = rmsweep(&[

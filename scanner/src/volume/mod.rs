@@ -308,6 +308,11 @@ impl Names {
             Names::PercentEncoded => String::from_utf8_lossy(&percent_decode(stored)).into_owned(),
         }
     }
+
+    /// The Windows names of a path's components.
+    pub fn windows_names(self, path: &VPath) -> Vec<String> {
+        path.components().map(|c| self.windows_name(c)).collect()
+    }
 }
 
 /// A small JSON file of the evidence (a collector's metadata), read like

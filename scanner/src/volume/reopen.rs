@@ -157,9 +157,7 @@ impl Volume for Reopening {
         path.below(&self.stored_root)
     }
     fn windows_names(&self, path: &VPath) -> Vec<String> {
-        path.components()
-            .map(|c| self.names.windows_name(c))
-            .collect()
+        self.names.windows_names(path)
     }
 }
 

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 
-use super::image::{read_exact_at, ImageSource, Slice, SourceReader};
+use super::image::{le16, le32, le64, read_exact_at, ImageSource, Slice, SourceReader};
 use super::{Bytes, Entry, EntryKind, Names, ReadError, ReadOptions, Stat, VPath, Volume};
 
 const LOCAL_HEADER: u32 = 0x0403_4b50;
@@ -74,16 +74,6 @@ fn damaged(what: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, what.into())
 }
 
-fn u16_at(b: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([b[at], b[at + 1]])
-}
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
-}
-fn u64_at(b: &[u8], at: usize) -> u64 {
-    u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
-}
-
 /// Whether `src` begins like a zip archive (a member, or an empty archive).
 pub fn is_zip(src: &dyn ImageSource) -> bool {
     let mut head = [0u8; 4];
@@ -103,8 +93,8 @@ fn find_directory(src: &dyn ImageSource) -> io::Result<Directory> {
     let mut last = [0u8; 22];
     let end = src.len().saturating_sub(22);
     let start = if read_exact_at(src, end, &mut last).is_ok()
-        && u32_at(&last, 0) == END_OF_DIRECTORY
-        && u16_at(&last, 20) == 0
+        && le32(&last, 0) == END_OF_DIRECTORY
+        && le16(&last, 20) == 0
     {
         end
     } else {
@@ -114,7 +104,7 @@ fn find_directory(src: &dyn ImageSource) -> io::Result<Directory> {
     read_exact_at(src, start, &mut tail)?;
     let at = (0..tail.len().saturating_sub(21))
         .rev()
-        .find(|&i| u32_at(&tail, i) == END_OF_DIRECTORY)
+        .find(|&i| le32(&tail, i) == END_OF_DIRECTORY)
         .ok_or_else(|| {
             io::Error::new(
                 io::ErrorKind::NotFound,
@@ -122,33 +112,33 @@ fn find_directory(src: &dyn ImageSource) -> io::Result<Directory> {
             )
         })?;
     let end = &tail[at..];
-    if u16_at(end, 4) != 0 || u16_at(end, 6) != 0 {
+    if le16(end, 4) != 0 || le16(end, 6) != 0 {
         return Err(damaged(
             "a multi-part (spanned) archive: join its parts into one file first",
         ));
     }
     let mut dir = Directory {
-        offset: u32_at(end, 16).into(),
-        size: u32_at(end, 12).into(),
-        count: u16_at(end, 10).into(),
+        offset: le32(end, 16).into(),
+        size: le32(end, 12).into(),
+        count: le16(end, 10).into(),
     };
     let end_at = start + at as u64;
     let mut locator = [0u8; 20];
     if end_at >= 20
         && read_exact_at(src, end_at - 20, &mut locator).is_ok()
-        && u32_at(&locator, 0) == ZIP64_LOCATOR
+        && le32(&locator, 0) == ZIP64_LOCATOR
     {
         let mut end64 = [0u8; 56];
-        read_exact_at(src, u64_at(&locator, 8), &mut end64)?;
-        if u32_at(&end64, 0) != ZIP64_END {
+        read_exact_at(src, le64(&locator, 8), &mut end64)?;
+        if le32(&end64, 0) != ZIP64_END {
             return Err(damaged(
                 "its zip64 end-of-central-directory record is damaged",
             ));
         }
         dir = Directory {
-            offset: u64_at(&end64, 48),
-            size: u64_at(&end64, 40),
-            count: u64_at(&end64, 32),
+            offset: le64(&end64, 48),
+            size: le64(&end64, 40),
+            count: le64(&end64, 32),
         };
     }
     Ok(dir)
@@ -157,15 +147,15 @@ fn find_directory(src: &dyn ImageSource) -> io::Result<Directory> {
 /// A central-directory entry: its member and stored name; `None` past the
 /// last one.
 fn parse_entry(b: &[u8]) -> io::Result<(Member, Vec<u8>, usize)> {
-    if b.len() < 46 || u32_at(b, 0) != CENTRAL_HEADER {
+    if b.len() < 46 || le32(b, 0) != CENTRAL_HEADER {
         return Err(damaged(
             "its central directory is damaged (an entry's signature is wrong)",
         ));
     }
     let (name_len, extra_len, comment_len) = (
-        u16_at(b, 28) as usize,
-        u16_at(b, 30) as usize,
-        u16_at(b, 32) as usize,
+        le16(b, 28) as usize,
+        le16(b, 30) as usize,
+        le16(b, 32) as usize,
     );
     let total = 46 + name_len + extra_len + comment_len;
     if b.len() < total {
@@ -174,16 +164,16 @@ fn parse_entry(b: &[u8]) -> io::Result<(Member, Vec<u8>, usize)> {
     let name = b[46..46 + name_len].to_vec();
     let extra = &b[46 + name_len..46 + name_len + extra_len];
     let mut m = Member {
-        flags: u16_at(b, 8),
-        method: u16_at(b, 10),
-        crc: u32_at(b, 16),
-        compressed: u32_at(b, 20).into(),
-        size: u32_at(b, 24).into(),
-        local_header: u32_at(b, 42).into(),
+        flags: le16(b, 8),
+        method: le16(b, 10),
+        crc: le32(b, 16),
+        compressed: le32(b, 20).into(),
+        size: le32(b, 24).into(),
+        local_header: le32(b, 42).into(),
         stat: Stat::default(),
     };
-    let unix_link = u16_at(b, 4) >> 8 == 3 && (u32_at(b, 38) >> 16) & 0o170000 == 0o120000;
-    let dos = dos_time(u16_at(b, 14), u16_at(b, 12));
+    let unix_link = le16(b, 4) >> 8 == 3 && (le32(b, 38) >> 16) & 0o170000 == 0o120000;
+    let dos = dos_time(le16(b, 14), le16(b, 12));
     read_extra(extra, &mut m);
     let kind = if name.ends_with(b"/") {
         EntryKind::Dir
@@ -205,13 +195,13 @@ fn parse_entry(b: &[u8]) -> io::Result<(Member, Vec<u8>, usize)> {
 /// The zip64 sizes and offset, and the UTC times, of a member's extra field.
 fn read_extra(mut extra: &[u8], m: &mut Member) {
     while extra.len() >= 4 {
-        let (id, len) = (u16_at(extra, 0), u16_at(extra, 2) as usize);
+        let (id, len) = (le16(extra, 0), le16(extra, 2) as usize);
         let Some(data) = extra.get(4..4 + len) else {
             break;
         };
         match id {
             0x0001 => {
-                let mut fields = data.chunks_exact(8).map(|c| u64_at(c, 0));
+                let mut fields = data.chunks_exact(8).map(|c| le64(c, 0));
                 for field in [&mut m.size, &mut m.compressed, &mut m.local_header] {
                     if *field == u64::from(u32::MAX) {
                         match fields.next() {
@@ -223,10 +213,10 @@ fn read_extra(mut extra: &[u8], m: &mut Member) {
             }
             // NTFS: after 4 reserved bytes, tag 1 holds three FILETIMEs
             // (modified, accessed, created).
-            0x000a if data.len() >= 32 && u16_at(data, 4) == 1 && u16_at(data, 6) >= 24 => {
-                m.stat.modified = crate::parse::time::filetime(u64_at(data, 8));
-                m.stat.accessed = crate::parse::time::filetime(u64_at(data, 16));
-                m.stat.created = crate::parse::time::filetime(u64_at(data, 24));
+            0x000a if data.len() >= 32 && le16(data, 4) == 1 && le16(data, 6) >= 24 => {
+                m.stat.modified = crate::parse::time::filetime(le64(data, 8));
+                m.stat.accessed = crate::parse::time::filetime(le64(data, 16));
+                m.stat.created = crate::parse::time::filetime(le64(data, 24));
             }
             0x5455 if data.len() >= 5 && data[0] & 1 == 1 && m.stat.modified.is_none() => {
                 let secs = i32::from_le_bytes(data[1..5].try_into().expect("4 bytes"));
@@ -261,22 +251,22 @@ fn walk_local_headers(src: &dyn ImageSource) -> (Vec<(Member, Vec<u8>)>, String)
 /// the end).
 fn local_member(src: &dyn ImageSource, at: u64) -> io::Result<Option<(Member, Vec<u8>, u64)>> {
     let mut header = [0u8; 30];
-    if read_exact_at(src, at, &mut header).is_err() || u32_at(&header, 0) != LOCAL_HEADER {
+    if read_exact_at(src, at, &mut header).is_err() || le32(&header, 0) != LOCAL_HEADER {
         return Ok(None);
     }
-    let (name_len, extra_len) = (u16_at(&header, 26) as usize, u16_at(&header, 28) as usize);
+    let (name_len, extra_len) = (le16(&header, 26) as usize, le16(&header, 28) as usize);
     let mut name_extra = vec![0u8; name_len + extra_len];
     read_exact_at(src, at + 30, &mut name_extra)?;
     let mut m = Member {
-        flags: u16_at(&header, 6),
-        method: u16_at(&header, 8),
-        crc: u32_at(&header, 14),
-        compressed: u32_at(&header, 18).into(),
-        size: u32_at(&header, 22).into(),
+        flags: le16(&header, 6),
+        method: le16(&header, 8),
+        crc: le32(&header, 14),
+        compressed: le32(&header, 18).into(),
+        size: le32(&header, 22).into(),
         local_header: at,
         stat: Stat::default(),
     };
-    let dos = dos_time(u16_at(&header, 12), u16_at(&header, 10));
+    let dos = dos_time(le16(&header, 12), le16(&header, 10));
     read_extra(&name_extra[name_len..], &mut m);
     let name = name_extra[..name_len].to_vec();
     let kind = if name.ends_with(b"/") {
@@ -305,16 +295,16 @@ fn local_member(src: &dyn ImageSource, at: u64) -> io::Result<Option<(Member, Ve
         next = data + compressed;
         let mut desc = [0u8; 24];
         let n = src.read_at(next, &mut desc)?;
-        let skip = if n >= 4 && u32_at(&desc, 0) == DATA_DESCRIPTOR {
+        let skip = if n >= 4 && le32(&desc, 0) == DATA_DESCRIPTOR {
             4
         } else {
             0
         };
         if n >= skip + 4 {
-            m.crc = u32_at(&desc, skip);
+            m.crc = le32(&desc, skip);
         }
         // zip64 descriptors hold 8-byte sizes.
-        let wide = n >= skip + 20 && u64_at(&desc, skip + 4) == compressed;
+        let wide = n >= skip + 20 && le64(&desc, skip + 4) == compressed;
         next += skip as u64 + if wide { 20 } else { 12 };
     }
     if next > src.len() {
@@ -507,7 +497,7 @@ impl ZipVolume {
         }
         let mut header = [0u8; 30];
         read_exact_at(self.src.as_ref(), m.local_header, &mut header)?;
-        if u32_at(&header, 0) != LOCAL_HEADER {
+        if le32(&header, 0) != LOCAL_HEADER {
             return Err(ReadError::Io(damaged(format!(
                 "the zip archive is damaged: no local header at byte {}",
                 m.local_header
@@ -515,7 +505,7 @@ impl ZipVolume {
         }
         let start = m
             .local_header
-            .saturating_add(30 + u64::from(u16_at(&header, 26)) + u64::from(u16_at(&header, 28)));
+            .saturating_add(30 + u64::from(le16(&header, 26)) + u64::from(le16(&header, 28)));
         if start.saturating_add(m.compressed) > self.src.len() {
             return Err(ReadError::Io(damaged(format!(
                 "the zip archive is truncated: the member's {} bytes at {start} run past its end ({} bytes)",
@@ -646,8 +636,6 @@ impl Volume for ZipVolume {
     }
 
     fn windows_names(&self, path: &VPath) -> Vec<String> {
-        path.components()
-            .map(|c| self.names.windows_name(c))
-            .collect()
+        self.names.windows_names(path)
     }
 }

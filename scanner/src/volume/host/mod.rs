@@ -124,9 +124,7 @@ impl Volume for HostVolume {
     }
 
     fn windows_names(&self, path: &VPath) -> Vec<String> {
-        path.components()
-            .map(|c| self.names.windows_name(c))
-            .collect()
+        self.names.windows_names(path)
     }
 }
 

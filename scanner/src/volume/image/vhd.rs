@@ -9,7 +9,7 @@
 use std::io;
 use std::sync::Arc;
 
-use super::{guid, read_by_sector_bitmap, read_exact_at, ImageSource, ParentLocator};
+use super::{be32, be64, guid, read_by_sector_bitmap, read_exact_at, ImageSource, ParentLocator};
 
 const FOOTER: u64 = 512;
 const UNALLOCATED: u32 = 0xFFFF_FFFF;
@@ -34,13 +34,6 @@ enum Layout {
         block_size: u64,
         bitmap_bytes: u64,
     },
-}
-
-fn be32(b: &[u8], at: usize) -> u32 {
-    u32::from_be_bytes(b[at..at + 4].try_into().expect("4 bytes"))
-}
-fn be64(b: &[u8], at: usize) -> u64 {
-    u64::from_be_bytes(b[at..at + 8].try_into().expect("8 bytes"))
 }
 
 /// Whether the last 512 bytes of a file of `len` bytes are a VHD footer.

@@ -8,7 +8,9 @@
 use std::io;
 use std::sync::Arc;
 
-use super::{guid, read_by_sector_bitmap, read_exact_at, ImageSource, ParentLocator};
+use super::{
+    guid, le16, le32, le64, read_by_sector_bitmap, read_exact_at, ImageSource, ParentLocator,
+};
 
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * KIB;
@@ -47,16 +49,6 @@ const SB_BLOCK_PRESENT: u64 = 6;
 // Slice-by-16: the region table alone is 64 KiB, checked on every open.
 const CRC32C: crc::Crc<u32, crc::Table<16>> =
     crc::Crc::<u32, crc::Table<16>>::new(&crc::CRC_32_ISCSI);
-
-fn le16(b: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([b[at], b[at + 1]])
-}
-fn le32(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
-}
-fn le64(b: &[u8], at: usize) -> u64 {
-    u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
-}
 
 /// Whether a structure's CRC-32C (stored at byte 4, computed with it zeroed) holds.
 fn checksum_ok(block: &[u8]) -> bool {
