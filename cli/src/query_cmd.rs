@@ -160,6 +160,7 @@ pub fn templates(a: SummaryArgs) -> Result<ExitCode, String> {
         "issuer_host",
         "stores",
         "profiles",
+        "hosts",
         "revisions",
         "newest_issued",
         "newest_modified",
@@ -181,6 +182,7 @@ pub fn issuers(a: SummaryArgs) -> Result<ExitCode, String> {
         "templates",
         "licenses",
         "profiles",
+        "hosts",
         "tenant_id",
         "issuer_id",
     ];

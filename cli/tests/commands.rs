@@ -102,6 +102,7 @@ fn templates_inventory_has_exact_rows() {
     assert_eq!(confidential["profiles"], 5);
     assert_eq!(confidential["stores"], 5);
     assert_eq!(confidential["revisions"], 3);
+    assert_eq!(confidential["hosts"], 1);
     assert_eq!(confidential["newest_issued"], "2025-05-02T09:12:00Z");
     let keys: Vec<&str> = confidential
         .as_object()
@@ -118,6 +119,7 @@ fn templates_inventory_has_exact_rows() {
             "issuer_host",
             "stores",
             "profiles",
+            "hosts",
             "revisions",
             "newest_issued",
             "oldest_modified",

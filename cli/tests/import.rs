@@ -217,4 +217,54 @@ fn summaries_by_host_are_each_hosts_own() {
         assert!(per_host.len() > 2, "{command}");
         assert_eq!(grouped, per_host, "{command} --by-host");
     }
+    // Over every host: how many hosts hold each template.
+    let templates = rows(&both, "templates", false);
+    let hosts = |id: &str| {
+        templates
+            .iter()
+            .find(|r| r["template_id"] == id)
+            .map(|r| r["hosts"].clone())
+    };
+    assert_eq!(
+        hosts("9b336a35-bcea-441f-b11b-613649fd751d"),
+        Some(2.into())
+    );
+    assert_eq!(
+        hosts("d4a06dde-2f58-47b1-bd05-a9fa7b19387b"),
+        Some(1.into())
+    );
+}
+
+#[test]
+fn a_report_over_many_hosts_names_three_and_counts_the_rest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a.jsonl");
+    scan_jsonl(&sample(), Some("HOSTA"), &a);
+    let one = std::fs::read_to_string(&a).unwrap();
+    // Five hosts with the same stores.
+    let many: String = (1..=5)
+        .map(|i| one.replace(r#""label":"HOSTA""#, &format!(r#""label":"H{i}""#)))
+        .collect();
+    let lines = tmp.path().join("fleet.jsonl");
+    std::fs::write(&lines, many).unwrap();
+    let index = tmp.path().join("case");
+    let i = index.to_str().unwrap();
+    exit(
+        &rmsweep(&["import", "--index", i, lines.to_str().unwrap()]),
+        0,
+    );
+    let html = tmp.path().join("report.html");
+    exit(
+        &rmsweep(&["report", "--index", i, "--out", html.to_str().unwrap()]),
+        0,
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("<h1>rmsweep report: H1, H2, H3, 2 more hosts</h1>"),
+        "{}",
+        &page[..page.len().min(600)]
+    );
+    // Each template and issuer row counts the hosts holding it.
+    let rows = common::jsonl(&rmsweep(&["templates", "--index", i, "--format", "jsonl"]));
+    assert!(rows.iter().all(|r| r["hosts"] == 5), "{rows:?}");
 }

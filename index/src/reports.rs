@@ -80,6 +80,8 @@ pub struct TemplateRow {
     pub stores: usize,
     /// Distinct profiles and service SIDs holding it.
     pub profiles: usize,
+    /// Distinct hosts (labels) holding it.
+    pub hosts: usize,
     /// Distinct revisions (signature digests).
     pub revisions: usize,
     pub newest_issued: Option<String>,
@@ -95,6 +97,7 @@ struct TemplateAcc {
     newest: Option<Newest>,
     stores: BTreeSet<String>,
     owners: BTreeSet<String>,
+    hosts: BTreeSet<String>,
     digests: BTreeSet<String>,
     oldest_modified: Option<i64>,
     newest_modified: Option<i64>,
@@ -106,6 +109,7 @@ struct SegTemplate {
     newest: Option<(i64, DocIdT)>,
     stores: HashSet<u64>,
     owners: HashSet<u64>,
+    hosts: HashSet<u64>,
     digests: HashSet<u64>,
     oldest_modified: Option<i64>,
     newest_modified: Option<i64>,
@@ -134,10 +138,11 @@ pub fn templates_of(idx: &RmsIndex, label: Option<&str>) -> Result<Vec<TemplateR
     for (&seg_ord, ids) in &docs {
         let seg = searcher.segment_reader(seg_ord);
         let mut tid = StrLookup::new(seg, "template_id");
-        let (store, owner, digest) = (
+        let (store, owner, digest, host) = (
             StrLookup::new(seg, "store"),
             StrLookup::new(seg, "holder"),
             StrLookup::new(seg, "digest"),
+            StrLookup::new(seg, "label"),
         );
         let (issued, modified) = (date_col(seg, "issued"), date_col(seg, "modified"));
         let mut by_ord: HashMap<Option<u64>, SegTemplate> = HashMap::new();
@@ -145,6 +150,7 @@ pub fn templates_of(idx: &RmsIndex, label: Option<&str>) -> Result<Vec<TemplateR
             let t = by_ord.entry(tid.ord(doc)).or_default();
             t.stores.extend(store.ord(doc));
             t.owners.extend(owner.ord(doc));
+            t.hosts.extend(host.ord(doc));
             t.digests.extend(digest.ord(doc));
             let when = date_at(&issued, doc).unwrap_or(i64::MIN);
             if t.newest.is_none_or(|(n, _)| when > n) {
@@ -156,7 +162,7 @@ pub fn templates_of(idx: &RmsIndex, label: Option<&str>) -> Result<Vec<TemplateR
                 date_at(&modified, doc),
             );
         }
-        let (mut store, mut owner, mut digest) = (store, owner, digest);
+        let (mut store, mut owner, mut digest, mut host) = (store, owner, digest, host);
         let (mut name, mut iname, mut ihost) = (
             StrLookup::new(seg, "template_name"),
             StrLookup::new(seg, "issuer_name_exact"),
@@ -179,6 +185,11 @@ pub fn templates_of(idx: &RmsIndex, label: Option<&str>) -> Result<Vec<TemplateR
                 t.digests
                     .iter()
                     .filter_map(|&o| digest.term(o).map(str::to_string)),
+            );
+            a.hosts.extend(
+                t.hosts
+                    .iter()
+                    .filter_map(|&o| host.term(o).map(str::to_string)),
             );
             if let Some((when, doc)) = t.newest {
                 if a.newest.as_ref().is_none_or(|n| when > n.0) {
@@ -209,6 +220,7 @@ pub fn templates_of(idx: &RmsIndex, label: Option<&str>) -> Result<Vec<TemplateR
                 issuer_host,
                 stores: a.stores.len(),
                 profiles: a.owners.len(),
+                hosts: a.hosts.len(),
                 revisions: a.digests.len(),
                 newest_issued: rfc3339((issued != i64::MIN).then_some(issued)),
                 oldest_modified: rfc3339(a.oldest_modified),
@@ -244,6 +256,8 @@ pub struct IssuerRow {
     pub licenses: usize,
     /// Distinct profiles and service SIDs holding its files.
     pub profiles: usize,
+    /// Distinct hosts (labels) holding its files.
+    pub hosts: usize,
 }
 
 impl IssuerRow {
@@ -286,6 +300,7 @@ pub fn issuers_of(idx: &RmsIndex, label: Option<&str>) -> Result<Vec<IssuerRow>,
         templates: BTreeSet<String>,
         licenses: usize,
         owners: BTreeSet<String>,
+        hosts: BTreeSet<String>,
     }
     #[derive(Default)]
     struct Seg {
@@ -293,18 +308,20 @@ pub fn issuers_of(idx: &RmsIndex, label: Option<&str>) -> Result<Vec<IssuerRow>,
         templates: HashSet<u64>,
         licenses: usize,
         owners: HashSet<u64>,
+        hosts: HashSet<u64>,
     }
     let mut acc: BTreeMap<String, Acc> = BTreeMap::new();
     for (&seg_ord, ids) in &docs {
         let seg = searcher.segment_reader(seg_ord);
         let l = |n| StrLookup::new(seg, n);
-        let (mut iid, mut iname, mut ihost, mut kind, tid, owner) = (
+        let (mut iid, mut iname, mut ihost, mut kind, tid, owner, label) = (
             l("issuer_id"),
             l("issuer_name_exact"),
             l("issuer_host"),
             l("kind"),
             l("template_id"),
             l("holder"),
+            l("label"),
         );
         // Keyed by the (issuer ID, host, name) ordinals of this segment.
         let mut groups: HashMap<[Option<u64>; 3], Seg> = HashMap::new();
@@ -323,8 +340,9 @@ pub fn issuers_of(idx: &RmsIndex, label: Option<&str>) -> Result<Vec<IssuerRow>,
                 _ => {}
             }
             g.owners.extend(owner.ord(doc));
+            g.hosts.extend(label.ord(doc));
         }
-        let (mut tid, mut owner) = (tid, owner);
+        let (mut tid, mut owner, mut label) = (tid, owner, label);
         let (mut ikind, mut svc, mut region, mut tenant) = (
             l("issuer_kind"),
             l("rms_service_id"),
@@ -350,6 +368,7 @@ pub fn issuers_of(idx: &RmsIndex, label: Option<&str>) -> Result<Vec<IssuerRow>,
                 templates: 0,
                 licenses: 0,
                 profiles: 0,
+                hosts: 0,
             });
             let doc = g.first;
             for (slot, value) in [
@@ -374,6 +393,11 @@ pub fn issuers_of(idx: &RmsIndex, label: Option<&str>) -> Result<Vec<IssuerRow>,
                     .iter()
                     .filter_map(|&o| owner.term(o).map(str::to_string)),
             );
+            a.hosts.extend(
+                g.hosts
+                    .iter()
+                    .filter_map(|&o| label.term(o).map(str::to_string)),
+            );
         }
     }
     let mut rows: Vec<IssuerRow> = acc
@@ -383,6 +407,7 @@ pub fn issuers_of(idx: &RmsIndex, label: Option<&str>) -> Result<Vec<IssuerRow>,
             row.templates = a.templates.len();
             row.licenses = a.licenses;
             row.profiles = a.owners.len();
+            row.hosts = a.hosts.len();
             Some(row)
         })
         .collect();

@@ -167,6 +167,23 @@ struct Context<'a> {
 }
 
 /// A word as a POSIX shell reads it: quoted unless it is plain.
+/// The hosts a title names: up to three, then how many more (a fleet's
+/// thousands of labels are in the hosts table).
+fn hosts_named(labels: &[rmsweep_index::summary::LabelSummary]) -> String {
+    const NAMED: usize = 3;
+    let mut names: Vec<&str> = labels
+        .iter()
+        .take(NAMED)
+        .map(|l| l.label.as_str())
+        .collect();
+    let more = labels.len().saturating_sub(NAMED);
+    let rest = format!("{more} more hosts");
+    if more > 0 {
+        names.push(&rest);
+    }
+    names.join(", ")
+}
+
 fn shell_word(w: &str) -> String {
     let plain = !w.is_empty()
         && w.bytes()
@@ -253,8 +270,7 @@ fn record_cells(r: &Value, cols: &[&str]) -> Vec<String> {
 fn render(d: &Data, cx: &Context) -> Result<String, String> {
     let o = &d.overview;
     let mut page = Page::default();
-    let labels: Vec<&str> = o.labels.iter().map(|l| l.label.as_str()).collect();
-    let title = format!("rmsweep report: {}", labels.join(", "));
+    let title = format!("rmsweep report: {}", hosts_named(&o.labels));
     let foreign_issuers = d
         .issuers
         .iter()
@@ -471,6 +487,7 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
             text("issuer host"),
             num("stores"),
             num("profiles"),
+            num("hosts"),
             num("revisions"),
             text("newest issued"),
             text("newest file modified"),
@@ -483,6 +500,7 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
                 opt(&t.issuer_host),
                 t.stores.to_string(),
                 t.profiles.to_string(),
+                t.hosts.to_string(),
                 t.revisions.to_string(),
                 opt_time(&t.newest_issued),
                 opt_time(&t.newest_modified),
@@ -510,6 +528,7 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
             r.templates.to_string(),
             r.licenses.to_string(),
             r.profiles.to_string(),
+            r.hosts.to_string(),
             opt(&r.tenant_id),
             opt(&r.issuer_id),
         ]
@@ -524,6 +543,7 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
             num("templates"),
             num("licences"),
             num("profiles"),
+            num("hosts"),
             text("tenant ID"),
             text("issuer ID"),
         ],
