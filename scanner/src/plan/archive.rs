@@ -78,20 +78,7 @@ pub(super) fn zip_root(
         });
     }
     let label = label.ok_or_else(|| RootError::NoLabel(root.path.clone()))?;
-    // Closed when the pool needs the room (a hunt holds thousands of
-    // collections), reopened when the run reads it; its drives share it.
-    let opener: Opener = {
-        let (host, file, stored) = (host.clone(), file.clone(), stored.clone());
-        Box::new(move || {
-            let src = host.open_source(&file).map_err(std::io::Error::other)?;
-            let zip = ZipVolume::open(src, stored.clone(), Names::PercentEncoded)?
-                .ok_or_else(|| std::io::Error::other("no longer a zip archive"))?;
-            Ok(Arc::new(zip) as Arc<dyn Volume>)
-        })
-    };
-    let archive: Arc<dyn Volume> = Arc::new(
-        Reopening::new(Arc::new(archive), opener, pool.clone()).with_names(Names::PercentEncoded),
-    );
+    let archive = pooled(host, file, stored, archive, pool);
     let mut out = Vec::new();
     for (at, drive) in drives {
         let part = SubVolume::new(archive.clone(), at);
@@ -110,11 +97,33 @@ pub(super) fn zip_root(
         planned.drive = Some(drive);
         out.push((planned, discovery));
     }
-    if out.is_empty() {
+    if out.is_empty() && !recorded {
         return Err(RootError::Unrecognised {
             path: root.path.clone(),
             advice: "a Velociraptor collection whose drive folders hold no Windows volume layout (Users/, ProgramData/, Windows/): unzip it and point at a drive folder with --deep".into(),
         });
     }
     Ok(Some(out))
+}
+
+/// The opened archive, closed when the pool needs the room (a hunt holds
+/// thousands of collections) and reopened when the run reads it; its drives
+/// share it.
+fn pooled(
+    host: &Arc<dyn Volume>,
+    file: &VPath,
+    stored: std::path::PathBuf,
+    archive: ZipVolume,
+    pool: &Arc<Pool>,
+) -> Arc<dyn Volume> {
+    let (host, file) = (host.clone(), file.clone());
+    let opener: Opener = Box::new(move || {
+        let src = host.open_source(&file).map_err(std::io::Error::other)?;
+        let zip = ZipVolume::open(src, stored.clone(), Names::PercentEncoded)?
+            .ok_or_else(|| std::io::Error::other("no longer a zip archive"))?;
+        Ok(Arc::new(zip) as Arc<dyn Volume>)
+    });
+    Arc::new(
+        Reopening::new(Arc::new(archive), opener, pool.clone()).with_names(Names::PercentEncoded),
+    )
 }
