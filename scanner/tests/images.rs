@@ -308,26 +308,9 @@ fn a_kape_collection_written_as_a_vhdx_is_read_like_the_collection() {
     copy("Users/frank", "Users/");
     copy("ProgramData/Microsoft", "ProgramData/");
     let folder = scan(vec![Root::labelled(&drive, "folder")]);
-    let want: BTreeMap<String, Option<String>> = folder
-        .files
-        .iter()
-        .map(|r| {
-            (
-                below(&r.path, drive.to_str().unwrap()).to_string(),
-                r.sha256.clone(),
-            )
-        })
-        .collect();
-    let got_files: BTreeMap<String, Option<String>> = got
-        .files
-        .iter()
-        .map(|r| {
-            (
-                below(&r.path, &format!("{base}/C")).to_string(),
-                r.sha256.clone(),
-            )
-        })
-        .collect();
+    let want: BTreeMap<String, Option<String>> =
+        sha_by_path(&folder.files, drive.to_str().unwrap());
+    let got_files = sha_by_path(&got.files, &format!("{base}/C"));
     assert_eq!(got_files, want);
     assert_eq!(want.len(), 19);
     for r in &got.files {
@@ -466,6 +449,14 @@ fn scan(roots: Vec<Root>) -> Scanned {
 }
 
 /// The path of a record below `base/` (its path inside the volume).
+/// Each record's SHA-256 by its path below `base`.
+fn sha_by_path(files: &[Record], base: &str) -> BTreeMap<String, Option<String>> {
+    files
+        .iter()
+        .map(|r| (below(&r.path, base).to_string(), r.sha256.clone()))
+        .collect()
+}
+
 fn below<'a>(path: &'a str, base: &str) -> &'a str {
     path.strip_prefix(base)
         .and_then(|p| p.strip_prefix('/'))
@@ -482,16 +473,8 @@ fn a_disk_image_scans_like_the_folder_it_was_made_from() {
         .canonicalize()
         .unwrap();
     let folder = scan(vec![Root::labelled(&sample, "folder")]);
-    let want: BTreeMap<String, Option<String>> = folder
-        .files
-        .iter()
-        .map(|r| {
-            (
-                below(&r.path, sample.to_str().unwrap()).to_string(),
-                r.sha256.clone(),
-            )
-        })
-        .collect();
+    let want: BTreeMap<String, Option<String>> =
+        sha_by_path(&folder.files, sample.to_str().unwrap());
     assert_eq!(want.len(), 79);
     // The same hive files in a folder: what the image must give for them.
     let hive_dir = tmp.path().join("hives");

@@ -142,12 +142,7 @@ impl Volume for MemoryVolume {
             let k = stat.kind.unwrap_or(EntryKind::Unknown);
             return Err(ReadError::NotRegular(k.describe()));
         };
-        if stat.size > opts.max_file_size {
-            return Err(ReadError::TooLarge {
-                size: stat.size,
-                max: opts.max_file_size,
-            });
-        }
+        opts.admit(stat.size)?;
         buf.clear();
         buf.extend_from_slice(bytes);
         Ok((stat, Bytes::Buffer(buf)))

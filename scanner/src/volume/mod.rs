@@ -236,6 +236,20 @@ impl Default for ReadOptions {
     }
 }
 
+impl ReadOptions {
+    /// Whether a file of `size` bytes may be read: the cap every volume
+    /// checks before reading.
+    pub fn admit(&self, size: u64) -> Result<(), ReadError> {
+        if size > self.max_file_size {
+            return Err(ReadError::TooLarge {
+                size,
+                max: self.max_file_size,
+            });
+        }
+        Ok(())
+    }
+}
+
 /// A file's bytes: in the caller's buffer, or mapped.
 pub enum Bytes<'a> {
     Buffer(&'a [u8]),

@@ -83,12 +83,7 @@ pub fn read_opened<'b>(
     buf: &'b mut Vec<u8>,
 ) -> Result<(Metadata, Bytes<'b>), ReadError> {
     let size = meta.len();
-    if size > opts.max_file_size {
-        return Err(ReadError::TooLarge {
-            size,
-            max: opts.max_file_size,
-        });
-    }
+    opts.admit(size)?;
     if let Some(threshold) = opts.mmap_threshold {
         if size >= threshold && size > 0 && on_read_only_mount(&file) {
             // SAFETY: the file is on a read-only mount, so it cannot be

@@ -463,12 +463,7 @@ impl Volume for NtfsVolume {
                 Some(k) => return Err(ReadError::NotRegular(k.describe())),
                 None => return Err(ReadError::NotRegular("special file")),
             }
-            if stat.size > opts.max_file_size {
-                return Err(ReadError::TooLarge {
-                    size: stat.size,
-                    max: opts.max_file_size,
-                });
-            }
+            opts.admit(stat.size)?;
             buf.clear();
             self.inner.with_data(&mut fs, &file, |r, len| {
                 buf.reserve(len as usize);

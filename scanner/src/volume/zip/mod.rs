@@ -275,12 +275,7 @@ impl Volume for ZipVolume {
         buf: &'b mut Vec<u8>,
     ) -> Result<(Stat, Bytes<'b>), ReadError> {
         let m = self.member(path)?;
-        if m.size > opts.max_file_size {
-            return Err(ReadError::TooLarge {
-                size: m.size,
-                max: opts.max_file_size,
-            });
-        }
+        opts.admit(m.size)?;
         buf.clear();
         self.content(m)?.take(m.size + 1).read_to_end(buf)?;
         if buf.len() as u64 != m.size {
