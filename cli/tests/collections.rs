@@ -270,7 +270,7 @@ fn damaged_and_foreign_archives_say_what_is_wrong() {
     let out = rmsweep(&["scan", other.to_str().unwrap(), "--jsonl", "-"]);
     let err = exit(&out, 1);
     assert!(
-        err.contains("a zip archive that is not a Velociraptor collection (no uploads/<accessor>/<drive> folders): unzip it and scan the folder"),
+        err.contains("a zip archive that is not a Velociraptor collection or hunt download (no uploads/<accessor>/<drive> folders): unzip it and scan the folder"),
         "{err}"
     );
     assert!(out.stdout.is_empty());

@@ -8,6 +8,12 @@
 //!   `uploads/ntfs/%5C%5C.%5CC%3A/…`. The host comes from the collection's
 //!   own `client_info.json` (`Hostname`, `Fqdn`), else from the default
 //!   folder name `Collection-<host>-<time>`.
+//! - A Velociraptor **hunt download** holds one such collection per client,
+//!   in folders `<host>-<client id>` (with `client_info.json`'s `hostname`
+//!   and `client_id`); the server's **file store** keeps each collection
+//!   as `clients/<client id>/collections/<flow id>/uploads/…`, with no
+//!   host name beside it (the host's SYSTEM hive names it, else the client
+//!   id does).
 
 use std::path::{Path, PathBuf};
 
@@ -46,6 +52,9 @@ pub struct Collection {
     pub collector: Collector,
     /// The host name the collection names, if any.
     pub host: Option<String>,
+    /// The Velociraptor client id it records, if any: two machines may
+    /// share a host name.
+    pub client_id: Option<String>,
     pub parts: Vec<Part>,
 }
 
@@ -112,6 +121,7 @@ fn kape(root: &Path) -> Option<Collection> {
     (!parts.is_empty()).then(|| Collection {
         collector: Collector::Kape,
         host: root.file_name().map(|n| n.to_string_lossy().into_owned()),
+        client_id: None,
         parts,
     })
 }
@@ -130,14 +140,74 @@ fn velociraptor(root: &Path) -> Option<Collection> {
     (!parts.is_empty()).then(|| Collection {
         collector: Collector::Velociraptor,
         host: velociraptor_host(Some(&vol), &name),
+        client_id: velociraptor_client_id(&vol).or_else(|| filestore_client_id(root)),
         parts,
     })
+}
+
+/// The client id a collection folder in a Velociraptor server's file store
+/// stands for: `…/clients/<client id>/collections/<flow id>`.
+fn filestore_client_id(flow: &Path) -> Option<String> {
+    let collections = flow.parent()?;
+    let client = collections.parent()?;
+    let clients = client.parent()?;
+    (collections.file_name()? == "collections" && clients.file_name()? == "clients")
+        .then(|| client.file_name()?.to_str().map(str::to_string))
+        .flatten()
+        .filter(|id| is_client_id(id))
+}
+
+/// Whether a name is a Velociraptor client id: `C.` and 16 hex digits (an
+/// org's clients add `-<org id>`).
+pub fn is_client_id(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("C.") else {
+        return false;
+    };
+    let hex = rest.split_once('-').map_or(rest, |(h, _)| h);
+    hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The collection folders of a Velociraptor server's file store at `dir`
+/// (the datastore, or its `clients` folder): every
+/// `clients/<client id>/collections/<flow id>` whose uploads hold a drive
+/// with a Windows volume layout, sorted. The file store keeps every flow of
+/// every client: those that uploaded something else are not evidence here.
+pub fn filestore_collections(dir: &Path) -> Vec<PathBuf> {
+    let clients = if dir.file_name().is_some_and(|n| n == "clients") {
+        dir.to_path_buf()
+    } else {
+        dir.join("clients")
+    };
+    let mut out = Vec::new();
+    for (id, client) in subdirs(&clients) {
+        if !is_client_id(&id) {
+            continue;
+        }
+        for (_, flow) in subdirs(&client.join("collections")) {
+            let holds_volume = velociraptor(&flow).is_some_and(|c| {
+                c.parts
+                    .iter()
+                    .any(|p| HostVolume::new(&p.base, p.names).is_ok_and(|v| looks_like_volume(&v)))
+            });
+            if holds_volume {
+                out.push(flow);
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 /// The drive folders of a Velociraptor collection at `vol`'s root
 /// (`uploads/<accessor>/C%3A`, `uploads/ntfs/%5C%5C.%5CC%3A`), each with
 /// its drive (`C:`); empty when it is none.
 pub fn velociraptor_drives(vol: &dyn Volume) -> Vec<(VPath, String)> {
+    velociraptor_drives_under(vol, &VPath::root())
+}
+
+/// The drive folders of a Velociraptor collection at `base` on `vol`, as
+/// paths below `base`.
+pub fn velociraptor_drives_under(vol: &dyn Volume, base: &VPath) -> Vec<(VPath, String)> {
     let dirs = |at: &VPath| -> Vec<VPath> {
         vol.list(at)
             .unwrap_or_default()
@@ -146,11 +216,15 @@ pub fn velociraptor_drives(vol: &dyn Volume) -> Vec<(VPath, String)> {
             .map(|e| e.path)
             .collect()
     };
-    let Some(uploads) = dirs(&VPath::root())
+    let Some(uploads) = dirs(base)
         .into_iter()
         .find(|p| p.file_name().eq_ignore_ascii_case(b"uploads"))
     else {
         return Vec::new();
+    };
+    let below = |p: VPath| match p.as_bytes().get(base.as_bytes().len()..) {
+        Some(rest) if !base.is_root() => VPath::from_bytes(rest.strip_prefix(b"/").unwrap_or(rest)),
+        _ => p,
     };
     let mut drives = Vec::new();
     for accessor in dirs(&uploads) {
@@ -159,7 +233,7 @@ pub fn velociraptor_drives(vol: &dyn Volume) -> Vec<(VPath, String)> {
             // `C:` (auto, file) or `\\.\C:` (ntfs).
             let device = decoded.trim_start_matches("\\\\.\\");
             if let Some(letter) = device.strip_suffix(':').and_then(drive_letter) {
-                drives.push((at, format!("{letter}:")));
+                drives.push((below(at), format!("{letter}:")));
             }
         }
     }
@@ -168,7 +242,8 @@ pub fn velociraptor_drives(vol: &dyn Volume) -> Vec<(VPath, String)> {
 
 /// The host a Velociraptor collection on `vol` names: its `client_info.json`
 /// (`Hostname`, else `Fqdn`), else `name`, the collection's default name
-/// `Collection-<host>-<time>` (`.zip` or not).
+/// `Collection-<host>-<time>` (`.zip` or not) or a hunt download's client
+/// folder `<host>-<client id>`.
 pub fn velociraptor_host(vol: Option<&dyn Volume>, name: &str) -> Option<String> {
     let info =
         vol.and_then(|v| crate::volume::read_small_json(v, &VPath::from_bytes("client_info.json")));
@@ -181,6 +256,11 @@ pub fn velociraptor_host(vol: Option<&dyn Volume>, name: &str) -> Option<String>
             {
                 return Some(h.to_string());
             }
+        }
+    }
+    if let Some((host, id)) = name.rsplit_once("-C.") {
+        if is_client_id(&format!("C.{id}")) && !host.is_empty() {
+            return Some(host.to_string());
         }
     }
     let rest = name.strip_prefix("Collection-")?;
@@ -203,12 +283,13 @@ pub fn velociraptor_host(vol: Option<&dyn Volume>, name: &str) -> Option<String>
 }
 
 /// The client id a Velociraptor collection on `vol` records
-/// (`client_info.json`'s `ClientId`): two machines may share a host name.
+/// (`client_info.json`'s `ClientId`, or `client_id` as the server writes
+/// it into a hunt download): two machines may share a host name.
 pub fn velociraptor_client_id(vol: &dyn Volume) -> Option<String> {
-    crate::volume::read_small_json(vol, &VPath::from_bytes("client_info.json"))?
-        .get("ClientId")?
-        .as_str()
-        .filter(|id| !id.is_empty())
+    let info = crate::volume::read_small_json(vol, &VPath::from_bytes("client_info.json"))?;
+    ["ClientId", "client_id"]
+        .iter()
+        .find_map(|k| info.get(k)?.as_str().filter(|id| !id.is_empty()))
         .map(str::to_string)
 }
 

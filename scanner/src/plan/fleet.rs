@@ -1,11 +1,13 @@
 //! A folder of collections, one per host: a fleet sweep's results
-//! (Velociraptor offline collection zips or folders, KAPE collection
-//! folders, disk images). Each member is read as a root of its own and
-//! labelled by its own metadata (the collection's host name, the image's
-//! computer name), so one run gives one label per host. A member that
-//! cannot be read is an `evidence` record; the others are still read.
+//! (Velociraptor offline collection zips or folders, a hunt download
+//! unzipped, a Velociraptor server's file store, KAPE collection folders,
+//! disk images). Each member is read as a root of its own and labelled by
+//! its own metadata (the collection's host name, the image's computer
+//! name), so one run gives one label per host. A member that cannot be
+//! read is an `evidence` record; the others are still read.
 
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -46,7 +48,8 @@ fn is_member_file(vol: &HostVolume, name: &str) -> bool {
 }
 
 /// The members of a fleet folder, sorted: collection folders, collection
-/// zips and disk images directly in it. Empty when it holds none.
+/// zips and disk images directly in it, and the collections of a
+/// Velociraptor file store it is. Empty when it holds none.
 pub(super) fn members(dir: &Path) -> Vec<PathBuf> {
     let (Ok(entries), Ok(vol)) = (host::list(dir), HostVolume::new(dir, Names::AsStored)) else {
         return Vec::new();
@@ -60,8 +63,83 @@ pub(super) fn members(dir: &Path) -> Vec<PathBuf> {
         })
         .map(|e| e.path)
         .collect();
+    out.extend(collection::filestore_collections(dir));
     out.sort();
     out
+}
+
+/// What one member of a fleet planned: its client id, and the ranges of
+/// planned roots and evidence records it added.
+pub(super) struct Member {
+    pub client_id: Option<String>,
+    pub roots: Range<usize>,
+    pub records: Range<usize>,
+}
+
+/// Machines that share a host name (cloned images) told apart by their
+/// client ids: `WS04-C.0123…`. A label only one client id gives is kept.
+/// A client labelled by its id in one collection (a file store's flow
+/// without its SYSTEM hive) takes the host name its other collections give.
+pub(super) fn tell_apart(
+    members: Vec<Member>,
+    out: &mut [(PlannedRoot, Discovery)],
+    unread: &mut [EvidenceRecord],
+) {
+    let mut named: HashMap<&str, HashSet<String>> = HashMap::new();
+    for m in &members {
+        let Some(id) = m.client_id.as_deref() else {
+            continue;
+        };
+        let labels = out[m.roots.clone()].iter().map(|(p, _)| &p.label);
+        named
+            .entry(id)
+            .or_default()
+            .extend(labels.filter(|l| *l != id).cloned());
+    }
+    for m in &members {
+        let Some(id) = m.client_id.as_deref() else {
+            continue;
+        };
+        let Some(host) = named
+            .get(id)
+            .filter(|n| n.len() == 1)
+            .and_then(|n| n.iter().next())
+        else {
+            continue;
+        };
+        for (p, _) in &mut out[m.roots.clone()] {
+            if p.label == id {
+                p.label = host.clone();
+            }
+        }
+        for r in &mut unread[m.records.clone()] {
+            if r.label == id {
+                r.label = host.clone();
+            }
+        }
+    }
+    let mut ids: HashMap<String, HashSet<String>> = HashMap::new();
+    for m in &members {
+        for (p, _) in &out[m.roots.clone()] {
+            ids.entry(p.label.clone())
+                .or_default()
+                .extend(m.client_id.clone());
+        }
+    }
+    let shared = |label: &str| ids.get(label).is_some_and(|s| s.len() > 1);
+    for m in members {
+        let Some(id) = m.client_id else { continue };
+        for (p, _) in &mut out[m.roots] {
+            if shared(&p.label) {
+                p.label = format!("{}-{id}", p.label);
+            }
+        }
+        for r in &mut unread[m.records] {
+            if shared(&r.label) {
+                r.label = format!("{}-{id}", r.label);
+            }
+        }
+    }
 }
 
 /// Each member of the fleet folder `root` read as its own root.
@@ -79,7 +157,6 @@ pub(super) fn read(
         });
     }
     let mut out = Vec::new();
-    // Each member's client id and what it planned (roots, evidence records).
     let mut read = Vec::new();
     for member in members {
         let (roots, records) = (out.len(), unread.len());
@@ -87,30 +164,13 @@ pub(super) fn read(
             Ok((_, planned)) => out.extend(planned),
             Err(e) => unread.push(unreadable_member(&member, e)),
         }
-        read.push((client_id(&member), roots..out.len(), records..unread.len()));
+        read.push(Member {
+            client_id: client_id(&member),
+            roots: roots..out.len(),
+            records: records..unread.len(),
+        });
     }
-    // Machines that share a host name (cloned images) are told apart by
-    // their client ids: `WS04-C.0123…`.
-    let mut ids: HashMap<String, HashSet<String>> = HashMap::new();
-    for (id, roots, _) in &read {
-        for (p, _) in &out[roots.clone()] {
-            ids.entry(p.label.clone()).or_default().extend(id.clone());
-        }
-    }
-    for (id, roots, records) in read {
-        let Some(id) = id else { continue };
-        let shared = |label: &str| ids.get(label).is_some_and(|s| s.len() > 1);
-        for (p, _) in &mut out[roots] {
-            if shared(&p.label) {
-                p.label = format!("{}-{id}", p.label);
-            }
-        }
-        for r in &mut unread[records] {
-            if shared(&r.label) {
-                r.label = format!("{}-{id}", r.label);
-            }
-        }
-    }
+    tell_apart(read, &mut out, unread);
     Ok(out)
 }
 
@@ -118,8 +178,7 @@ pub(super) fn read(
 /// (unzipped or a zip) that does.
 fn client_id(member: &Path) -> Option<String> {
     if member.is_dir() {
-        let vol = HostVolume::new(member, Names::AsStored).ok()?;
-        return collection::velociraptor_client_id(&vol);
+        return collection::recognise(member)?.client_id;
     }
     let dir = HostVolume::new(member.parent()?, Names::AsStored).ok()?;
     let src = dir
@@ -137,6 +196,7 @@ fn unreadable_member(member: &Path, e: RootError) -> EvidenceRecord {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let label = collection::velociraptor_host(None, &name)
+        .or_else(|| client_id(member))
         .unwrap_or_else(|| name.split('.').next().unwrap_or(&name).to_string());
     let mut r = EvidenceRecord::new(member, &label, e.to_string());
     let stat = member.parent().and_then(|dir| {

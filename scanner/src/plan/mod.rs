@@ -358,9 +358,24 @@ fn read_root(
     let mut out = Vec::new();
     match found {
         Some(c) => {
-            let label = label(c.host.clone())?;
-            for part in c.parts {
-                let volume = Box::new(HostVolume::new(&part.base, part.names).map_err(unreadable)?);
+            let mut volumes = Vec::new();
+            for part in &c.parts {
+                volumes.push(Box::new(
+                    HostVolume::new(&part.base, part.names).map_err(unreadable)?,
+                ));
+            }
+            // A server file store's collection names no host: its SYSTEM
+            // hive does, else its client id.
+            let host = c.host.clone().or_else(|| {
+                let named = root.label.is_none().then(|| {
+                    volumes
+                        .iter()
+                        .find_map(|v| registry::computer_name(v.as_ref()))
+                });
+                named.flatten().or(c.client_id.clone())
+            });
+            let label = label(host)?;
+            for (part, volume) in c.parts.into_iter().zip(volumes) {
                 let Ok(located) = locate::locate(volume.as_ref(), &[], false) else {
                     continue; // a drive that holds no Windows layout
                 };
