@@ -67,6 +67,7 @@ pub fn import(
             if replaced.insert(record.label().to_string()) {
                 restorer.flush(&mut session)?;
                 session.delete_label(record.label())?;
+                restorer.fresh_label(record.label());
                 stats.labels.push(record.label().to_string());
             }
             restorer.add(&mut session, record)?;

@@ -70,13 +70,25 @@ fn merge_into(
         None,
     );
     let mut session = IndexSession::start_inheriting(target, 2, run, inherited)?;
+    // Hosts the target does not hold yet need no delete before their records.
+    let held = crate::reports::labels(target)?;
+    let mut fresh = if held.is_empty() {
+        Restorer::for_new_index()
+    } else {
+        Restorer::default()
+    };
     for source in sources {
         let idx = &RmsIndex::open(source)?;
+        for label in crate::reports::labels(idx)? {
+            if !held.contains(&label) {
+                fresh.fresh_label(&label);
+            }
+        }
         let searcher = crate::searcher(idx)?;
         let docs = matching(&searcher, &AllQuery)
             .map_err(|e| IndexError::Tantivy(idx.dir.clone(), e.to_string()))?;
         let mut failed = None;
-        let mut restorer = Restorer::default();
+        let restorer = &mut fresh;
         let corrupt = |e: serde_json::Error| IndexError::Corrupt(idx.dir.clone(), e.to_string());
         for_each_in_order(idx, &searcher, &docs, None, |_, json| {
             let added = serde_json::from_str::<Stored>(json.get())

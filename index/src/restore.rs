@@ -6,7 +6,9 @@
 use rmsweep_scanner::record::{EvidenceRecord, HiveEntry, HiveRecords, SettingRecord};
 use rmsweep_scanner::Record;
 
-use crate::writer::IndexSession;
+use std::collections::HashSet;
+
+use crate::writer::{prepare_evidence, prepare_hive, prepare_record, IndexSession, Prepared};
 use crate::IndexError;
 
 /// A record as written: a registry record (its `kind` is `setting`), an
@@ -31,12 +33,37 @@ impl Stored {
 }
 
 /// Adds records one by one, gathering each hive's.
+///
+/// A record of a host the index holds nothing of (`fresh`: every host of a
+/// new index, an imported host whose records were just deleted) is added
+/// without queueing a delete of an earlier copy, unless its file came
+/// before in this run: tantivy holds every queued delete in memory until
+/// the next commit (about 1.2 KB each), which made merge and import grow
+/// with the records.
 #[derive(Default)]
 pub struct Restorer {
     hive: Vec<SettingRecord>,
+    fresh: HashSet<String>,
+    /// The files added under fresh hosts so far.
+    added: HashSet<[u8; 16]>,
+    /// Every host is fresh (a new index).
+    all_fresh: bool,
 }
 
 impl Restorer {
+    /// For an index that holds nothing yet.
+    pub fn for_new_index() -> Restorer {
+        Restorer {
+            all_fresh: true,
+            ..Restorer::default()
+        }
+    }
+
+    /// `label`'s records are no longer in the index (deleted, or never there).
+    pub fn fresh_label(&mut self, label: &str) {
+        self.fresh.insert(label.to_string());
+    }
+
     pub fn add(&mut self, session: &mut IndexSession, record: Stored) -> Result<(), IndexError> {
         match record {
             Stored::Setting(r) => {
@@ -52,13 +79,30 @@ impl Restorer {
             }
             Stored::Evidence(r) => {
                 self.flush(session)?;
-                session.upsert_evidence(&r)
+                let p = prepare_evidence(session.fields(), &r);
+                self.send(session, p, &r.label)
             }
             Stored::File(r) => {
                 self.flush(session)?;
-                session.upsert(&r)
+                let p = prepare_record(session.fields(), &r);
+                self.send(session, p, &r.label)
             }
         }
+    }
+
+    fn send(
+        &mut self,
+        session: &mut IndexSession,
+        p: Prepared,
+        label: &str,
+    ) -> Result<(), IndexError> {
+        let fresh = self.all_fresh || self.fresh.contains(label);
+        let p = if fresh && self.added.insert(p.key()) {
+            p.new_file()
+        } else {
+            p
+        };
+        session.upsert_prepared(p)
     }
 
     /// Adds the gathered records of one hive (the hive's own record first).
@@ -68,9 +112,12 @@ impl Restorer {
         }
         let mut records = std::mem::take(&mut self.hive);
         records.sort_by_key(|r| !matches!(r.entry, HiveEntry::Hive(_)));
-        session.upsert_hive(&HiveRecords {
+        let label = records[0].label.clone();
+        let hive = HiveRecords {
             records,
             files: Vec::new(),
-        })
+        };
+        let p = prepare_hive(session.fields(), &hive);
+        self.send(session, p, &label)
     }
 }

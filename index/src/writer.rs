@@ -82,7 +82,7 @@ pub fn prepare_record(fields: &Fields, record: &Record) -> Prepared {
     }
 }
 
-fn prepare_evidence(fields: &Fields, r: &EvidenceRecord) -> Prepared {
+pub(crate) fn prepare_evidence(fields: &Fields, r: &EvidenceRecord) -> Prepared {
     Prepared {
         key: file_id(&r.label, &r.path),
         docs: vec![evidence_document(fields, r)],
@@ -90,7 +90,7 @@ fn prepare_evidence(fields: &Fields, r: &EvidenceRecord) -> Prepared {
     }
 }
 
-fn prepare_hive(fields: &Fields, hive: &HiveRecords) -> Prepared {
+pub(crate) fn prepare_hive(fields: &Fields, hive: &HiveRecords) -> Prepared {
     let first = hive.hive();
     // A hive that names template folders is read again on every scan (its
     // documents get no modification time to compare).
@@ -108,6 +108,11 @@ fn prepare_hive(fields: &Fields, hive: &HiveRecords) -> Prepared {
 }
 
 impl Prepared {
+    /// The file the documents are of.
+    pub(crate) fn key(&self) -> [u8; 16] {
+        self.key
+    }
+
     /// For a file the index is known not to hold (a fresh index, or a file
     /// new since the last scan): no delete is queued. tantivy keeps every
     /// queued delete in memory until the next commit (about 1.2 KB each,
