@@ -52,6 +52,11 @@ rm -rf "$IDX"; $BIN scan "$VOL" --index "$IDX" --quiet
 measure rescan_unchanged ":" "$BIN scan '$VOL' --index '$IDX' --quiet"
 measure search ":" "$BIN search 'issuer_host:rms.contoso.com AND kind:template' --index '$IDX' --format jsonl"
 measure templates ":" "$BIN templates --index '$IDX' --format jsonl"
+records=$("$BIN" export --index "$IDX" --format jsonl | wc -l)
+# Every output format streams: memory must not grow with the records.
+for f in jsonl csv table; do
+  measure "export_$f" ":" "COLUMNS=120 $BIN export --index '$IDX' --format $f > /dev/null"
+done
 
 {
   echo "Scale benchmark: $PROFILES profiles, $files files ($store_files store files, $((bytes / 1048576)) MiB of store files)."
@@ -69,4 +74,7 @@ measure templates ":" "$BIN templates --index '$IDX' --format jsonl"
   echo "| re-scan, unchanged volume | ${MED[rescan_unchanged]} | $(ratio "${MED[rescan_unchanged]}" "${MED[scan_all_threads]}") × full scan | ≤ 0.25 | ${RSS[rescan_unchanged]} |"
   echo "| \`rmsweep search\` (whole process) | ${MED[search]} | | ≤ 0.100 s | ${RSS[search]} |"
   echo "| \`rmsweep templates\` (whole process) | ${MED[templates]} | | | ${RSS[templates]} |"
+  for f in jsonl csv table; do
+    echo "| \`rmsweep export --format $f\` ($records records) | ${MED[export_$f]} | $(ratio "${MED[export_$f]}" "${MED[export_jsonl]}") × jsonl | | ${RSS[export_$f]} |"
+  done
 } | tee "$OUT"

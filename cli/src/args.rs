@@ -164,6 +164,7 @@ impl SummaryArgs {
                 index: self.index.index.clone(),
             },
             format: self.format.map(Format::from),
+            wide: false,
         }
     }
 }
@@ -175,6 +176,9 @@ pub struct QueryArgs {
     /// Output format (default: table on a terminal, jsonl otherwise).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
+    /// Tables: whole paths and every column, however wide the terminal.
+    #[arg(long)]
+    pub wide: bool,
 }
 
 #[derive(Debug, Args)]
@@ -334,4 +338,7 @@ pub struct ParseArgs {
     /// Output format (default: table on a terminal, jsonl otherwise).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
+    /// Tables: whole paths and every column, however wide the terminal.
+    #[arg(long)]
+    pub wide: bool,
 }

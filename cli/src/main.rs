@@ -10,6 +10,7 @@ mod paths;
 mod query_cmd;
 mod report;
 mod scan_cmd;
+mod table;
 mod timeline;
 
 use std::io::Write;
@@ -140,6 +141,7 @@ fn parse_files(a: args::ParseArgs) -> Result<ExitCode, String> {
             "error",
             "path",
         ],
+        false,
     )?;
     Ok(if errors > 0 {
         ExitCode::from(2)

@@ -1,6 +1,7 @@
-//! Rows out: table (fits the terminal), JSON, JSON lines, CSV. Every command
-//! turns its results into JSON objects and hands them here with the columns
-//! a table should show.
+//! Rows out: table (fits the terminal, [`crate::table`]), JSON, JSON lines,
+//! CSV, bulk, Timesketch. Every command turns its results into JSON objects
+//! and hands them here with the columns a table should show; every format
+//! streams.
 
 use std::io::{self, IsTerminal, Write};
 use std::ops::ControlFlow;
@@ -9,6 +10,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::args::Format;
+use crate::table::{Table, SAMPLE};
 
 /// The format to use: the flag, else table on a terminal and JSON lines otherwise.
 pub fn pick(flag: Option<Format>) -> Format {
@@ -19,27 +21,29 @@ pub fn pick(flag: Option<Format>) -> Format {
     })
 }
 
-/// Rows written as they come: JSON lines, JSON and Timesketch stream (memory
-/// does not grow with the number of rows); a table and CSV need every row
-/// first (column widths, the union of columns), so they are collected.
+/// Rows written as they come: every format streams (memory does not grow
+/// with the number of rows). A table takes its column widths and CSV its
+/// columns from the first [`crate::table::SAMPLE`] rows, held until then.
 pub struct RowSink {
     format: Format,
-    columns: Vec<&'static str>,
     out: io::BufWriter<io::StdoutLock<'static>>,
     /// Rows written so far (JSON separators).
     written: usize,
-    collected: Vec<Value>,
+    table: Table,
+    csv: Csv,
     failed: Option<io::Error>,
 }
 
 impl RowSink {
-    pub fn new(format: Format, columns: &[&'static str]) -> RowSink {
+    /// `columns`: what a table shows; `wide`: a table shows whole paths and
+    /// every column, however wide.
+    pub fn new(format: Format, columns: &[&'static str], wide: bool) -> RowSink {
         RowSink {
             format,
-            columns: columns.to_vec(),
             out: io::BufWriter::new(io::stdout().lock()),
             written: 0,
-            collected: Vec::new(),
+            table: Table::new(columns, terminal_width(), wide),
+            csv: Csv::default(),
             failed: None,
         }
     }
@@ -84,10 +88,8 @@ impl RowSink {
     /// A row.
     pub fn value(&mut self, row: Value) -> ControlFlow<()> {
         let r = match self.format {
-            Format::Table | Format::Csv => {
-                self.collected.push(row);
-                Ok(())
-            }
+            Format::Table => self.table.push(&mut self.out, &row),
+            Format::Csv => self.csv.push(&mut self.out, row),
             Format::Jsonl => serde_json::to_writer(&mut self.out, &row)
                 .map_err(io::Error::from)
                 .and_then(|()| self.out.write_all(b"\n")),
@@ -131,13 +133,11 @@ impl RowSink {
         match self.format {
             Format::Json if self.written == 0 => self.out.write_all(b"[]\n")?,
             Format::Json => self.out.write_all(b"\n]\n")?,
-            Format::Csv => write_csv(&mut self.out, &self.collected)?,
-            Format::Table => write_table(
-                &mut self.out,
-                &self.collected,
-                &self.columns,
-                terminal_width(),
-            )?,
+            Format::Csv => std::mem::take(&mut self.csv).finish(&mut self.out)?,
+            Format::Table => {
+                let table = std::mem::replace(&mut self.table, Table::new(&[], 0, false));
+                table.finish(&mut self.out)?
+            }
             Format::Jsonl | Format::Timesketch | Format::Bulk => {}
         }
         self.out.flush()
@@ -184,14 +184,34 @@ pub fn emit(
     rows: Vec<Value>,
     format: Format,
     table_columns: &[&'static str],
+    wide: bool,
 ) -> Result<std::process::ExitCode, String> {
-    let mut sink = RowSink::new(format, table_columns);
+    let mut sink = RowSink::new(format, table_columns, wide);
     for row in rows {
         if sink.value(row).is_break() {
             break;
         }
     }
     sink.finish()
+}
+
+/// Host names for a message or title: the first `shown`, then how many more
+/// (`H1, H2, H3, 4997 more hosts`): a fleet has thousands.
+pub fn some_hosts<'a>(names: impl IntoIterator<Item = &'a str>, shown: usize) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    let mut more = 0;
+    for n in names {
+        if out.len() < shown {
+            out.push(n);
+        } else {
+            more += 1;
+        }
+    }
+    let rest = format!("{more} more hosts");
+    if more > 0 {
+        out.push(&rest);
+    }
+    out.join(", ")
 }
 
 /// A cell as text: strings as they are, lists joined, objects as JSON.
@@ -245,31 +265,79 @@ pub fn csv_safe(s: &str) -> String {
     }
 }
 
-fn write_csv(out: &mut impl Write, rows: &[Value]) -> io::Result<()> {
-    let mut columns: Vec<String> = Vec::new();
-    for r in rows {
-        if let Some(obj) = r.as_object() {
-            for k in obj.keys() {
+/// CSV written as rows come: its columns are every key of the first
+/// [`SAMPLE`] rows; when more rows follow, a last column `other` holds, as
+/// JSON, any key first seen after them.
+#[derive(Default)]
+struct Csv {
+    held: Vec<Value>,
+    columns: Option<Vec<String>>,
+}
+
+impl Csv {
+    fn push(&mut self, out: &mut impl Write, row: Value) -> io::Result<()> {
+        if let Some(columns) = &self.columns {
+            return write_csv_row(out, columns, &row);
+        }
+        self.held.push(row);
+        if self.held.len() < SAMPLE {
+            return Ok(());
+        }
+        self.start(out, true)
+    }
+
+    /// Writes the header and the held rows.
+    fn start(&mut self, out: &mut impl Write, more: bool) -> io::Result<()> {
+        let mut columns: Vec<String> = Vec::new();
+        for r in &self.held {
+            for k in r.as_object().into_iter().flat_map(|o| o.keys()) {
                 if !columns.contains(k) {
                     columns.push(k.clone());
                 }
             }
         }
+        if more {
+            columns.push("other".into());
+        }
+        let header: Vec<String> = columns.iter().map(|c| csv_safe(c)).collect();
+        writeln!(out, "{}", header.join(","))?;
+        for r in std::mem::take(&mut self.held) {
+            write_csv_row(out, &columns, &r)?;
+        }
+        self.columns = Some(columns);
+        Ok(())
     }
-    writeln!(
-        out,
-        "{}",
-        columns
-            .iter()
-            .map(|c| csv_safe(c))
-            .collect::<Vec<_>>()
-            .join(",")
-    )?;
-    for r in rows {
-        let line: Vec<String> = columns.iter().map(|c| csv_safe(&cell(r.get(c)))).collect();
-        writeln!(out, "{}", line.join(","))?;
+
+    fn finish(mut self, out: &mut impl Write) -> io::Result<()> {
+        if self.columns.is_none() {
+            self.start(out, false)?;
+        }
+        Ok(())
     }
-    Ok(())
+}
+
+fn write_csv_row(out: &mut impl Write, columns: &[String], row: &Value) -> io::Result<()> {
+    let streamed = columns.last().is_some_and(|c| c == "other");
+    let mut line: Vec<String> = columns
+        .iter()
+        .take(columns.len() - usize::from(streamed))
+        .map(|c| csv_safe(&cell(row.get(c))))
+        .collect();
+    if streamed {
+        let other: serde_json::Map<String, Value> = row
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| !columns.contains(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        line.push(if other.is_empty() {
+            String::new()
+        } else {
+            csv_safe(&Value::Object(other).to_string())
+        });
+    }
+    writeln!(out, "{}", line.join(","))
 }
 
 fn terminal_width() -> usize {
@@ -314,7 +382,7 @@ pub fn push_control(out: &mut String, c: char) {
 
 /// Control characters never reach the terminal (names are attacker-controlled);
 /// RFC 3339 times are shown to the minute (JSON and CSV keep them whole).
-fn printable(s: &str) -> String {
+pub(crate) fn printable(s: &str) -> String {
     let b = s.as_bytes();
     let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
     // `YYYY-MM-DDTHH:MM:` exactly: a name that only looks like a time (a
@@ -336,68 +404,6 @@ fn printable(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
         .collect()
-}
-
-fn write_table(
-    out: &mut impl Write,
-    rows: &[Value],
-    columns: &[&str],
-    width: usize,
-) -> io::Result<()> {
-    let cells: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| columns.iter().map(|c| printable(&column(r, c))).collect())
-        .collect();
-    let mut widths: Vec<usize> = columns.iter().map(|c| c.chars().count()).collect();
-    for row in &cells {
-        for (w, c) in widths.iter_mut().zip(row) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    // Shrink the widest columns until the table fits the terminal.
-    let budget = width
-        .saturating_sub(2 * columns.len().saturating_sub(1))
-        .max(columns.len() * 4);
-    while widths.iter().sum::<usize>() > budget {
-        let (i, &w) = widths
-            .iter()
-            .enumerate()
-            .max_by_key(|(_, w)| **w)
-            .unwrap_or((0, &0));
-        if w <= 8 {
-            break;
-        }
-        widths[i] = w - 1;
-    }
-    // Paths keep their end (the file name), everything else its start.
-    let fit = |s: &str, w: usize, keep_end: bool| {
-        let n = s.chars().count();
-        if n <= w {
-            format!("{s:<w$}")
-        } else if keep_end {
-            let tail: String = s.chars().skip(n - w.saturating_sub(1)).collect();
-            format!("…{tail}")
-        } else {
-            let cut: String = s.chars().take(w.saturating_sub(1)).collect();
-            format!("{cut}…")
-        }
-    };
-    let header: Vec<String> = columns
-        .iter()
-        .zip(&widths)
-        .map(|(c, &w)| fit(&c.to_uppercase(), w, false))
-        .collect();
-    writeln!(out, "{}", header.join("  ").trim_end())?;
-    for row in &cells {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .zip(columns)
-            .map(|((c, &w), name)| fit(c, w, *name == "path"))
-            .collect();
-        writeln!(out, "{}", line.join("  ").trim_end())?;
-    }
-    writeln!(out, "({} rows)", rows.len())
 }
 
 #[cfg(test)]
@@ -432,15 +438,5 @@ mod tests {
             "2024-01-01T\u{FFFD}c:00:00"
         );
         assert_eq!(printable("2024-05-02T09:12:00Z"), "2024-05-02 09:12");
-    }
-
-    #[test]
-    fn tables_fit_and_never_print_control_characters() {
-        let rows = vec![serde_json::json!({"a": "x".repeat(300), "b": "evil\u{1b}[31mred"})];
-        let mut out = Vec::new();
-        write_table(&mut out, &rows, &["a", "b"], 80).unwrap();
-        let text = String::from_utf8(out).unwrap();
-        assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
-        assert!(!text.contains('\u{1b}'));
     }
 }

@@ -43,16 +43,23 @@ fn to_rows<T: serde::Serialize>(items: Vec<T>) -> Vec<Value> {
 }
 
 fn emit(rows: Vec<Value>, a: &QueryArgs, columns: &[&'static str]) -> Result<ExitCode, String> {
-    output::emit(rows, output::pick(a.format), columns)
+    output::emit(rows, output::pick(a.format), columns, a.wide)
 }
 
-/// Streams records to the output as the index hands them over.
+/// Streams records to the output as the index hands them over; a table
+/// names each record's host where the index holds several.
 fn stream(
-    format: Option<crate::args::Format>,
+    idx: &RmsIndex,
+    a: &QueryArgs,
     columns: &'static [&'static str],
     read: impl FnOnce(&mut output::RowSink) -> Result<(), rmsweep_index::IndexError>,
 ) -> Result<ExitCode, String> {
-    let mut sink = output::RowSink::new(output::pick(format), columns);
+    let mut shown = columns.to_vec();
+    let hosts = reports::labels(idx).map_err(|e| e.to_string())?.len();
+    if hosts > 1 && !shown.contains(&"label") {
+        shown.insert(0, "label");
+    }
+    let mut sink = output::RowSink::new(output::pick(a.format), &shown, a.wide);
     read(&mut sink).map_err(|e| e.to_string())?;
     sink.finish()
 }
@@ -71,7 +78,7 @@ pub fn search(a: SearchArgs) -> Result<ExitCode, String> {
         (false, None) => None,
     };
     let mut matched = 0;
-    let code = stream(Some(format), RECORD_COLUMNS, |sink| {
+    let code = stream(&idx, &a.out, RECORD_COLUMNS, |sink| {
         matched = query::search_each(&idx, &a.query, limit, |r| sink.raw(&r))?;
         Ok(())
     })?;
@@ -86,7 +93,7 @@ pub fn search(a: SearchArgs) -> Result<ExitCode, String> {
 
 pub fn export(a: QueryArgs) -> Result<ExitCode, String> {
     let idx = open(&a)?;
-    stream(a.format, RECORD_COLUMNS, |sink| {
+    stream(&idx, &a, RECORD_COLUMNS, |sink| {
         query::export_each(&idx, |r| sink.raw(&r))
     })
 }
@@ -113,7 +120,7 @@ pub fn settings(a: SettingsArgs) -> Result<ExitCode, String> {
     if let Some(user) = &a.query {
         q = format!("{q} +({user})");
     }
-    stream(a.out.format, SETTING_COLUMNS, |sink| {
+    stream(&idx, &a.out, SETTING_COLUMNS, |sink| {
         query::search_each(&idx, &q, None, |r| sink.raw(&r)).map(|_| ())
     })
 }
@@ -195,7 +202,7 @@ pub fn stale(a: StaleArgs) -> Result<ExitCode, String> {
     let configs = hostconfig::load(&idx).map_err(|e| e.to_string())?;
     let found =
         reports::stale(&idx, &configs, as_of.timestamp(), window).map_err(|e| e.to_string())?;
-    stream(a.out.format, STALE_COLUMNS, |sink| {
+    stream(&idx, &a.out, STALE_COLUMNS, |sink| {
         found.for_each(&idx, None, |r| sink.value(r))
     })
 }
@@ -217,7 +224,20 @@ pub fn trust_list(a: &TrustArgs) -> Result<TrustList, String> {
             .map_err(|e| format!("{}: cannot read the trust file: {e}", f.display()))?;
         patterns.extend(text.lines().map(str::to_string));
     }
+    if let Some(why) = patterns.iter().find_map(|p| TrustList::refuse(p)) {
+        return Err(why);
+    }
     Ok(TrustList::new(patterns))
+}
+
+/// What a `--trust` pattern that matched no issuer judged says on stderr.
+pub fn unmatched_trust_note(unmatched: &[String]) -> Option<String> {
+    (!unmatched.is_empty()).then(|| {
+        format!(
+            "--trust {} matched no issuer in this index: a pattern is a host or domain (contoso.com, *.contoso.com, a URL), an issuer, RMS service or tenant ID, or an exact issuer name (CONTOSO-RMS); `rmsweep issuers` lists them",
+            unmatched.join(" ")
+        )
+    })
 }
 
 pub fn foreign(a: ForeignArgs) -> Result<ExitCode, String> {
@@ -228,7 +248,10 @@ pub fn foreign(a: ForeignArgs) -> Result<ExitCode, String> {
         return Err("say what is trusted: no scanned host's registry names trusted servers or service locations, so pass --trust PATTERN… (host or domain, issuer ID, RMS service ID, tenant ID, issuer name) or --trust-file FILE".into());
     }
     let found = reports::foreign(&idx, &configs, &trust).map_err(|e| e.to_string())?;
-    stream(a.out.format, RECORD_COLUMNS, |sink| {
+    if let Some(note) = unmatched_trust_note(&found.unmatched_trust) {
+        eprintln!("rmsweep: {note}");
+    }
+    stream(&idx, &a.out, RECORD_COLUMNS, |sink| {
         found.for_each(&idx, None, |r| sink.value(r))
     })
 }
@@ -278,7 +301,7 @@ pub fn import(a: ImportArgs) -> Result<ExitCode, String> {
         stats.records,
         stats.labels.len(),
         if stats.labels.len() == 1 { "" } else { "s" },
-        stats.labels.join(", "),
+        output::some_hosts(stats.labels.iter().map(String::as_str), 5),
         a.index.display(),
         if stats.skipped.is_empty() {
             String::new()

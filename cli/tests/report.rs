@@ -395,3 +395,80 @@ fn a_merged_index_keeps_every_host_scan_history() {
     assert_eq!(scans[0][6], "");
     assert_eq!(scans[0][7], "158");
 }
+
+/// The texts of the chart figure `id`, in the order the SVG draws them.
+fn chart_texts(html: &str, id: &str) -> Vec<String> {
+    let start = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no figure {id}"));
+    let figure = &html[start..start + html[start..].find("</figure>").unwrap()];
+    figure
+        .split("<text")
+        .skip(1)
+        .map(|t| {
+            let t = &t[t.find('>').unwrap() + 1..];
+            t[..t.find("</text>").unwrap()].trim().to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn a_report_over_a_hunt_counts_hosts_per_issuer_and_with_findings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hunt = rmsweep_fixtures::collections::zip(rmsweep_fixtures::collections::HUNT);
+    let page = scan_and_report(
+        &hunt,
+        &tmp.path().join("idx"),
+        &tmp.path().join("r.html"),
+        &["--as-of", "2026-06-01", "--trust", "fabrikam.local"],
+    );
+    // Bars are listed bottom-up, their values top-down.
+    assert_eq!(
+        chart_texts(&page, "chart-hosts-per-issuer"),
+        [
+            "Hosts per issuer",
+            "Microsoft DRM Production Desktop …",
+            "CONTOSO-RMS (foreign)",
+            "",
+            "0",
+            "1",
+            "2",
+            "3",
+            "4",
+            "3",
+            "1"
+        ]
+    );
+    assert_eq!(
+        chart_texts(&page, "chart-hosts-with-findings"),
+        [
+            "Hosts with stale or foreign records",
+            "foreign issuer",
+            "any stale record",
+            "stale: not refreshed",
+            "stale: expired",
+            "",
+            "0",
+            "1",
+            "2",
+            "3",
+            "4",
+            "3",
+            "3",
+            "3",
+            // WS04-C.0123…'s own registry trusts CONTOSO-RMS.
+            "2"
+        ]
+    );
+    // Record tables name the host.
+    let stale = table(&page, "stale");
+    assert_eq!(stale.len(), 18);
+    let hosts: BTreeSet<&str> = stale.iter().map(|r| r[1].as_str()).collect();
+    assert_eq!(
+        hosts,
+        BTreeSet::from(["WS04-C.0123456789abcdef", "WS04-C.fedcba9876543210", "WS07"])
+    );
+    let foreign = table(&page, "foreign");
+    let hosts: BTreeSet<&str> = foreign.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(hosts, BTreeSet::from(["WS04-C.fedcba9876543210", "WS07"]));
+}

@@ -3,7 +3,7 @@
 //! judged over fast fields and, where a host's registry says more, by its
 //! configuration (`hostconfig`), with the evidence named on the row.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::ControlFlow;
 
 use serde::Serialize;
@@ -36,6 +36,16 @@ pub struct Found {
     pub total: usize,
     /// Records per reason (a record may have several reasons).
     pub by_reason: BTreeMap<String, usize>,
+    /// The labels (hosts) holding records of each reason.
+    pub hosts_by_reason: BTreeMap<String, BTreeSet<String>>,
+    /// For [`foreign`]: each issuer (by [`crate::reports::IssuerRow::key`])
+    /// with the hosts where its records are judged foreign. The issuer
+    /// tables and charts mark issuers from this, so that one rule decides
+    /// everywhere.
+    pub foreign_issuers: BTreeMap<String, BTreeSet<String>>,
+    /// For [`foreign`]: the `--trust` patterns that matched no issuer
+    /// judged (a typo, or a word that is no host, ID or exact name).
+    pub unmatched_trust: Vec<String>,
     /// The key under which each record carries its reasons.
     key: &'static str,
     hits: BTreeMap<DocAddress, serde_json::Value>,
@@ -186,6 +196,7 @@ pub fn stale(
     let no_config = HostConfig::default();
     let mut hits: BTreeMap<DocAddress, Vec<StaleReason>> = BTreeMap::new();
     let mut evidence: HashMap<DocAddress, Vec<String>> = HashMap::new();
+    let mut hosts: BTreeMap<StaleReason, BTreeSet<String>> = BTreeMap::new();
     for (&seg_ord, ids) in &docs {
         let seg = searcher.segment_reader(seg_ord);
         let l = |n| StrLookup::new(seg, n);
@@ -229,6 +240,13 @@ pub fn stale(
             }
             if !reasons.is_empty() {
                 reasons.sort();
+                let who = label.get(doc).unwrap_or_default();
+                for &reason in &reasons {
+                    let holders = hosts.entry(reason).or_default();
+                    if !holders.contains(who) {
+                        holders.insert(who.to_string());
+                    }
+                }
                 let at = DocAddress::new(seg_ord, doc);
                 hits.insert(at, reasons);
                 if !why.is_empty() {
@@ -244,6 +262,12 @@ pub fn stale(
     Ok(Found {
         total: hits.len(),
         by_reason,
+        hosts_by_reason: hosts
+            .into_iter()
+            .map(|(r, h)| (reason_name(r), h))
+            .collect(),
+        foreign_issuers: BTreeMap::new(),
+        unmatched_trust: Vec::new(),
         key: "reasons",
         hits: hits
             .into_iter()
@@ -262,6 +286,19 @@ pub struct TrustList {
     patterns: Vec<(String, String, String, String)>,
 }
 
+/// What a trust pattern matches, lower-cased: a URL's host
+/// (`https://rms.contoso.com/_wmcs` → `rms.contoso.com`), a wildcard domain
+/// as its suffix (`*.contoso.com` → `contoso.com`), anything else as given.
+fn normalised(p: &str) -> String {
+    let lower = p.to_ascii_lowercase();
+    if let Some((_, rest)) = lower.split_once("://") {
+        let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+        let host = host.rsplit('@').next().unwrap_or(host);
+        return host.split(':').next().unwrap_or(host).to_string();
+    }
+    lower.strip_prefix("*.").unwrap_or(&lower).to_string()
+}
+
 impl TrustList {
     pub fn new(patterns: impl IntoIterator<Item = String>) -> TrustList {
         TrustList {
@@ -270,7 +307,7 @@ impl TrustList {
                 .map(|p| p.trim().to_string())
                 .filter(|p| !p.is_empty() && !p.starts_with('#'))
                 .map(|p| {
-                    let lower = p.to_ascii_lowercase();
+                    let lower = normalised(&p);
                     let suffix = format!(".{lower}");
                     let guid = lower
                         .trim_start_matches('{')
@@ -280,6 +317,15 @@ impl TrustList {
                 })
                 .collect(),
         }
+    }
+
+    /// A pattern an examiner typed that cannot match as written: a
+    /// wildcard anywhere but a leading `*.`. `None` when it is fine.
+    pub fn refuse(pattern: &str) -> Option<String> {
+        let rest = pattern.trim().strip_prefix("*.").unwrap_or(pattern.trim());
+        rest.contains(['*', '?']).then(|| {
+            format!("--trust {pattern:?}: a wildcard is only understood as a leading `*.` (a domain and its subdomains: *.contoso.com); otherwise give a host or domain (contoso.com), a URL, an issuer, service or tenant ID, or an exact issuer name")
+        })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -293,11 +339,25 @@ impl TrustList {
 
     /// Whether an issuer is trusted.
     pub fn trusts(&self, host: Option<&str>, ids: &[Option<&str>], name: Option<&str>) -> bool {
-        self.patterns.iter().any(|(p, lower, suffix, guid)| {
-            host.is_some_and(|h| h == lower || h.ends_with(suffix.as_str()))
-                || ids.iter().flatten().any(|id| id == guid)
-                || name == Some(p.as_str())
-        })
+        self.matching(host, ids, name).next().is_some()
+    }
+
+    /// The indexes of the patterns an issuer matches.
+    fn matching<'a>(
+        &'a self,
+        host: Option<&'a str>,
+        ids: &'a [Option<&'a str>],
+        name: Option<&'a str>,
+    ) -> impl Iterator<Item = usize> + 'a {
+        self.patterns
+            .iter()
+            .enumerate()
+            .filter(move |(_, (p, lower, suffix, guid))| {
+                host.is_some_and(|h| h == lower || h.ends_with(suffix.as_str()))
+                    || ids.iter().flatten().any(|id| id == guid)
+                    || name == Some(p.as_str())
+            })
+            .map(|(i, _)| i)
     }
 }
 
@@ -343,6 +403,10 @@ pub fn foreign(
     let mut judges: HashMap<String, (TrustList, String)> = HashMap::new();
     let mut hits: BTreeMap<DocAddress, &str> = BTreeMap::new();
     let mut evidence: HashMap<DocAddress, Vec<String>> = HashMap::new();
+    let mut hosts = BTreeSet::new();
+    let mut foreign_issuers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    // Which of --trust's patterns matched an issuer.
+    let mut used = vec![false; trust.patterns.len()];
     for (&seg_ord, ids) in &docs {
         let seg = searcher.segment_reader(seg_ord);
         let l = |n| StrLookup::new(seg, n);
@@ -354,7 +418,9 @@ pub fn foreign(
             l("tenant_id"),
             l("issuer_name_exact"),
         );
-        let mut verdicts: HashMap<(Option<u64>, [Option<u64>; 5]), bool> = HashMap::new();
+        // Per (label, issuer): foreign, and the issuer's key.
+        type Issuer = (Option<u64>, [Option<u64>; 5]);
+        let mut verdicts: HashMap<Issuer, (bool, Option<String>)> = HashMap::new();
         let mut cols = [host, iid, svc, tenant, name];
         for &doc in ids {
             let k = kind.get(doc).unwrap_or_default();
@@ -377,19 +443,32 @@ pub fn foreign(
             if list.is_empty() {
                 continue; // nothing says what this host trusts
             }
-            let foreign = *verdicts.entry((label_ord, key)).or_insert_with(|| {
+            let (foreign, issuer) = verdicts.entry((label_ord, key)).or_insert_with(|| {
                 let mut s: Vec<Option<String>> = Vec::with_capacity(5);
                 for (col, ord) in cols.iter_mut().zip(key) {
                     s.push(ord.and_then(|o| col.term(o).map(str::to_string)));
                 }
-                !list.trusts(
-                    s[0].as_deref(),
-                    &[s[1].as_deref(), s[2].as_deref(), s[3].as_deref()],
-                    s[4].as_deref(),
-                )
+                let ids = [s[1].as_deref(), s[2].as_deref(), s[3].as_deref()];
+                let mut foreign = true;
+                for i in list.matching(s[0].as_deref(), &ids, s[4].as_deref()) {
+                    foreign = false;
+                    // --trust's patterns come first in each host's list.
+                    if let Some(u) = used.get_mut(i) {
+                        *u = true;
+                    }
+                }
+                // As the issuers report keys an issuer: ID, else host, else name.
+                (foreign, s[1].take().or(s[0].take()).or(s[4].take()))
             });
-            if foreign {
+            if *foreign {
                 let at = DocAddress::new(seg_ord, doc);
+                if let Some(issuer) = issuer {
+                    let on = foreign_issuers.entry(issuer.clone()).or_default();
+                    if !on.contains(&who) {
+                        on.insert(who.clone());
+                    }
+                }
+                hosts.insert(who);
                 hits.insert(at, "untrusted_issuer");
                 evidence.insert(at, vec![format!("judged by {by}")]);
             }
@@ -398,6 +477,15 @@ pub fn foreign(
     Ok(Found {
         total: hits.len(),
         by_reason: BTreeMap::from([("untrusted_issuer".to_string(), hits.len())]),
+        hosts_by_reason: BTreeMap::from([("untrusted_issuer".to_string(), hosts)]),
+        foreign_issuers,
+        unmatched_trust: trust
+            .patterns()
+            .into_iter()
+            .zip(used)
+            .filter(|(_, u)| !u)
+            .map(|(p, _)| p.to_string())
+            .collect(),
         key: "reason",
         hits: hits
             .into_keys()

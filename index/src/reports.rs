@@ -261,24 +261,13 @@ pub struct IssuerRow {
 }
 
 impl IssuerRow {
-    /// Whether `trust` leaves this issuer untrusted, as [`foreign`] judges its
-    /// records (Microsoft's CA chain is never foreign).
-    pub fn is_foreign(&self, trust: &TrustList) -> bool {
-        let ids = [
-            self.issuer_id.as_deref(),
-            self.rms_service_id.as_deref(),
-            self.tenant_id.as_deref(),
-        ];
-        let anything = self.issuer_host.is_some()
-            || self.issuer_name.is_some()
-            || ids.iter().any(Option::is_some);
-        self.issuer_kind.as_deref() != Some("microsoft_ca")
-            && anything
-            && !trust.trusts(
-                self.issuer_host.as_deref(),
-                &ids,
-                self.issuer_name.as_deref(),
-            )
+    /// What tells issuers apart: the issuer ID, else the host, else the name
+    /// (the key of [`crate::findings::Found::foreign_issuers`]).
+    pub fn key(&self) -> Option<&str> {
+        self.issuer_id
+            .as_deref()
+            .or(self.issuer_host.as_deref())
+            .or(self.issuer_name.as_deref())
     }
 }
 
@@ -301,10 +290,13 @@ pub fn issuers_of(idx: &RmsIndex, label: Option<&str>) -> Result<Vec<IssuerRow>,
         licenses: usize,
         owners: BTreeSet<String>,
         hosts: BTreeSet<String>,
+        /// Records per issuer host: the row shows the most common.
+        issuer_hosts: BTreeMap<String, usize>,
     }
     #[derive(Default)]
     struct Seg {
         first: DocIdT,
+        docs: usize,
         templates: HashSet<u64>,
         licenses: usize,
         owners: HashSet<u64>,
@@ -339,6 +331,7 @@ pub fn issuers_of(idx: &RmsIndex, label: Option<&str>) -> Result<Vec<IssuerRow>,
                 Some(k) if LICENSE_KINDS.contains(&k) => g.licenses += 1,
                 _ => {}
             }
+            g.docs += 1;
             g.owners.extend(owner.ord(doc));
             g.hosts.extend(label.ord(doc));
         }
@@ -349,10 +342,19 @@ pub fn issuers_of(idx: &RmsIndex, label: Option<&str>) -> Result<Vec<IssuerRow>,
             l("region"),
             l("tenant_id"),
         );
-        for ([id_o, host_o, name_o], g) in groups {
-            let id = id_o.and_then(|o| iid.term(o).map(str::to_string));
-            let host = host_o.and_then(|o| ihost.term(o).map(str::to_string));
-            let name = name_o.and_then(|o| iname.term(o).map(str::to_string));
+        // In the order of their values, so that what a row takes from its
+        // first group does not depend on hashing.
+        let mut groups: Vec<_> = groups
+            .into_iter()
+            .map(|([id_o, host_o, name_o], g)| {
+                let id = id_o.and_then(|o| iid.term(o).map(str::to_string));
+                let host = host_o.and_then(|o| ihost.term(o).map(str::to_string));
+                let name = name_o.and_then(|o| iname.term(o).map(str::to_string));
+                ((id, host, name), g)
+            })
+            .collect();
+        groups.sort_by(|a, b| a.0.cmp(&b.0));
+        for ((id, host, name), g) in groups {
             let Some(key) = id.clone().or_else(|| host.clone()).or_else(|| name.clone()) else {
                 continue;
             };
@@ -371,8 +373,10 @@ pub fn issuers_of(idx: &RmsIndex, label: Option<&str>) -> Result<Vec<IssuerRow>,
                 hosts: 0,
             });
             let doc = g.first;
+            if let Some(h) = host {
+                *a.issuer_hosts.entry(h).or_default() += g.docs;
+            }
             for (slot, value) in [
-                (&mut row.issuer_host, host),
                 (&mut row.issuer_kind, ikind.owned(doc)),
                 (&mut row.rms_service_id, svc.owned(doc)),
                 (&mut row.region, region.owned(doc)),
@@ -404,6 +408,12 @@ pub fn issuers_of(idx: &RmsIndex, label: Option<&str>) -> Result<Vec<IssuerRow>,
         .into_values()
         .filter_map(|a| {
             let mut row = a.row?;
+            // The host most of its records name; of equals, the first by name.
+            row.issuer_host = a
+                .issuer_hosts
+                .iter()
+                .max_by(|x, y| x.1.cmp(y.1).then_with(|| y.0.cmp(x.0)))
+                .map(|(h, _)| h.clone());
             row.templates = a.templates.len();
             row.licenses = a.licenses;
             row.profiles = a.owners.len();

@@ -1,11 +1,13 @@
 //! `rmsweep report`: one self-contained HTML page to hand to a client or
 //! keep with the case: a summary of what the index holds (hosts, profiles,
 //! stores, files by kind, errors, scan times), four charts (issuers, the
-//! template timeline, stale records per reason, files per profile) and the
+//! template timeline, stale records per reason, files per profile; for many
+//! hosts also hosts per issuer and hosts with findings) and the
 //! inventories behind them. No scripts, no network: inline CSS and SVG,
 //! readable offline years later.
 
 mod charts;
+mod fleet;
 mod html;
 
 use std::path::Path;
@@ -147,6 +149,17 @@ struct Data {
     unreadable: Vec<Value>,
 }
 
+impl Data {
+    /// The hosts where `r`'s records are judged foreign (the `foreign` rule:
+    /// each host's registry and --trust); 0 when nothing says what is trusted.
+    fn foreign_on(&self, r: &IssuerRow) -> usize {
+        let (Some(f), Some(key)) = (&self.foreign, r.key()) else {
+            return 0;
+        };
+        f.found.foreign_issuers.get(key).map_or(0, |h| h.len())
+    }
+}
+
 /// A report's hits and the first of their records.
 struct Listed {
     found: Found,
@@ -170,18 +183,7 @@ struct Context<'a> {
 /// The hosts a title names: up to three, then how many more (a fleet's
 /// thousands of labels are in the hosts table).
 fn hosts_named(labels: &[rmsweep_index::summary::LabelSummary]) -> String {
-    const NAMED: usize = 3;
-    let mut names: Vec<&str> = labels
-        .iter()
-        .take(NAMED)
-        .map(|l| l.label.as_str())
-        .collect();
-    let more = labels.len().saturating_sub(NAMED);
-    let rest = format!("{more} more hosts");
-    if more > 0 {
-        names.push(&rest);
-    }
-    names.join(", ")
+    crate::output::some_hosts(labels.iter().map(|l| l.label.as_str()), 3)
 }
 
 fn shell_word(w: &str) -> String {
@@ -219,6 +221,26 @@ fn opt(s: &Option<String>) -> String {
 
 fn opt_time(s: &Option<String>) -> String {
     s.as_deref().map(time).map(|t| esc(&t)).unwrap_or_default()
+}
+
+/// An issuer's name in a chart: two issuers of one name (a cluster and a
+/// tenant, say) told apart by host or ID, a foreign one marked.
+fn issuer_chart_name(r: &IssuerRow, d: &Data) -> String {
+    let label = issuer_label(r);
+    let twins = d
+        .issuers
+        .iter()
+        .filter(|o| issuer_label(o) == label)
+        .count();
+    let label = match (&r.issuer_host, &r.issuer_id) {
+        (Some(h), _) | (None, Some(h)) if twins > 1 => format!("{label} ({h})"),
+        _ => label,
+    };
+    let mut name = charts::chart_label(&label, 34);
+    if d.foreign_on(r) > 0 {
+        name.push_str(" (foreign)");
+    }
+    name
 }
 
 fn issuer_label(r: &IssuerRow) -> String {
@@ -271,11 +293,7 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
     let o = &d.overview;
     let mut page = Page::default();
     let title = format!("rmsweep report: {}", hosts_named(&o.labels));
-    let foreign_issuers = d
-        .issuers
-        .iter()
-        .filter(|r| !cx.trust.is_empty() && r.is_foreign(cx.trust))
-        .count();
+    let foreign_issuers = d.issuers.iter().filter(|r| d.foreign_on(r) > 0).count();
     page.raw(&format!("<h1>{}</h1>\n", esc(&title)));
     page.raw(&format!(
         "<p class=\"meta\">Generated {} by rmsweep {} from the index <code>{}</code>. Stale and expired as of {} (not refreshed: untouched for {}).{}</p>\n",
@@ -289,7 +307,13 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
         } else if cx.trust.is_empty() {
             " No trusted issuers given (--trust), and no host's registry names any: nothing is marked foreign.".to_string()
         } else {
-            format!(" Trusted issuers: {}.", esc(&cx.trust.patterns().join(", ")))
+            let unmatched = d.foreign.as_ref().map(|f| f.found.unmatched_trust.as_slice());
+            let note = crate::query_cmd::unmatched_trust_note(unmatched.unwrap_or_default());
+            format!(
+                " Trusted issuers: {}.{}",
+                esc(&cx.trust.patterns().join(", ")),
+                note.map(|n| format!(" <strong>{}.</strong>", esc(&n))).unwrap_or_default()
+            )
         }
     ));
     page.raw("<nav><a href=\"#summary\">Summary</a><a href=\"#charts\">Charts</a><a href=\"#templates\">Templates</a><a href=\"#issuers\">Issuers</a><a href=\"#stale\">Stale</a>");
@@ -325,7 +349,7 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
         d.stale.found.total,
         d.stale.found.total > 0,
     );
-    if !cx.trust.is_empty() {
+    if d.foreign.is_some() {
         card(
             &mut page,
             "foreign issuers",
@@ -386,21 +410,7 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
         .iter()
         .take(CHART_ROWS)
         .map(|r| {
-            // Two issuers of one name (a cluster and a tenant, say) are told apart by host or ID.
-            let label = issuer_label(r);
-            let twins = d
-                .issuers
-                .iter()
-                .filter(|o| issuer_label(o) == label)
-                .count();
-            let label = match (&r.issuer_host, &r.issuer_id) {
-                (Some(h), _) | (None, Some(h)) if twins > 1 => format!("{label} ({h})"),
-                _ => label,
-            };
-            let mut name = charts::chart_label(&label, 34);
-            if !cx.trust.is_empty() && r.is_foreign(cx.trust) {
-                name.push_str(" (foreign)");
-            }
+            let name = issuer_chart_name(r, d);
             (name, r.templates as u64, r.profiles as u64)
         })
         .collect();
@@ -413,6 +423,9 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
             d.issuers.len()
         ),
     );
+    if o.labels.len() > 1 {
+        fleet::charts(&mut page, d)?;
+    }
     let dates: Vec<(Option<i64>, Option<i64>)> = o
         .revisions
         .iter()
@@ -512,12 +525,18 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
     );
 
     page.section("issuers", "Issuers");
-    if cx.trust.is_empty() {
+    if d.foreign.is_none() {
         page.para("Give the trusted issuers (--trust) to have the others marked foreign.");
     }
     let issuer_rows = d.issuers.iter().map(|r| {
         let mut name = opt(&r.issuer_name);
-        if !cx.trust.is_empty() && r.is_foreign(cx.trust) {
+        let on = d.foreign_on(r);
+        if on > 0 && on < r.hosts {
+            name.push_str(&format!(
+                " <span class=\"tag\">foreign on {on} of {} hosts</span>",
+                r.hosts
+            ));
+        } else if on > 0 {
             name.push_str(" <span class=\"tag\">foreign</span>");
         }
         vec![
@@ -554,11 +573,18 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
     );
 
     page.section("stale", "Stale records");
-    let mut stale_cols = vec!["reasons"];
-    stale_cols.extend(RECORD_COLUMNS);
+    // Record tables name the host where the index holds several.
+    let (mut cols, mut headings) = (Vec::new(), Vec::new());
+    if o.labels.len() > 1 {
+        cols.push("label");
+        headings.push(text("host"));
+    }
+    cols.extend(RECORD_COLUMNS);
+    headings.extend(RECORD_HEADINGS);
+    let stale_cols = [&["reasons"][..], &cols].concat();
     page.table(
         "stale",
-        &[&[text("reasons")][..], &RECORD_HEADINGS].concat(),
+        &[&[text("reasons")][..], &headings].concat(),
         d.stale.rows.iter().map(|r| record_cells(r, &stale_cols)),
         d.stale.found.total,
         cx.max_rows,
@@ -574,8 +600,8 @@ fn render(d: &Data, cx: &Context) -> Result<String, String> {
         page.section("foreign", "Records from foreign issuers");
         page.table(
             "foreign",
-            &RECORD_HEADINGS,
-            foreign.rows.iter().map(|r| record_cells(r, RECORD_COLUMNS)),
+            &headings,
+            foreign.rows.iter().map(|r| record_cells(r, &cols)),
             foreign.found.total,
             cx.max_rows,
             &format!(
