@@ -173,6 +173,7 @@ pub fn chain_entry(doc: &RawDoc) -> ChainEntry {
             .as_deref()
             .map(|g| guid::normalize_or_raw(g).0),
         issuer_name: doc.issuer.name.clone(),
+        issuer_url: doc.issuer.address("URL").map(|u| u.trim().to_string()),
         issued: t(doc.issued.as_deref()),
         valid_from: t(from),
         valid_until: t(until),
@@ -256,6 +257,36 @@ fn fill_issuer(c: &mut Content, doc: &RawDoc) {
     } else {
         None
     };
+}
+
+/// A licence a user issued offline with their client licensor certificate
+/// names the user as its issuer; the RMS server or tenant that stands
+/// behind it is the issuer of that CLC, next in the chain. Its issuer fields
+/// are taken from there (the chain keeps the CLC, whose subject is the user).
+pub fn issuer_from_licensor(c: &mut Content) {
+    let offline = matches!(c.kind, Kind::Eul | Kind::PublishingLicense)
+        && c.issuer_kind == Some(IssuerKind::Unknown)
+        && c.issuer_name.is_some();
+    if !offline {
+        return;
+    }
+    let Some(clc) = c
+        .chain
+        .iter()
+        .find(|e| e.kind == Kind::Clc && e.subject_name == c.issuer_name)
+    else {
+        return;
+    };
+    c.issuer_id = clc.issuer_id.clone();
+    c.issuer_name = clc.issuer_name.clone();
+    c.issuer_url = clc.issuer_url.clone();
+    c.issuer_host = c.issuer_url.as_deref().and_then(issuer::url_host);
+    let class = c.issuer_host.as_deref().map(issuer::classify_host);
+    c.issuer_kind = Some(class.as_ref().map_or(IssuerKind::Unknown, |k| k.kind));
+    if let Some(class) = class {
+        c.rms_service_id = class.rms_service_id;
+        c.region = class.region;
+    }
 }
 
 fn fill_urls(c: &mut Content, doc: &RawDoc) {

@@ -97,6 +97,7 @@ fn parse_xrml_chain(text: &str, cache: &ChainCache) -> Content {
         }
         c.chain.push((*entry).clone());
     }
+    fields::issuer_from_licensor(&mut c);
     for (flag, a) in [
         (split.truncated, Anomaly::TruncatedDocument),
         (split.leading, Anomaly::LeadingBytes),

@@ -139,6 +139,10 @@ pub struct ChainEntry {
     pub subject_name: Option<String>,
     pub issuer_id: Option<String>,
     pub issuer_name: Option<String>,
+    /// The issuer's URL, where the document gives one (a CLC's RMS server
+    /// or tenant).
+    #[serde(default)]
+    pub issuer_url: Option<String>,
     #[serde(with = "serde_rfc3339::option")]
     pub issued: Option<DateTime<Utc>>,
     #[serde(with = "serde_rfc3339::option")]
