@@ -224,3 +224,54 @@ fn a_velociraptor_file_store_gives_one_label_per_client() {
     // The `clients` folder as the root gives the same.
     assert_eq!(per_label(&scan(&store.join("clients"), 0)), expected);
 }
+
+/// `from`'s files hard-linked below `to` (folders made).
+fn link_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            link_tree(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::hard_link(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_hunt_of_many_clients_needs_few_file_descriptors() {
+    // 300 clients of two drive folders each, scanned with 128 descriptors
+    // allowed: each drive folder's descriptor is held only while it is read.
+    let tmp = tempfile::tempdir().unwrap();
+    let hunt = tmp.path().join("H.MANY");
+    let one = tmp.path().join("one");
+    server_store(&one.join("auto"), false);
+    for i in 0..300 {
+        let dir = hunt.join(format!("H{i}-C.{i:016x}"));
+        link_tree(&one.join("auto"), &dir.join("uploads/auto/C%3A"));
+        link_tree(&one.join("auto"), &dir.join("uploads/ntfs/%5C%5C.%5CD%3A"));
+        std::fs::write(
+            dir.join("client_info.json"),
+            format!(r#"{{"client_id":"C.{i:016x}","hostname":"H{i}"}}"#),
+        )
+        .unwrap();
+    }
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(r#"ulimit -n 128 && exec "$0" scan "$1" --jsonl - --quiet"#)
+        .arg(env!("CARGO_BIN_EXE_rmsweep"))
+        .arg(&hunt)
+        .output()
+        .unwrap();
+    exit(&out, 0);
+    let rs = jsonl(&out);
+    assert_eq!(rs.len(), 300 * 2 * 4);
+    assert!(
+        rs.iter().all(|r| r["error"].is_null()),
+        "{:?}",
+        rs.iter().find(|r| !r["error"].is_null())
+    );
+    let labels: std::collections::BTreeSet<&str> =
+        rs.iter().map(|r| r["label"].as_str().unwrap()).collect();
+    assert_eq!(labels.len(), 300);
+}

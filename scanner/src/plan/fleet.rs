@@ -160,7 +160,7 @@ pub(super) fn read(
     let mut read = Vec::new();
     for member in members {
         let (roots, records) = (out.len(), unread.len());
-        match read_root(&Root::new(&member), deep, pool, unread) {
+        match read_root(&Root::new(&member), deep, true, pool, unread) {
             Ok((_, planned)) => out.extend(planned),
             Err(e) => unread.push(unreadable_member(&member, e)),
         }

@@ -228,7 +228,7 @@ pub fn plan(config: &ScanConfig) -> Result<Plan, RootError> {
     let pool = Pool::new(CONTAINERS_OPEN);
     for root in &config.roots {
         let unread_before = plan.unread.len();
-        let (canonical, read) = read_root(root, config.deep, &pool, &mut plan.unread)?;
+        let (canonical, read) = read_root(root, config.deep, false, &pool, &mut plan.unread)?;
         // What this root covers, per label: a re-scan may remove records under it.
         let mut labels: Vec<&String> = read.iter().map(|(p, _)| &p.label).collect();
         labels.extend(plan.unread[unread_before..].iter().map(|u| &u.label));
@@ -324,9 +324,25 @@ fn give_owner_sids(vol: &dyn Volume, hives: &mut [HiveFile], stores: &mut [Plann
 
 /// One given root: its canonical path, and its volumes (several for a
 /// collection), each read.
+/// A collection's drive folder held through `pool`: its base folder's
+/// descriptor is closed when others need the room and opened again (by its
+/// path, with the same rules) when the run reads it.
+fn pooled_folder(vol: HostVolume, part: &collection::Part, pool: &Arc<Pool>) -> Box<dyn Volume> {
+    let (base, names) = (part.base.clone(), part.names);
+    let opener: crate::volume::reopen::Opener =
+        Box::new(move || Ok(Arc::new(HostVolume::new(&base, names)?) as Arc<dyn Volume>));
+    Box::new(
+        crate::volume::reopen::Reopening::new(Arc::new(vol), opener, pool.clone())
+            .with_names(names),
+    )
+}
+
+/// `member`: the root is one of a fleet's thousands of collections, whose
+/// volumes are held through `pool` (a descriptor each only while in use).
 fn read_root(
     root: &Root,
     deep: bool,
+    member: bool,
     pool: &Arc<Pool>,
     unread: &mut Vec<EvidenceRecord>,
 ) -> Result<(PathBuf, Vec<(PlannedRoot, locate::Discovery)>), RootError> {
@@ -360,9 +376,11 @@ fn read_root(
         Some(c) => {
             let mut volumes = Vec::new();
             for part in &c.parts {
-                volumes.push(Box::new(
-                    HostVolume::new(&part.base, part.names).map_err(unreadable)?,
-                ));
+                let vol = HostVolume::new(&part.base, part.names).map_err(unreadable)?;
+                volumes.push(match member {
+                    true => pooled_folder(vol, part, pool),
+                    false => Box::new(vol) as Box<dyn Volume>,
+                });
             }
             // A server file store's collection names no host: its SYSTEM
             // hive does, else its client id.
@@ -450,7 +468,7 @@ fn planned(
     root: &Root,
     label: &str,
     located: locate::Located,
-    volume: Box<HostVolume>,
+    volume: Box<dyn Volume>,
     collector: Option<Collector>,
     drive: Option<String>,
 ) -> (PlannedRoot, locate::Discovery) {
