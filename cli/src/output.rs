@@ -346,6 +346,7 @@ fn terminal_width() -> usize {
     }
     // SAFETY: TIOCGWINSZ fills a winsize struct; nothing else is touched.
     let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    // SAFETY: as above: standard output's descriptor and a valid out-pointer.
     if unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0 && ws.ws_col > 0
     {
         ws.ws_col as usize

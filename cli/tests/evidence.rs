@@ -74,6 +74,7 @@ fn a_scan_changes_nothing_under_the_root() {
     // Hostile entries too: a FIFO and a symlink out of the root inside a store.
     let store = volume.join("Users/bob.V6/AppData/Local/Microsoft/MSIPC");
     let fifo = std::ffi::CString::new(store.join("x.drm").to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo(3) on a NUL-terminated path.
     assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
     std::os::unix::fs::symlink(tmp.path().join("outside.txt"), store.join("out.xml")).unwrap();
     std::fs::write(tmp.path().join("outside.txt"), b"outside").unwrap();
@@ -231,6 +232,7 @@ fn ctrl_c_commits_what_was_read_and_exits_130() {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
     std::thread::sleep(std::time::Duration::from_millis(300));
+    // SAFETY: kill(2) of our own child process.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -124,6 +124,7 @@ fn a_file_swapped_for_a_fifo_with_a_blocked_writer_is_never_opened() {
 
 #[test]
 fn a_file_swapped_for_a_device_is_never_opened() {
+    // SAFETY: geteuid(2) takes nothing and cannot fail.
     if unsafe { libc::geteuid() } != 0 {
         eprintln!("not root: cannot make a device node; this test ran nothing");
         return;
@@ -133,10 +134,8 @@ fn a_file_swapped_for_a_device_is_never_opened() {
     let (vol, file, f) = listed_then_removed(tmp.path(), "CERT-Machine.drm");
     let c = std::ffi::CString::new(f.as_os_str().as_bytes()).unwrap();
     // SAFETY: mknod(2) of /dev/null's numbers (1, 3) on a NUL-terminated path.
-    assert_eq!(
-        unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR | 0o600, libc::makedev(1, 3)) },
-        0
-    );
+    let made = unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR | 0o600, libc::makedev(1, 3)) };
+    assert_eq!(made, 0);
     let err = read_err(&vol, &file);
     assert!(
         matches!(err, ReadError::NotRegular("character device")),

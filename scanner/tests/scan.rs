@@ -278,6 +278,7 @@ fn hostile_entries_inside_a_store_are_records_never_opened() {
         .join("Windows.old/Users/alice/AppData/Local/Microsoft/MSIPC");
     let fifo = store.join("GIC-fifo.drm");
     let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo(3) on a NUL-terminated path.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
     std::os::unix::fs::symlink(store.join("loop-b.drm"), store.join("loop-a.drm")).unwrap();
     std::os::unix::fs::symlink(store.join("loop-a.drm"), store.join("loop-b.drm")).unwrap();

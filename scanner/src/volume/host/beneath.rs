@@ -198,6 +198,7 @@ fn reopen(path_fd: &File, flags: libc::c_int) -> io::Result<File> {
     let mut fd = unsafe { libc::open(proc.as_ptr(), flags | libc::O_NOATIME) };
     if fd < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EPERM) {
         // O_NOATIME needs ownership or CAP_FOWNER.
+        // SAFETY: open(2) on the same NUL-terminated path.
         fd = unsafe { libc::open(proc.as_ptr(), flags) };
     }
     Ok(File::from(check(fd)?))

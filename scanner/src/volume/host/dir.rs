@@ -68,6 +68,7 @@ fn open_dir(dir: &Path) -> io::Result<Dir> {
     let mut fd = unsafe { libc::open(c.as_ptr(), flags | libc::O_NOATIME) };
     if fd < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EPERM) {
         // O_NOATIME needs ownership or CAP_FOWNER.
+        // SAFETY: open(2) on the same NUL-terminated path.
         fd = unsafe { libc::open(c.as_ptr(), flags) };
     }
     if fd < 0 {
@@ -77,6 +78,7 @@ fn open_dir(dir: &Path) -> io::Result<Dir> {
     let d = unsafe { libc::fdopendir(fd) };
     if d.is_null() {
         let e = io::Error::last_os_error();
+        // SAFETY: fdopendir failed, so fd is still ours to close, once.
         unsafe { libc::close(fd) };
         return Err(e);
     }
@@ -116,10 +118,12 @@ pub fn list_names_fd(dir: std::fs::File) -> io::Result<Vec<(Vec<u8>, EntryKind)>
     let d = unsafe { libc::fdopendir(raw) };
     if d.is_null() {
         let e = io::Error::last_os_error();
+        // SAFETY: fdopendir failed, so raw is still ours to close, once.
         unsafe { libc::close(raw) };
         return Err(e);
     }
     let d = Dir(d);
+    // SAFETY: d.0 is an open DIR stream, owned by `d` for as long as fd is used.
     let fd = unsafe { libc::dirfd(d.0) };
     read_entries(d, |name| kind_at(fd, name))
 }
@@ -131,6 +135,7 @@ fn kind_at(fd: libc::c_int, name: &[u8]) -> EntryKind {
     };
     // SAFETY: fstatat(2) on an open folder and one NUL-terminated name.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: as above: fd is open, c is NUL-terminated, st is a valid out-pointer.
     if unsafe { libc::fstatat(fd, c.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) } != 0 {
         return EntryKind::Unknown;
     }
@@ -154,6 +159,7 @@ fn read_entries(
     loop {
         // SAFETY: errno is reset so end-of-directory and errors can be told apart.
         unsafe { *libc::__errno_location() = 0 };
+        // SAFETY: d.0 is an open DIR stream; the entry is read before the next call.
         let ent = unsafe { libc::readdir64(d.0) };
         if ent.is_null() {
             let e = io::Error::last_os_error();

@@ -53,6 +53,7 @@ fn on_read_only_mount(file: &File) -> bool {
     use std::os::fd::AsRawFd;
     // SAFETY: fstatvfs fills the struct for an open descriptor; nothing else is touched.
     let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: as above: an open descriptor and a valid out-pointer.
     let ok = unsafe { libc::fstatvfs(file.as_raw_fd(), &mut st) } == 0;
     ok && st.f_flag & libc::ST_RDONLY != 0
 }
