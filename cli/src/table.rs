@@ -39,13 +39,14 @@ const RANKS: &[&str] = &[
     "name",
     "setting",
     "path",
+    "template_id",
     "owner",
     "issued",
+    "newest_issued",
     "data",
     "issuer_name",
     "valid_until",
     "profile",
-    "template_id",
 ];
 
 fn rank(name: &str) -> usize {
@@ -57,13 +58,17 @@ fn min_width(name: &str, natural: usize) -> usize {
     if TIMES.contains(&name) {
         return natural;
     }
+    if name.ends_with("_id") && natural <= 38 {
+        return natural; // a cut GUID names nothing
+    }
     if name == "label" {
         // Twins differ only at the end (`WS04-C.0123…`): labels stay whole.
         return natural.min(32);
     }
     let readable = match name {
-        "path" => 18,
-        "name" | "issuer_name" | "data" | "key" => 14,
+        "path" => 28,
+        "name" => 20,
+        "issuer_name" | "issuer_host" | "data" | "key" => 14,
         "owner" | "profile" | "setting" => 10,
         "reasons" => 13,
         "kind" => 12,
@@ -88,9 +93,14 @@ fn cell_text(row: &Value, name: &str, wide: bool) -> String {
         return crate::output::printable(&text);
     }
     let file = text.rsplit(['/', '\\']).next().unwrap_or(&text);
-    let short = match row.get("store_area").and_then(Value::as_str) {
-        Some(area) => format!("{area}/{file}"),
-        None => file.to_string(),
+    // `msipc/templates/…`, `msdrm/templates/…`: which client's store.
+    let store: Vec<&str> = ["rms_client", "store_area"]
+        .iter()
+        .filter_map(|k| row.get(*k).and_then(Value::as_str))
+        .collect();
+    let short = match store.is_empty() {
+        false => format!("{}/{file}", store.join("/")),
+        true => file.to_string(),
     };
     crate::output::printable(&short)
 }
@@ -279,7 +289,8 @@ impl Table {
             .as_ref()
             .is_some_and(|l| l.shown.iter().any(|&(i, _)| self.names[i] == "path"));
         if path_shown && !self.wide {
-            notes.push("paths shown as store area/file name: --wide shows them whole".into());
+            notes
+                .push("paths shown as client/store area/file name: --wide shows them whole".into());
         }
         writeln!(out, "({})", notes.join("; "))
     }
@@ -294,13 +305,13 @@ fn header_cells(l: &Layout, header: &[String], n: usize) -> Vec<String> {
     cells
 }
 
-/// A path cell in `w` cells: its store area (`templates/`) kept, then as
+/// A path cell in `w` cells: its store (`msipc/templates/`) kept, then as
 /// much of the file name's end as fits.
 fn fit_path(s: &str, w: usize) -> String {
-    match s.split_once('/') {
-        Some((area, rest)) if s.width() > w && w >= area.width() + 8 => {
-            let head = format!("{area}/");
-            format!("{head}{}", fit(rest, w - head.width(), true))
+    match s.rsplit_once('/') {
+        Some((store, file)) if s.width() > w && w >= store.width() + 9 => {
+            let head = format!("{store}/");
+            format!("{head}{}", fit(file, w - head.width(), true))
         }
         _ => fit(s, w, true),
     }
@@ -365,7 +376,7 @@ mod tests {
             "label": "WS04-C.0123456789abcdef", "kind": "template", "profile": "frank smith",
             "name": "CONTOSO-RMS - Highly Confidential", "issuer_name": "CONTOSO-RMS",
             "issued": "2024-04-10T09:12:00Z", "valid_until": "2025-04-22T00:00:00Z",
-            "store_area": "templates",
+            "store_area": "templates", "rms_client": "msipc",
             "path": "/e/WS04/uploads/auto/C%3A/Users/frank/AppData/Local/Microsoft/MSIPC/Templates/11ebe8a3-93ab-46f6-a357-85a64d74f959.xml",
         });
         let names = [
@@ -381,23 +392,23 @@ mod tests {
         let text = render(std::slice::from_ref(&row), &names, 80, false);
         assert_eq!(
             text,
-            "LABEL                    KIND      NAME                  STORE/FILE\n\
-             WS04-C.0123456789abcdef  template  CONTOSO-RMS - Highl…  templates/…4d74f959.xml\n\
-             (1 rows; left out at 80 columns: valid_until, issuer_name, issued, owner (--wide shows every column, --format csv every field); paths shown as store area/file name: --wide shows them whole)\n"
+            "LABEL                    KIND      NAME\n\
+             WS04-C.0123456789abcdef  template  CONTOSO-RMS - Highly Confidential\n\
+             (1 rows; left out at 80 columns: valid_until, issuer_name, issued, owner, path (--wide shows every column, --format csv every field))\n"
         );
-        // One host: no label column, room for the owner and the date.
+        // One host: no label column, room for the owner.
         let text = render(std::slice::from_ref(&row), &names[1..], 80, false);
         assert_eq!(
             text.lines().take(2).collect::<Vec<_>>(),
             [
-                "KIND      OWNER        NAME               ISSUED            STORE/FILE",
-                "template  frank smith  CONTOSO-RMS - Hi…  2024-04-10 09:12  templates/…4f959.xml"
+                "KIND      OWNER        NAME                      STORE/FILE",
+                "template  frank smith  CONTOSO-RMS - Highly Co…  msipc/templates/…a64d74f959.xml"
             ]
         );
         let text = render(std::slice::from_ref(&row), &names, 120, false);
         assert_eq!(
             text.lines().nth(1).unwrap(),
-            "WS04-C.0123456789abcdef  template  frank smith  CONTOSO-RMS - Hig…  CONTOSO-RMS  2024-04-10 09:12  templates/…74f959.xml"
+            "WS04-C.0123456789abcdef  template  frank smith  CONTOSO-RMS - Highly …  2024-04-10 09:12  msipc/templates/…64d74f959.xml"
         );
         let text = render(&[row], &names, 80, true);
         assert!(text

@@ -52,11 +52,11 @@ fn tables_name_the_host_and_the_store_and_fit_the_terminal() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
-        "LABEL                    REASONS                KIND      NAME"
+        "LABEL                    REASONS             KIND      NAME"
     );
     assert_eq!(
         lines[1],
-        "WS04-C.0123456789abcdef  expired                clc       frank@contoso.com"
+        "WS04-C.0123456789abcdef  expired             clc       frank@contoso.com"
     );
     assert!(lines
         .iter()
@@ -74,11 +74,12 @@ fn tables_name_the_host_and_the_store_and_fit_the_terminal() {
         labels.into_iter().collect::<Vec<_>>(),
         ["WS04-C.0123456789abcdef", "WS04-C.fedcba9876543210", "WS07"]
     );
-    // At 120 columns the owner and dates come back; --wide shows whole paths.
+    // At 120 columns the owner and the store come back; --wide shows every
+    // column and whole paths.
     let out = at_width(120, &args);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.starts_with("LABEL                    REASONS          KIND      OWNER        NAME              ISSUED            STORE/FILE\n"),
+        text.starts_with("LABEL                    REASONS           KIND      OWNER        NAME                    STORE/FILE\n"),
         "{text}"
     );
     let mut wide = args.to_vec();
