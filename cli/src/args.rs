@@ -33,7 +33,7 @@ macro_rules! search_fields {
 #[cfg(test)]
 pub const SEARCH_FIELDS: &str = search_fields!();
 
-const SEARCH_HELP: &str = concat!(
+pub(crate) const SEARCH_HELP: &str = concat!(
     "Fields: ",
     search_fields!(),
     ".\nA bare word searches template_names and issuer_name (words, any case). Keyword fields \

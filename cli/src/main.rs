@@ -5,6 +5,7 @@
 //! unrecognised root, an index that cannot be opened or written).
 
 mod args;
+mod man;
 mod output;
 mod paths;
 mod query_cmd;
@@ -84,12 +85,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode, String> {
             clap_complete::generate(shell, &mut cmd, "rmsweep", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Man => {
-            let page = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
-            page.render(&mut std::io::stdout())
-                .map(|_| ExitCode::SUCCESS)
-                .map_err(|e| format!("cannot write the manual page: {e}"))
-        }
+        Command::Man => man::render(&mut std::io::stdout().lock())
+            .map(|_| ExitCode::SUCCESS)
+            .map_err(|e| format!("cannot write the manual page: {e}")),
     }
 }
 

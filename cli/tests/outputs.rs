@@ -138,4 +138,18 @@ fn completions_and_man_page_generate() {
         &man[..80.min(man.len())]
     );
     assert!(man.contains("rmsweep") && man.contains("scan"));
+    // One page holds every command's options and the query fields; it
+    // names no page that does not exist.
+    for held in [
+        ".SS \"rmsweep scan\"",
+        ".SS \"rmsweep stale\"",
+        "\\-\\-older\\-than",
+        "\\-\\-trust\\-file",
+        ".SH \"QUERY SYNTAX AND FIELDS\"",
+        "template_id",
+        "Exit status",
+    ] {
+        assert!(man.contains(held), "{held}");
+    }
+    assert!(!man.contains("rmsweep\\-scan(1)"));
 }
