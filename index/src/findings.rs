@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::ControlFlow;
+use tantivy::schema::Field;
 
 use serde::Serialize;
 use tantivy::query::AllQuery;
@@ -111,14 +112,18 @@ fn reason_name(r: impl Serialize) -> String {
 }
 
 /// The newest `issued` of every template ID, anywhere in the index.
-fn newest_revisions(searcher: &Searcher, docs: &BTreeMap<u32, Vec<u32>>) -> HashMap<String, i64> {
+fn newest_revisions(
+    searcher: &Searcher,
+    f: &crate::schema::Fields,
+    docs: &BTreeMap<u32, Vec<u32>>,
+) -> HashMap<String, i64> {
     let mut newest: HashMap<String, i64> = HashMap::new();
     for (&seg_ord, ids) in docs {
         let seg = searcher.segment_reader(seg_ord);
         let (mut kind, mut tid, issued) = (
-            StrLookup::new(seg, "kind"),
-            StrLookup::new(seg, "template_id"),
-            date_col(seg, "issued"),
+            StrLookup::new(seg, f.kind),
+            StrLookup::new(seg, f.template_id),
+            date_col(seg, f.issued),
         );
         for &doc in ids {
             if kind.get(doc) != Some("template") {
@@ -191,23 +196,24 @@ pub fn stale(
     older_than_secs: i64,
 ) -> Result<Found, IndexError> {
     let searcher = crate::searcher(idx)?;
+    let f = &idx.fields;
     let docs = matching(&searcher, &AllQuery).map_err(tantivy_err(idx))?;
-    let newest = newest_revisions(&searcher, &docs);
+    let newest = newest_revisions(&searcher, f, &docs);
     let no_config = HostConfig::default();
     let mut hits: BTreeMap<DocAddress, Vec<StaleReason>> = BTreeMap::new();
     let mut evidence: HashMap<DocAddress, Vec<String>> = HashMap::new();
     let mut hosts: BTreeMap<StaleReason, BTreeSet<String>> = BTreeMap::new();
     for (&seg_ord, ids) in &docs {
         let seg = searcher.segment_reader(seg_ord);
-        let l = |n| StrLookup::new(seg, n);
-        let (mut kind, mut area, mut tid) = (l("kind"), l("store_area"), l("template_id"));
+        let l = |n: Field| StrLookup::new(seg, n);
+        let (mut kind, mut area, mut tid) = (l(f.kind), l(f.store_area), l(f.template_id));
         let (mut label, mut profile, mut sid, mut host) =
-            (l("label"), l("profile"), l("sid"), l("issuer_host"));
+            (l(f.label), l(f.profile), l(f.sid), l(f.issuer_host));
         let (issued, modified, until, expiry) = (
-            date_col(seg, "issued"),
-            date_col(seg, "modified"),
-            date_col(seg, "valid_until"),
-            date_col(seg, "content_expiry_date"),
+            date_col(seg, f.issued),
+            date_col(seg, f.modified),
+            date_col(seg, f.valid_until),
+            date_col(seg, f.content_expiry_date),
         );
         for &doc in ids {
             let (mut reasons, mut why) = (Vec::new(), Vec::new());
@@ -382,6 +388,7 @@ pub fn foreign(
     trust: &TrustList,
 ) -> Result<Found, IndexError> {
     let searcher = crate::searcher(idx)?;
+    let f = &idx.fields;
     let docs = matching(&searcher, &AllQuery).map_err(tantivy_err(idx))?;
     // Each label's list, and what it says judged the row.
     let judge = |label: &str| -> (TrustList, String) {
@@ -409,14 +416,14 @@ pub fn foreign(
     let mut used = vec![false; trust.patterns.len()];
     for (&seg_ord, ids) in &docs {
         let seg = searcher.segment_reader(seg_ord);
-        let l = |n| StrLookup::new(seg, n);
-        let (mut kind, mut ikind, mut label) = (l("kind"), l("issuer_kind"), l("label"));
+        let l = |n: Field| StrLookup::new(seg, n);
+        let (mut kind, mut ikind, mut label) = (l(f.kind), l(f.issuer_kind), l(f.label));
         let (host, iid, svc, tenant, name) = (
-            l("issuer_host"),
-            l("issuer_id"),
-            l("rms_service_id"),
-            l("tenant_id"),
-            l("issuer_name_exact"),
+            l(f.issuer_host),
+            l(f.issuer_id),
+            l(f.rms_service_id),
+            l(f.tenant_id),
+            l(f.issuer_name_exact),
         );
         // Per (label, issuer): foreign, and the issuer's key.
         type Issuer = (Option<u64>, [Option<u64>; 5]);

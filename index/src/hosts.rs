@@ -13,10 +13,11 @@ use crate::IndexError;
 /// which host the label is).
 pub fn machine_ids(idx: &RmsIndex, label: &str) -> Result<BTreeSet<String>, IndexError> {
     let (searcher, docs) = crate::incremental::label_docs(idx, label)?;
+    let f = &idx.fields;
     let mut out = BTreeSet::new();
     for (&seg_ord, ids) in &docs {
         let seg = searcher.segment_reader(seg_ord);
-        let Some(col) = seg.fast_fields().str("machine_id").ok().flatten() else {
+        let Some(col) = seg.fast_fields().str(f.name(f.machine_id)).ok().flatten() else {
             continue;
         };
         let mut ords: Vec<u64> = ids.iter().flat_map(|&d| col.term_ords(d)).collect();

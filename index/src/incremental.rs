@@ -71,14 +71,15 @@ pub fn for_each_indexed(
     mut f: impl FnMut(&str, Known),
 ) -> Result<(), IndexError> {
     let (searcher, docs) = label_docs(idx, label)?;
+    let fl = &idx.fields;
     for (&seg_ord, ids) in &docs {
         let seg = searcher.segment_reader(seg_ord);
-        let Some(paths) = seg.fast_fields().str("path").ok().flatten() else {
+        let Some(paths) = seg.fast_fields().str(fl.name(fl.path)).ok().flatten() else {
             continue;
         };
-        let size = seg.fast_fields().u64("size").ok();
-        let mtime = seg.fast_fields().i64("mtime_ns").ok();
-        let kind = seg.fast_fields().str("kind").ok().flatten();
+        let size = seg.fast_fields().u64(fl.name(fl.size)).ok();
+        let mtime = seg.fast_fields().i64(fl.name(fl.mtime_ns)).ok();
+        let kind = seg.fast_fields().str(fl.name(fl.kind)).ok().flatten();
         let unreadable = kind
             .as_ref()
             .and_then(|k| k.dictionary().term_ord(b"unreadable").ok().flatten());

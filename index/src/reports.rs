@@ -5,6 +5,7 @@
 //! value.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use tantivy::schema::Field;
 
 use serde::Serialize;
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, TermQuery};
@@ -132,19 +133,20 @@ pub fn templates(idx: &RmsIndex) -> Result<Vec<TemplateRow>, IndexError> {
 /// The template inventory of one host (`label`), or of all.
 pub fn templates_of(idx: &RmsIndex, label: Option<&str>) -> Result<Vec<TemplateRow>, IndexError> {
     let searcher = crate::searcher(idx)?;
+    let f = &idx.fields;
     let query = scoped(idx, Some(kind_query(idx, "template")), label);
     let docs = matching(&searcher, query.as_ref()).map_err(tantivy_err(idx))?;
     let mut acc: BTreeMap<Option<String>, TemplateAcc> = BTreeMap::new();
     for (&seg_ord, ids) in &docs {
         let seg = searcher.segment_reader(seg_ord);
-        let mut tid = StrLookup::new(seg, "template_id");
+        let mut tid = StrLookup::new(seg, f.template_id);
         let (store, owner, digest, host) = (
-            StrLookup::new(seg, "store"),
-            StrLookup::new(seg, "holder"),
-            StrLookup::new(seg, "digest"),
-            StrLookup::new(seg, "label"),
+            StrLookup::new(seg, f.store),
+            StrLookup::new(seg, f.holder),
+            StrLookup::new(seg, f.digest),
+            StrLookup::new(seg, f.label),
         );
-        let (issued, modified) = (date_col(seg, "issued"), date_col(seg, "modified"));
+        let (issued, modified) = (date_col(seg, f.issued), date_col(seg, f.modified));
         let mut by_ord: HashMap<Option<u64>, SegTemplate> = HashMap::new();
         for &doc in ids {
             let t = by_ord.entry(tid.ord(doc)).or_default();
@@ -164,9 +166,9 @@ pub fn templates_of(idx: &RmsIndex, label: Option<&str>) -> Result<Vec<TemplateR
         }
         let (mut store, mut owner, mut digest, mut host) = (store, owner, digest, host);
         let (mut name, mut iname, mut ihost) = (
-            StrLookup::new(seg, "template_name"),
-            StrLookup::new(seg, "issuer_name_exact"),
-            StrLookup::new(seg, "issuer_host"),
+            StrLookup::new(seg, f.template_name),
+            StrLookup::new(seg, f.issuer_name_exact),
+            StrLookup::new(seg, f.issuer_host),
         );
         for (ord, t) in by_ord {
             let key = ord.and_then(|o| tid.term(o).map(str::to_string));
@@ -281,6 +283,7 @@ pub fn issuers(idx: &RmsIndex) -> Result<Vec<IssuerRow>, IndexError> {
 /// The issuers of one host's records (`label`), or of all.
 pub fn issuers_of(idx: &RmsIndex, label: Option<&str>) -> Result<Vec<IssuerRow>, IndexError> {
     let searcher = crate::searcher(idx)?;
+    let f = &idx.fields;
     let query = scoped(idx, None, label);
     let docs = matching(&searcher, query.as_ref()).map_err(tantivy_err(idx))?;
     #[derive(Default)]
@@ -305,15 +308,15 @@ pub fn issuers_of(idx: &RmsIndex, label: Option<&str>) -> Result<Vec<IssuerRow>,
     let mut acc: BTreeMap<String, Acc> = BTreeMap::new();
     for (&seg_ord, ids) in &docs {
         let seg = searcher.segment_reader(seg_ord);
-        let l = |n| StrLookup::new(seg, n);
+        let l = |n: Field| StrLookup::new(seg, n);
         let (mut iid, mut iname, mut ihost, mut kind, tid, owner, label) = (
-            l("issuer_id"),
-            l("issuer_name_exact"),
-            l("issuer_host"),
-            l("kind"),
-            l("template_id"),
-            l("holder"),
-            l("label"),
+            l(f.issuer_id),
+            l(f.issuer_name_exact),
+            l(f.issuer_host),
+            l(f.kind),
+            l(f.template_id),
+            l(f.holder),
+            l(f.label),
         );
         // Keyed by the (issuer ID, host, name) ordinals of this segment.
         let mut groups: HashMap<[Option<u64>; 3], Seg> = HashMap::new();
@@ -337,10 +340,10 @@ pub fn issuers_of(idx: &RmsIndex, label: Option<&str>) -> Result<Vec<IssuerRow>,
         }
         let (mut tid, mut owner, mut label) = (tid, owner, label);
         let (mut ikind, mut svc, mut region, mut tenant) = (
-            l("issuer_kind"),
-            l("rms_service_id"),
-            l("region"),
-            l("tenant_id"),
+            l(f.issuer_kind),
+            l(f.rms_service_id),
+            l(f.region),
+            l(f.tenant_id),
         );
         // In the order of their values, so that what a row takes from its
         // first group does not depend on hashing.

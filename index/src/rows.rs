@@ -9,6 +9,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::ops::ControlFlow;
+use tantivy::schema::Field;
 
 use serde_json::value::RawValue;
 use tantivy::collector::{Collector, SegmentCollector};
@@ -93,7 +94,8 @@ pub struct StrLookup {
 }
 
 impl StrLookup {
-    pub fn new(seg: &SegmentReader, name: &str) -> StrLookup {
+    pub fn new(seg: &SegmentReader, field: Field) -> StrLookup {
+        let name = seg.schema().get_field_name(field);
         let col = seg.fast_fields().str(name).ok().flatten();
         StrLookup {
             col,
@@ -163,8 +165,10 @@ impl StrLookup {
 }
 
 /// A segment's date column.
-pub fn date_col(seg: &SegmentReader, name: &str) -> Option<Column<tantivy::DateTime>> {
-    seg.fast_fields().date(name).ok()
+pub fn date_col(seg: &SegmentReader, field: Field) -> Option<Column<tantivy::DateTime>> {
+    seg.fast_fields()
+        .date(seg.schema().get_field_name(field))
+        .ok()
 }
 
 /// The first date of `doc` in `col`, as seconds since the epoch.
@@ -177,10 +181,11 @@ pub fn date_at(col: &Option<Column<tantivy::DateTime>>, doc: DocId) -> Option<i6
 /// follow the terms' byte order. With `limit`, only the first `limit`.
 pub fn segment_order(
     seg: &SegmentReader,
+    f: &crate::schema::Fields,
     ids: &[DocId],
     limit: Option<usize>,
 ) -> Vec<(u64, u64, DocId)> {
-    let (label, path) = (StrLookup::new(seg, "label"), StrLookup::new(seg, "path"));
+    let (label, path) = (StrLookup::new(seg, f.label), StrLookup::new(seg, f.path));
     let mut keyed: Vec<(u64, u64, DocId)> = ids
         .iter()
         .map(|&d| {
@@ -222,7 +227,7 @@ pub fn for_each_in_order(
     let mut lanes: Vec<(u32, Vec<DocId>)> = docs
         .iter()
         .map(|(&seg_ord, ids)| {
-            let keyed = segment_order(searcher.segment_reader(seg_ord), ids, limit);
+            let keyed = segment_order(searcher.segment_reader(seg_ord), &idx.fields, ids, limit);
             (seg_ord, keyed.into_iter().map(|k| k.2).rev().collect())
         })
         .collect();

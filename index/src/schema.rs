@@ -116,6 +116,13 @@ pub struct Fields {
 }
 
 impl Fields {
+    /// A field's name, for the fast-field readers that take one.
+    pub fn name(&self, field: Field) -> &str {
+        self.schema.get_field_name(field)
+    }
+}
+
+impl Fields {
     pub fn new() -> Fields {
         let mut b = SchemaBuilder::new();
         let fast_string = STRING | tantivy::schema::FAST;

@@ -5,6 +5,7 @@
 //! distinct value in each segment.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use tantivy::schema::Field;
 
 use serde::Serialize;
 
@@ -84,6 +85,7 @@ struct LabelAcc {
 /// Reads the overview of the index's last commit.
 pub fn overview(idx: &RmsIndex) -> Result<Overview, IndexError> {
     let searcher = crate::searcher(idx)?;
+    let f = &idx.fields;
     let docs = matching(&searcher, &store_files(idx))
         .map_err(|e| IndexError::Tantivy(idx.dir.clone(), e.to_string()))?;
     let mut labels: BTreeMap<String, LabelAcc> = BTreeMap::new();
@@ -92,15 +94,15 @@ pub fn overview(idx: &RmsIndex) -> Result<Overview, IndexError> {
     let mut revisions: BTreeSet<Revision<String>> = BTreeSet::new();
     for (&seg_ord, ids) in &docs {
         let seg = searcher.segment_reader(seg_ord);
-        let l = |n| StrLookup::new(seg, n);
+        let l = |n: Field| StrLookup::new(seg, n);
         let (mut label, mut kind, mut owner, mut store) =
-            (l("label"), l("kind"), l("holder"), l("store"));
-        let (mut tid, mut digest) = (l("template_id"), l("digest"));
+            (l(f.label), l(f.kind), l(f.holder), l(f.store));
+        let (mut tid, mut digest) = (l(f.template_id), l(f.digest));
         let (issued, expiry) = (
-            date_col(seg, "issued"),
-            date_col(seg, "content_expiry_date"),
+            date_col(seg, f.issued),
+            date_col(seg, f.content_expiry_date),
         );
-        let size = seg.fast_fields().u64("size").ok();
+        let size = seg.fast_fields().u64(f.name(f.size)).ok();
         // By ordinal first; strings once per distinct ordinal at the end.
         let mut per_label: HashMap<Option<u64>, SegLabel> = HashMap::new();
         let mut per_kind: HashMap<Option<u64>, u64> = HashMap::new();
