@@ -38,6 +38,38 @@ pub fn chart_label(s: &str, max: usize) -> String {
     }
 }
 
+/// Labels for a chart's bars, each at most `max` characters, never two the
+/// same for different names: where cutting the end makes two alike
+/// (`Contoso Ltd - Confidential…` twice), those keep their start and end
+/// around a `…`; where even that collides, a number follows.
+pub fn chart_labels(names: &[String], max: usize) -> Vec<String> {
+    let mut out: Vec<String> = names.iter().map(|n| chart_label(n, max)).collect();
+    let clashes = |out: &[String], i: usize| {
+        (0..out.len()).any(|j| j != i && out[j] == out[i] && names[j] != names[i])
+    };
+    let clashing: Vec<usize> = (0..out.len()).filter(|&i| clashes(&out, i)).collect();
+    for &i in &clashing {
+        let clean = chart_label(&names[i], usize::MAX);
+        let chars: Vec<char> = clean.chars().collect();
+        let head = max.saturating_sub(1) / 2;
+        let tail = max.saturating_sub(1) - head;
+        let (a, b) = (&chars[..head], &chars[chars.len().saturating_sub(tail)..]);
+        out[i] = format!(
+            "{}…{}",
+            a.iter().collect::<String>(),
+            b.iter().collect::<String>()
+        );
+    }
+    for i in 0..out.len() {
+        let mut n = 1;
+        while clashes(&out, i) {
+            n += 1;
+            out[i] = format!("{} ({n})", chart_label(&out[i], max.saturating_sub(4)));
+        }
+    }
+    out
+}
+
 /// Draws on a fresh SVG canvas and returns the markup.
 fn svg(height: u32, draw: impl FnOnce(&Area) -> Result<(), String>) -> Result<String, String> {
     let mut out = String::new();
@@ -326,6 +358,21 @@ mod tests {
         assert_eq!(chart_label("a\u{1}b", 10), "a?b");
         assert_eq!(chart_label("abcdefgh", 5), "abcd…");
         assert_eq!(chart_label("abcde", 5), "abcde");
+        let names = [
+            "Contoso Ltd - Confidential (Finance)".to_string(),
+            "Contoso Ltd - Confidential (Legal)".to_string(),
+            "Short".to_string(),
+            "Short".to_string(),
+        ];
+        assert_eq!(
+            chart_labels(&names, 20),
+            [
+                "Contoso L… (Finance)",
+                "Contoso L…al (Legal)",
+                "Short",
+                "Short"
+            ]
+        );
     }
 
     #[test]

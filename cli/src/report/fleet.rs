@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use rmsweep_index::reports::IssuerRow;
 
-use super::{charts, issuer_chart_name, Data, CHART_ROWS};
+use super::{charts, issuer_chart_name, issuer_chart_names, Data, CHART_ROWS};
 use crate::report::html::Page;
 
 /// The fleet charts, drawn when the index holds more than one host.
@@ -19,10 +19,11 @@ pub(super) fn charts(page: &mut Page, d: &Data) -> Result<(), String> {
             .cmp(&a.hosts)
             .then_with(|| issuer_chart_name(a, d).cmp(&issuer_chart_name(b, d)))
     });
-    let bars: Vec<(String, u64)> = by_hosts
-        .iter()
-        .take(CHART_ROWS)
-        .map(|r| (issuer_chart_name(r, d), r.hosts as u64))
+    let shown: Vec<&IssuerRow> = by_hosts.iter().take(CHART_ROWS).copied().collect();
+    let bars: Vec<(String, u64)> = issuer_chart_names(&shown, d)
+        .into_iter()
+        .zip(&shown)
+        .map(|(name, r)| (name, r.hosts as u64))
         .collect();
     page.figure(
         "chart-hosts-per-issuer",
