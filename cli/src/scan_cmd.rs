@@ -3,9 +3,9 @@
 //!
 //! Incremental: when writing only to the index, files whose size and
 //! modification time match what the index holds for the same label are not
-//! read again, and records of files gone from the scanned roots are removed.
+//! read again, and records of files gone from the scanned roots are removed
+//! (the policy is the index library's [`Rescan`]).
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -14,8 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use rmsweep_index::history::Run;
-use rmsweep_index::incremental::{for_each_indexed, known_files, Known};
-use rmsweep_index::schema::file_id;
+use rmsweep_index::rescan::Rescan;
 use rmsweep_index::{IndexSession, RmsIndex};
 use rmsweep_scanner::locate::collection;
 use rmsweep_scanner::pipeline::UnchangedCheck;
@@ -84,15 +83,6 @@ enum Stop {
     Closed,
     Failed(String),
 }
-
-/// A file the index holds, and whether this scan saw it.
-struct Indexed {
-    known: Known,
-    seen: AtomicBool,
-}
-
-/// label → file key → what the index holds, for files under the scanned roots.
-type KnownFiles = HashMap<String, HashMap<[u8; 16], Indexed>>;
 
 /// Where records go.
 struct Outputs {
@@ -163,35 +153,15 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
     // What the index holds under the scanned roots (every record of the
     // label with --replace): to skip unchanged files and to remove gone ones.
     let tracked = incremental || (index.is_some() && a.replace);
-    let known: KnownFiles = match (&index, tracked) {
-        (Some((idx, _)), true) => plan
-            .labels()
-            .iter()
-            .map(|l| {
-                known_files(idx, l, &scanned_roots(&plan, l, a.replace)).map(|files| {
-                    let files = files
-                        .into_iter()
-                        .map(|(key, known)| {
-                            let seen = AtomicBool::new(false);
-                            (key, Indexed { known, seen })
-                        })
-                        .collect();
-                    (l.clone(), files)
-                })
-            })
-            .collect::<Result<_, _>>()
-            .map_err(|e| e.to_string())?,
-        _ => HashMap::new(),
-    };
-    // What the index holds of a file, marked as seen: files never seen are gone.
-    let indexed = |label: &str, path: &str| {
-        let hit = known
-            .get(label)
-            .and_then(|files| files.get(&file_id(label, path)));
-        if let Some(i) = hit {
-            i.seen.store(true, Ordering::Relaxed);
+    let rescan = match (&index, tracked) {
+        (Some((idx, _)), true) => {
+            let labels = plan.labels();
+            let scopes = labels
+                .iter()
+                .map(|l| (l.clone(), scanned_roots(&plan, l, a.replace)));
+            Rescan::load(idx, scopes).map_err(|e| e.to_string())?
         }
-        hit.map(|i| i.known)
+        _ => Rescan::untracked(),
     };
     // The index stays open for reading: a re-scan names the files gone from it.
     let (index_for_gone, session) = match index {
@@ -202,17 +172,12 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
         index: index_for_gone.as_ref().map(|i| i.dir.clone()).zip(session),
         jsonl,
     };
+    // Records carry the path lossily when it is not UTF-8; so do the keys.
     let unchanged = |label: &str, path: &Path, st: &Stat| {
-        // Records carry the path lossily when it is not UTF-8; so do the keys.
-        let Some(k) = indexed(label, &path.to_string_lossy()) else {
-            return false;
-        };
-        // A file whose record is an error is read again: it may be readable now.
-        !k.error && k.size == Some(st.size) && k.mtime_ns == st.mtime_ns
+        rescan.unchanged(label, &path.to_string_lossy(), st.size, st.mtime_ns)
     };
     // A fresh index holds nothing: no file needs an `lstat` to be compared.
-    let anything_known = known.values().any(|files| !files.is_empty());
-    let check: Option<&UnchangedCheck> = if incremental && anything_known {
+    let check: Option<&UnchangedCheck> = if incremental && rescan.knows_anything() {
         Some(&unchanged)
     } else {
         None
@@ -235,14 +200,7 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
             rmsweep_index::prepare(f, &found)
                 .into_iter()
                 .zip(&keys)
-                .map(|(doc, (label, path))| {
-                    // Tracked: a file the index does not hold needs no delete.
-                    if tracked && indexed(label, path).is_none() {
-                        doc.new_file()
-                    } else {
-                        doc
-                    }
-                })
+                .map(|(doc, (label, path))| rescan.mark(doc, label, path))
                 .collect::<Vec<_>>()
         });
         (line, docs)
@@ -325,7 +283,14 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
     let deleted = match (&mut outputs.index, tracked && !summary.interrupted) {
         (Some((_, session)), true) => {
             let idx = index_for_gone.as_ref().ok_or("the index went away")?;
-            remove_gone(idx, &known, &summary, session)?
+            let unlisted: Vec<PathBuf> = summary
+                .listing_errors
+                .iter()
+                .map(|(p, _)| p.clone())
+                .collect();
+            rescan
+                .remove_gone(idx, &unlisted, session)
+                .map_err(|e| e.to_string())?
         }
         _ => 0,
     };
@@ -438,45 +403,6 @@ fn dry_run(config: &ScanConfig, quiet: bool) -> Result<ExitCode, String> {
     } else {
         ExitCode::from(2)
     })
-}
-
-/// Deletes the records of files that were indexed under a scanned root and
-/// are no longer there.
-fn remove_gone(
-    idx: &RmsIndex,
-    known: &KnownFiles,
-    summary: &ScanSummary,
-    session: &mut IndexSession,
-) -> Result<usize, String> {
-    // Under a folder that could not be listed, a file not seen is not gone.
-    let unlisted: Vec<String> = summary
-        .listing_errors
-        .iter()
-        .map(|(p, _)| format!("{}/", p.display()))
-        .collect();
-    let mut deleted = 0;
-    for (label, files) in known {
-        if files.values().all(|i| i.seen.load(Ordering::Relaxed)) {
-            continue;
-        }
-        // The map keeps keys only: a second pass over the index names the unseen.
-        let mut gone = Vec::new();
-        for_each_indexed(idx, label, |path, _| {
-            let unseen = files
-                .get(&file_id(label, path))
-                .is_some_and(|i| !i.seen.load(Ordering::Relaxed));
-            if unseen && !unlisted.iter().any(|u| path.starts_with(u.as_str())) {
-                gone.push(path.to_string());
-            }
-        })
-        .map_err(|e| e.to_string())?;
-        gone.sort();
-        for p in gone {
-            session.delete(label, &p).map_err(|e| e.to_string())?;
-            deleted += 1;
-        }
-    }
-    Ok(deleted)
 }
 
 /// Each root of `label` as scanned: the index records under them are those

@@ -26,6 +26,7 @@ pub mod open;
 pub mod query;
 pub mod readonly;
 pub mod reports;
+pub mod rescan;
 pub mod restore;
 pub mod rows;
 pub mod schema;
