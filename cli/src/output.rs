@@ -271,7 +271,15 @@ pub fn csv_safe(s: &str) -> String {
 #[derive(Default)]
 struct Csv {
     held: Vec<Value>,
-    columns: Option<Vec<String>>,
+    columns: Option<Columns>,
+}
+
+/// CSV columns in order, and as a set for the `other` check.
+struct Columns {
+    names: Vec<String>,
+    known: std::collections::HashSet<String>,
+    /// Whether the last column is `other` (rows came after the sample).
+    other: bool,
 }
 
 impl Csv {
@@ -296,11 +304,16 @@ impl Csv {
                 }
             }
         }
+        let mut header: Vec<String> = columns.iter().map(|c| csv_safe(c)).collect();
         if more {
-            columns.push("other".into());
+            header.push("other".into());
         }
-        let header: Vec<String> = columns.iter().map(|c| csv_safe(c)).collect();
         writeln!(out, "{}", header.join(","))?;
+        let columns = Columns {
+            known: columns.iter().cloned().collect(),
+            names: columns,
+            other: more,
+        };
         for r in std::mem::take(&mut self.held) {
             write_csv_row(out, &columns, &r)?;
         }
@@ -316,19 +329,18 @@ impl Csv {
     }
 }
 
-fn write_csv_row(out: &mut impl Write, columns: &[String], row: &Value) -> io::Result<()> {
-    let streamed = columns.last().is_some_and(|c| c == "other");
+fn write_csv_row(out: &mut impl Write, columns: &Columns, row: &Value) -> io::Result<()> {
     let mut line: Vec<String> = columns
+        .names
         .iter()
-        .take(columns.len() - usize::from(streamed))
         .map(|c| csv_safe(&cell(row.get(c))))
         .collect();
-    if streamed {
+    if columns.other {
         let other: serde_json::Map<String, Value> = row
             .as_object()
             .into_iter()
             .flatten()
-            .filter(|(k, _)| !columns.contains(k))
+            .filter(|(k, _)| !columns.known.contains(*k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         line.push(if other.is_empty() {
