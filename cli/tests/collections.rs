@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 mod common;
-use common::{exit, jsonl, rmsweep};
+use common::{copy_tree, exit, jsonl, per_label, rmsweep};
 use rmsweep_fixtures::collections::{self, WS04, WS04_TWIN, WS05, WS06};
 use serde_json::Value;
 
@@ -38,18 +38,6 @@ fn members(rs: &[Value], zip: &Path) -> BTreeMap<String, (String, u64)> {
         .collect()
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
-}
-
 /// WS04's collection unzipped, built here from the files the script put in.
 fn unzipped_ws04(dir: &Path) -> std::path::PathBuf {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
@@ -59,11 +47,13 @@ fn unzipped_ws04(dir: &Path) -> std::path::PathBuf {
     copy_tree(
         &fixtures.join("sample-volume/Users/frank/AppData/Local/Microsoft/MSIPC"),
         &frank.join("AppData/Local/Microsoft/MSIPC"),
+        false,
     );
     std::fs::remove_dir_all(frank.join("AppData/Local/Microsoft/MSIPC/Logs")).unwrap();
     copy_tree(
         &fixtures.join("sample-volume/ProgramData/Microsoft/MSIPC/Server/S-1-5-20"),
         &col.join("uploads/ntfs/%5C%5C.%5CC%3A/ProgramData/Microsoft/MSIPC/Server/S-1-5-20"),
+        false,
     );
     let hive = |name: &str, to: &Path| {
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
@@ -293,15 +283,7 @@ fn a_folder_of_collections_gives_one_label_per_host() {
     std::fs::copy(&cert, kape.join("CERT-Machine.drm")).unwrap();
     std::fs::write(hunt.join("notes.txt"), b"not evidence").unwrap();
     let rs = scan(&hunt, 2);
-    let mut per: BTreeMap<(String, String), usize> = BTreeMap::new();
-    for r in &rs {
-        let kind = match r["kind"].as_str().unwrap() {
-            k @ ("setting" | "evidence") => k,
-            _ => "store",
-        };
-        *per.entry((r["label"].as_str().unwrap().to_string(), kind.to_string()))
-            .or_default() += 1;
-    }
+    let per = per_label(&rs);
     let key = |l: &str, k: &str| (l.to_string(), k.to_string());
     assert_eq!(
         per,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::{exit, jsonl, rmsweep};
+use common::{copy_tree, exit, jsonl, per_label, rmsweep};
 use rmsweep_fixtures::collections::{self, HUNT};
 use serde_json::Value;
 
@@ -21,36 +21,8 @@ fn scan(root: &Path, code: i32) -> Vec<Value> {
     jsonl(&out)
 }
 
-/// Records counted by label and kind (`setting`, `evidence`, or `store`
-/// for every store file).
-fn per_label(rs: &[Value]) -> BTreeMap<(String, String), usize> {
-    let mut per = BTreeMap::new();
-    for r in rs {
-        let kind = match r["kind"].as_str().unwrap() {
-            k @ ("setting" | "evidence") => k,
-            _ => "store",
-        };
-        *per.entry((r["label"].as_str().unwrap().to_string(), kind.to_string()))
-            .or_default() += 1;
-    }
-    per
-}
-
 fn key(label: &str, kind: &str) -> (String, String) {
     (label.to_string(), kind.to_string())
-}
-
-/// `from` copied below `to`, folders and files.
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 /// The NetworkService server store (4 templates) copied into the drive
@@ -59,6 +31,7 @@ fn server_store(c: &Path, with_system_hive: bool) {
     copy_tree(
         &fixtures().join("sample-volume/ProgramData/Microsoft/MSIPC/Server/S-1-5-20"),
         &c.join("ProgramData/Microsoft/MSIPC/Server/S-1-5-20"),
+        false,
     );
     if with_system_hive {
         let config = c.join("Windows/System32/config");
@@ -225,19 +198,6 @@ fn a_velociraptor_file_store_gives_one_label_per_client() {
     assert_eq!(per_label(&scan(&store.join("clients"), 0)), expected);
 }
 
-/// `from`'s files hard-linked below `to` (folders made).
-fn link_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            link_tree(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::hard_link(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
-}
-
 #[test]
 fn a_hunt_of_many_clients_needs_few_file_descriptors() {
     // 300 clients of two drive folders each, scanned with 128 descriptors
@@ -248,8 +208,12 @@ fn a_hunt_of_many_clients_needs_few_file_descriptors() {
     server_store(&one.join("auto"), false);
     for i in 0..300 {
         let dir = hunt.join(format!("H{i}-C.{i:016x}"));
-        link_tree(&one.join("auto"), &dir.join("uploads/auto/C%3A"));
-        link_tree(&one.join("auto"), &dir.join("uploads/ntfs/%5C%5C.%5CD%3A"));
+        copy_tree(&one.join("auto"), &dir.join("uploads/auto/C%3A"), true);
+        copy_tree(
+            &one.join("auto"),
+            &dir.join("uploads/ntfs/%5C%5C.%5CD%3A"),
+            true,
+        );
         std::fs::write(
             dir.join("client_info.json"),
             format!(r#"{{"client_id":"C.{i:016x}","hostname":"H{i}"}}"#),
