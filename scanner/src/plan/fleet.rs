@@ -107,16 +107,7 @@ pub(super) fn tell_apart(
         else {
             continue;
         };
-        for (p, _) in &mut out[m.roots.clone()] {
-            if p.label == id {
-                p.label = host.clone();
-            }
-        }
-        for r in &mut unread[m.records.clone()] {
-            if r.label == id {
-                r.label = host.clone();
-            }
-        }
+        relabel(m, out, unread, |l| (l == id).then(|| host.clone()));
     }
     let mut ids: HashMap<String, HashSet<String>> = HashMap::new();
     for m in &members {
@@ -127,17 +118,27 @@ pub(super) fn tell_apart(
         }
     }
     let shared = |label: &str| ids.get(label).is_some_and(|s| s.len() > 1);
-    for m in members {
-        let Some(id) = m.client_id else { continue };
-        for (p, _) in &mut out[m.roots] {
-            if shared(&p.label) {
-                p.label = format!("{}-{id}", p.label);
-            }
-        }
-        for r in &mut unread[m.records] {
-            if shared(&r.label) {
-                r.label = format!("{}-{id}", r.label);
-            }
+    for m in &members {
+        let Some(id) = &m.client_id else { continue };
+        relabel(m, out, unread, |l| shared(l).then(|| format!("{l}-{id}")));
+    }
+}
+
+/// Gives `m`'s planned roots and evidence records the label `new` returns
+/// for their current one (none: kept).
+fn relabel(
+    m: &Member,
+    out: &mut [(PlannedRoot, Discovery)],
+    unread: &mut [EvidenceRecord],
+    new: impl Fn(&str) -> Option<String>,
+) {
+    let labels = out[m.roots.clone()]
+        .iter_mut()
+        .map(|(p, _)| &mut p.label)
+        .chain(unread[m.records.clone()].iter_mut().map(|r| &mut r.label));
+    for label in labels {
+        if let Some(l) = new(label) {
+            *label = l;
         }
     }
 }
