@@ -5,6 +5,7 @@
 //! unrecognised root, an index that cannot be opened or written).
 
 mod args;
+mod error;
 mod man;
 mod output;
 mod paths;
@@ -19,6 +20,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use crate::error::{CliError, Status};
 use args::{Cli, Command};
 
 fn main() -> ExitCode {
@@ -53,12 +55,12 @@ fn main() -> ExitCode {
                 Some(dir) => format!(
                     "{}: the index could not be read ({what}); it may be damaged: rebuild it by scanning the evidence into a new folder (`rmsweep scan ROOT --index NEWDIR`)",
                     dir.display()
-                ),
-                None => format!("internal error ({what}); please report it"),
+                ).into(),
+                None => format!("internal error ({what}); please report it").into(),
             })
         });
     match result {
-        Ok(code) => code,
+        Ok(code) => code.into(),
         Err(message) => {
             let _ = writeln!(std::io::stderr(), "rmsweep: {message}");
             ExitCode::from(1)
@@ -66,7 +68,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn dispatch(cli: Cli) -> Result<ExitCode, String> {
+fn dispatch(cli: Cli) -> Result<Status, CliError> {
     match cli.command {
         Command::Scan(a) => scan_cmd::run(a),
         Command::Search(a) => query_cmd::search(a),
@@ -83,15 +85,15 @@ fn dispatch(cli: Cli) -> Result<ExitCode, String> {
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "rmsweep", &mut std::io::stdout());
-            Ok(ExitCode::SUCCESS)
+            Ok(Status::Success)
         }
         Command::Man => man::render(&mut std::io::stdout().lock())
-            .map(|_| ExitCode::SUCCESS)
-            .map_err(|e| format!("cannot write the manual page: {e}")),
+            .map(|_| Status::Success)
+            .map_err(|e| format!("cannot write the manual page: {e}").into()),
     }
 }
 
-fn parse_files(a: args::ParseArgs) -> Result<ExitCode, String> {
+fn parse_files(a: args::ParseArgs) -> Result<Status, CliError> {
     use rmsweep_scanner::parse::{parse_store_file, ChainCache, Content, NameTable};
     use rmsweep_scanner::volume::{host, ReadError, ReadOptions};
     let cache = ChainCache::new();
@@ -141,9 +143,5 @@ fn parse_files(a: args::ParseArgs) -> Result<ExitCode, String> {
         ],
         false,
     )?;
-    Ok(if errors > 0 {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(Status::partial_if(errors > 0))
 }

@@ -10,6 +10,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::args::Format;
+use crate::error::{CliError, Status};
 use crate::table::{Table, SAMPLE};
 
 /// The format to use: the flag, else table on a terminal and JSON lines otherwise.
@@ -116,16 +117,16 @@ impl RowSink {
 
     /// Writes what was collected and closes the output: a reader that went
     /// away (`| head`) ends it quietly, as in other Unix tools.
-    pub fn finish(mut self) -> Result<std::process::ExitCode, String> {
+    pub fn finish(mut self) -> Result<Status, CliError> {
         let r = match self.failed.take() {
             Some(e) => Err(e),
             None => self.write_end(),
         };
         match r {
-            Ok(()) => Ok(std::process::ExitCode::SUCCESS),
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(std::process::ExitCode::SUCCESS),
-            Err(e) if e.kind() == io::ErrorKind::InvalidInput => Err(e.to_string()),
-            Err(e) => Err(format!("cannot write to standard output: {e}")),
+            Ok(()) => Ok(Status::Success),
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(Status::Success),
+            Err(e) if e.kind() == io::ErrorKind::InvalidInput => Err(e.to_string().into()),
+            Err(e) => Err(format!("cannot write to standard output: {e}").into()),
         }
     }
 
@@ -185,7 +186,7 @@ pub fn emit(
     format: Format,
     table_columns: &[&'static str],
     wide: bool,
-) -> Result<std::process::ExitCode, String> {
+) -> Result<Status, CliError> {
     let mut sink = RowSink::new(format, table_columns, wide);
     for row in rows {
         if sink.value(row).is_break() {

@@ -1,11 +1,12 @@
 //! Where outputs may go: never inside the evidence. One rule for `scan`'s
 //! `--index` and `--jsonl` and `report`'s `--out`.
 
+use crate::error::CliError;
 use std::path::{Path, PathBuf};
 
 /// Refuses an output inside one of `roots` (links resolved on both sides):
 /// rmsweep never writes to the evidence, not even by an operator's slip.
-pub fn refuse_inside(flag: &str, target: &Path, roots: &[PathBuf]) -> Result<(), String> {
+pub fn refuse_inside(flag: &str, target: &Path, roots: &[PathBuf]) -> Result<(), CliError> {
     let resolved = resolve(target);
     for root in roots {
         let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.clone());
@@ -14,7 +15,7 @@ pub fn refuse_inside(flag: &str, target: &Path, roots: &[PathBuf]) -> Result<(),
                 "{}: {flag} points inside the scanned evidence ({}): rmsweep never writes to the evidence; point {flag} at a folder outside it",
                 target.display(),
                 root.display()
-            ));
+            ).into());
         }
     }
     Ok(())

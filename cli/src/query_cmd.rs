@@ -2,8 +2,6 @@
 //! merge. Each opens the index, asks the index library, and hands rows to
 //! [`crate::output`].
 
-use std::process::ExitCode;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use rmsweep_index::reports::{self, TrustList};
 use rmsweep_index::{hostconfig, query, RmsIndex};
@@ -13,6 +11,7 @@ use crate::args::{
     ForeignArgs, ImportArgs, MergeArgs, QueryArgs, SearchArgs, SettingsArgs, StaleArgs,
     StaleWindow, SummaryArgs, TrustArgs,
 };
+use crate::error::{CliError, Status};
 use crate::output;
 
 /// Columns a table shows for stale records: the reasons, then a record's.
@@ -30,8 +29,8 @@ const STALE_COLUMNS: &[&str] = &[
 /// Columns a table shows for record lists.
 pub(crate) const RECORD_COLUMNS: &[&str] = STALE_COLUMNS.split_at(1).1;
 
-fn open(a: &QueryArgs) -> Result<RmsIndex, String> {
-    RmsIndex::open(&a.index.index).map_err(|e| e.to_string())
+fn open(a: &QueryArgs) -> Result<RmsIndex, CliError> {
+    Ok(RmsIndex::open(&a.index.index)?)
 }
 
 /// Report rows as JSON objects for output.
@@ -42,7 +41,7 @@ fn to_rows<T: serde::Serialize>(items: Vec<T>) -> Vec<Value> {
         .collect()
 }
 
-fn emit(rows: Vec<Value>, a: &QueryArgs, columns: &[&'static str]) -> Result<ExitCode, String> {
+fn emit(rows: Vec<Value>, a: &QueryArgs, columns: &[&'static str]) -> Result<Status, CliError> {
     output::emit(rows, output::pick(a.format), columns, a.wide)
 }
 
@@ -53,14 +52,14 @@ fn stream(
     a: &QueryArgs,
     columns: &'static [&'static str],
     read: impl FnOnce(&mut output::RowSink) -> Result<(), rmsweep_index::IndexError>,
-) -> Result<ExitCode, String> {
+) -> Result<Status, CliError> {
     let mut shown = columns.to_vec();
-    let hosts = reports::labels(idx).map_err(|e| e.to_string())?.len();
+    let hosts = reports::labels(idx)?.len();
     if hosts > 1 && !shown.contains(&"label") {
         shown.insert(0, "label");
     }
     let mut sink = output::RowSink::new(output::pick(a.format), &shown, a.wide);
-    read(&mut sink).map_err(|e| e.to_string())?;
+    read(&mut sink)?;
     sink.finish()
 }
 
@@ -68,7 +67,7 @@ fn stream(
 /// the output is a table on a terminal; elsewhere (files, pipes) every match.
 const SCREENFUL: usize = 100;
 
-pub fn search(a: SearchArgs) -> Result<ExitCode, String> {
+pub fn search(a: SearchArgs) -> Result<Status, CliError> {
     let idx = open(&a.out)?;
     let format = output::pick(a.out.format);
     let limit = match (a.all, a.limit) {
@@ -91,7 +90,7 @@ pub fn search(a: SearchArgs) -> Result<ExitCode, String> {
     Ok(code)
 }
 
-pub fn export(a: QueryArgs) -> Result<ExitCode, String> {
+pub fn export(a: QueryArgs) -> Result<Status, CliError> {
     let idx = open(&a)?;
     stream(&idx, &a, RECORD_COLUMNS, |sink| {
         query::export_each(&idx, |r| sink.raw(&r))
@@ -112,7 +111,7 @@ const SETTING_COLUMNS: &[&str] = &[
     "recovered",
 ];
 
-pub fn settings(a: SettingsArgs) -> Result<ExitCode, String> {
+pub fn settings(a: SettingsArgs) -> Result<Status, CliError> {
     let idx = open(&a.out)?;
     // Each hive's own record (`setting:hive`) is left out: it is a file, not a setting.
     // (`+`/`-` rather than AND NOT, which tantivy's parser answers with nothing.)
@@ -131,13 +130,13 @@ fn summary_rows<T: serde::Serialize>(
     idx: &rmsweep_index::RmsIndex,
     by_host: bool,
     of: impl Fn(&rmsweep_index::RmsIndex, Option<&str>) -> Result<Vec<T>, rmsweep_index::IndexError>,
-) -> Result<Vec<Value>, String> {
+) -> Result<Vec<Value>, CliError> {
     if !by_host {
-        return Ok(to_rows(of(idx, None).map_err(|e| e.to_string())?));
+        return Ok(to_rows(of(idx, None)?));
     }
     let mut rows = Vec::new();
-    for label in reports::labels(idx).map_err(|e| e.to_string())? {
-        for row in to_rows(of(idx, Some(&label)).map_err(|e| e.to_string())?) {
+    for label in reports::labels(idx)? {
+        for row in to_rows(of(idx, Some(&label))?) {
             let mut with = serde_json::Map::new();
             with.insert("label".into(), Value::String(label.clone()));
             with.extend(row.as_object().cloned().unwrap_or_default());
@@ -156,7 +155,7 @@ fn summary_columns(by_host: bool, columns: &[&'static str]) -> Vec<&'static str>
         .collect()
 }
 
-pub fn templates(a: SummaryArgs) -> Result<ExitCode, String> {
+pub fn templates(a: SummaryArgs) -> Result<Status, CliError> {
     let by_host = a.by_host;
     let a = a.query();
     let idx = open(&a)?;
@@ -176,7 +175,7 @@ pub fn templates(a: SummaryArgs) -> Result<ExitCode, String> {
     emit(rows, &a, &summary_columns(by_host, &columns))
 }
 
-pub fn issuers(a: SummaryArgs) -> Result<ExitCode, String> {
+pub fn issuers(a: SummaryArgs) -> Result<Status, CliError> {
     let by_host = a.by_host;
     let a = a.query();
     let idx = open(&a)?;
@@ -196,19 +195,18 @@ pub fn issuers(a: SummaryArgs) -> Result<ExitCode, String> {
     emit(rows, &a, &summary_columns(by_host, &columns))
 }
 
-pub fn stale(a: StaleArgs) -> Result<ExitCode, String> {
+pub fn stale(a: StaleArgs) -> Result<Status, CliError> {
     let idx = open(&a.out)?;
     let (as_of, window) = stale_window(&a.window)?;
-    let configs = hostconfig::load(&idx).map_err(|e| e.to_string())?;
-    let found =
-        reports::stale(&idx, &configs, as_of.timestamp(), window).map_err(|e| e.to_string())?;
+    let configs = hostconfig::load(&idx)?;
+    let found = reports::stale(&idx, &configs, as_of.timestamp(), window)?;
     stream(&idx, &a.out, STALE_COLUMNS, |sink| {
         found.for_each(&idx, None, |r| sink.value(r))
     })
 }
 
 /// The `--as-of` date (default now) and the `--older-than` window in seconds.
-pub fn stale_window(w: &StaleWindow) -> Result<(DateTime<Utc>, i64), String> {
+pub fn stale_window(w: &StaleWindow) -> Result<(DateTime<Utc>, i64), CliError> {
     let as_of = match &w.as_of {
         Some(s) => parse_date(s)?,
         None => Utc::now(),
@@ -217,7 +215,7 @@ pub fn stale_window(w: &StaleWindow) -> Result<(DateTime<Utc>, i64), String> {
 }
 
 /// The trusted patterns of `--trust` and `--trust-file` (possibly none).
-pub fn trust_list(a: &TrustArgs) -> Result<TrustList, String> {
+pub fn trust_list(a: &TrustArgs) -> Result<TrustList, CliError> {
     let mut patterns = a.trust.clone();
     if let Some(f) = &a.trust_file {
         let text = std::fs::read_to_string(f)
@@ -225,7 +223,7 @@ pub fn trust_list(a: &TrustArgs) -> Result<TrustList, String> {
         patterns.extend(text.lines().map(str::to_string));
     }
     if let Some(why) = patterns.iter().find_map(|p| TrustList::refuse(p)) {
-        return Err(why);
+        return Err(why.into());
     }
     Ok(TrustList::new(patterns))
 }
@@ -240,14 +238,14 @@ pub fn unmatched_trust_note(unmatched: &[String]) -> Option<String> {
     })
 }
 
-pub fn foreign(a: ForeignArgs) -> Result<ExitCode, String> {
+pub fn foreign(a: ForeignArgs) -> Result<Status, CliError> {
     let trust = trust_list(&a.trust)?;
     let idx = open(&a.out)?;
-    let configs = hostconfig::load(&idx).map_err(|e| e.to_string())?;
+    let configs = hostconfig::load(&idx)?;
     if trust.is_empty() && configs.values().all(|c| c.trusted.is_empty()) {
         return Err("say what is trusted: no scanned host's registry names trusted servers or service locations, so pass --trust PATTERN… (host or domain, issuer ID, RMS service ID, tenant ID, issuer name) or --trust-file FILE".into());
     }
-    let found = reports::foreign(&idx, &configs, &trust).map_err(|e| e.to_string())?;
+    let found = reports::foreign(&idx, &configs, &trust)?;
     if let Some(note) = unmatched_trust_note(&found.unmatched_trust) {
         eprintln!("rmsweep: {note}");
     }
@@ -256,21 +254,21 @@ pub fn foreign(a: ForeignArgs) -> Result<ExitCode, String> {
     })
 }
 
-pub fn merge(a: MergeArgs) -> Result<ExitCode, String> {
+pub fn merge(a: MergeArgs) -> Result<Status, CliError> {
     let sources: Vec<&std::path::Path> = a.sources.iter().map(|p| p.as_path()).collect();
-    let stats = rmsweep_index::merge::merge(&a.index, &sources).map_err(|e| e.to_string())?;
+    let stats = rmsweep_index::merge::merge(&a.index, &sources)?;
     eprintln!(
         "merged {} records from {} indexes into {}",
         stats.upserted,
         sources.len(),
         a.index.display()
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(Status::Success)
 }
 
 /// `import`: every input is opened before the index is touched, so a
 /// mistyped name leaves nothing behind.
-pub fn import(a: ImportArgs) -> Result<ExitCode, String> {
+pub fn import(a: ImportArgs) -> Result<Status, CliError> {
     use std::io::BufReader;
     let mut sources: Vec<(String, Box<dyn std::io::BufRead>)> = Vec::new();
     for f in &a.files {
@@ -286,7 +284,7 @@ pub fn import(a: ImportArgs) -> Result<ExitCode, String> {
         })?;
         sources.push((name, Box::new(BufReader::new(file))));
     }
-    let stats = rmsweep_index::import::import(&a.index, sources).map_err(|e| e.to_string())?;
+    let stats = rmsweep_index::import::import(&a.index, sources)?;
     for s in stats.skipped.iter().take(10) {
         eprintln!(
             "{}:{}: not a record rmsweep wrote ({}): skipped",
@@ -309,11 +307,11 @@ pub fn import(a: ImportArgs) -> Result<ExitCode, String> {
             format!("; {} lines skipped", stats.skipped.len())
         }
     );
-    Ok(ExitCode::from(if stats.skipped.is_empty() { 0 } else { 2 }))
+    Ok(Status::partial_if(!stats.skipped.is_empty()))
 }
 
 /// `2025-06-01` or an RFC 3339 time.
-pub fn parse_date(s: &str) -> Result<DateTime<Utc>, String> {
+pub fn parse_date(s: &str) -> Result<DateTime<Utc>, CliError> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s.trim()) {
         return Ok(t.with_timezone(&Utc));
     }
@@ -322,12 +320,12 @@ pub fn parse_date(s: &str) -> Result<DateTime<Utc>, String> {
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .map(|t| t.and_utc())
         .ok_or_else(|| {
-            format!("--as-of {s:?}: expected a date like 2025-06-01 or 2025-06-01T12:00:00Z")
+            format!("--as-of {s:?}: expected a date like 2025-06-01 or 2025-06-01T12:00:00Z").into()
         })
 }
 
 /// `30d`, `12h`, `2w`, `90m`, `45s` (a bare number is days) → seconds.
-pub fn parse_duration(s: &str) -> Result<i64, String> {
+pub fn parse_duration(s: &str) -> Result<i64, CliError> {
     let s = s.trim();
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
     let n: i64 = num
@@ -340,9 +338,9 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
         "m" => 60,
         "s" => 1,
         _ => {
-            return Err(format!(
-                "--older-than {s:?}: unknown unit {unit:?} (use s, m, h, d or w)"
-            ))
+            return Err(
+                format!("--older-than {s:?}: unknown unit {unit:?} (use s, m, h, d or w)").into(),
+            )
         }
     };
     Ok(n * mult)
@@ -360,10 +358,13 @@ mod tests {
 
     #[test]
     fn durations_and_dates() {
-        assert_eq!(parse_duration("30d"), Ok(30 * 86_400));
-        assert_eq!(parse_duration("2w"), Ok(14 * 86_400));
-        assert_eq!(parse_duration("7"), Ok(7 * 86_400));
-        assert!(parse_duration("3y").is_err());
+        assert_eq!(parse_duration("30d").unwrap(), 30 * 86_400);
+        assert_eq!(parse_duration("2w").unwrap(), 14 * 86_400);
+        assert_eq!(parse_duration("7").unwrap(), 7 * 86_400);
+        assert_eq!(
+            parse_duration("3y").unwrap_err().to_string(),
+            "--older-than \"3y\": unknown unit \"y\" (use s, m, h, d or w)"
+        );
         assert_eq!(
             parse_date("2025-06-01").unwrap().to_rfc3339(),
             "2025-06-01T00:00:00+00:00"

@@ -9,7 +9,6 @@
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -22,6 +21,7 @@ use rmsweep_scanner::volume::{ReadOptions, Stat, MMAP_THRESHOLD};
 use rmsweep_scanner::{CancelToken, Found, Plan, Root, RunError, ScanConfig, ScanSummary};
 
 use crate::args::ScanArgs;
+use crate::error::{CliError, Status};
 use crate::output::escaped;
 
 /// The plain configuration the scan runs with.
@@ -90,14 +90,14 @@ struct Outputs {
     jsonl: Option<(PathBuf, Box<dyn Write>)>,
 }
 
-pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
+pub fn run(a: ScanArgs) -> Result<Status, CliError> {
     let config = config(&a);
     if a.dry_run {
         return dry_run(&config, a.quiet);
     }
     // Every root is read before anything is created: a mistyped root leaves
     // no index, no output file and no history entry.
-    let plan = rmsweep_scanner::plan(&config).map_err(|e| e.to_string())?;
+    let plan = rmsweep_scanner::plan(&config)?;
     let index_dir = match (&a.index, &a.jsonl) {
         (Some(dir), _) => Some(dir.clone()),
         (None, None) => Some(PathBuf::from("rmsweep-index")),
@@ -128,7 +128,7 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
     // The index lock: a second scan on the same index fails here, at once.
     let index = match &index_dir {
         Some(dir) => {
-            let idx = RmsIndex::open_or_create(dir).map_err(|e| e.to_string())?;
+            let idx = RmsIndex::open_or_create(dir)?;
             let mut run = Run::new(
                 "scan",
                 a.roots.iter().map(|r| r.display().to_string()).collect(),
@@ -141,8 +141,7 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
                 .map(|r| r.stored().to_string_lossy().into_owned())
                 .collect();
             let session =
-                IndexSession::start_with(&idx, config.threads.clamp(1, 4), a.commit_every, run)
-                    .map_err(|e| e.to_string())?;
+                IndexSession::start_with(&idx, config.threads.clamp(1, 4), a.commit_every, run)?;
             Some((idx, session))
         }
         None => None,
@@ -159,7 +158,7 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
             let scopes = labels
                 .iter()
                 .map(|l| (l.clone(), scanned_roots(&plan, l, a.replace)));
-            Rescan::load(idx, scopes).map_err(|e| e.to_string())?
+            Rescan::load(idx, scopes)?
         }
         _ => Rescan::untracked(),
     };
@@ -256,12 +255,12 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
     }
     let summary = match summary {
         Ok(s) => s,
-        Err(RunError::Sink(Stop::Failed(message))) => return Err(message),
+        Err(RunError::Sink(Stop::Failed(message))) => return Err(message.into()),
         Err(RunError::Sink(Stop::Closed)) => {
             // A scan that stopped early says so, and does not exit 0.
             let kept = match outputs.index.take() {
                 Some((dir, session)) => {
-                    session.finish_interrupted().map_err(|e| e.to_string())?;
+                    session.finish_interrupted()?;
                     format!(
                         "; the index {} holds the {} records read before that: run the scan again to finish it",
                         dir.display(),
@@ -271,13 +270,13 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
                 None => String::new(),
             };
             eprintln!("rmsweep: standard output was closed before the scan finished{kept}");
-            return Ok(ExitCode::from(141));
+            return Ok(Status::OutputClosed);
         }
         Err(e @ RunError::Dispatcher(..)) => {
             if let Some((_, session)) = outputs.index.take() {
                 let _ = session.finish_interrupted();
             }
-            return Err(e.to_string());
+            return Err(e.to_string().into());
         }
     };
     let deleted = match (&mut outputs.index, tracked && !summary.interrupted) {
@@ -288,9 +287,7 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
                 .iter()
                 .map(|(p, _)| p.clone())
                 .collect();
-            rescan
-                .remove_gone(idx, &unlisted, session)
-                .map_err(|e| e.to_string())?
+            rescan.remove_gone(idx, &unlisted, session)?
         }
         _ => 0,
     };
@@ -305,7 +302,7 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
             } else {
                 session.finish()
             };
-            Some((dir, stats.map_err(|e| e.to_string())?))
+            Some((dir, stats?))
         }
         None => None,
     };
@@ -334,15 +331,11 @@ pub fn run(a: ScanArgs) -> Result<ExitCode, String> {
             None => format!("the {} records read were written", summary.records),
         };
         eprintln!("rmsweep: interrupted: {kept}; run the same command again to finish (unchanged files are skipped)");
-        return Ok(ExitCode::from((128 + sig).clamp(0, 255) as u8));
+        return Ok(Status::Interrupted(sig));
     }
-    Ok(
-        if summary.errors > 0 || summary.unread > 0 || !summary.listing_errors.is_empty() {
-            ExitCode::from(2)
-        } else {
-            ExitCode::SUCCESS
-        },
-    )
+    Ok(Status::partial_if(
+        summary.errors > 0 || summary.unread > 0 || !summary.listing_errors.is_empty(),
+    ))
 }
 
 /// Lists what a scan would read.
@@ -365,8 +358,8 @@ fn json_lines(found: &Found) -> Vec<u8> {
     v
 }
 
-fn dry_run(config: &ScanConfig, quiet: bool) -> Result<ExitCode, String> {
-    let plan = rmsweep_scanner::plan(config).map_err(|e| e.to_string())?;
+fn dry_run(config: &ScanConfig, quiet: bool) -> Result<Status, CliError> {
+    let plan = rmsweep_scanner::plan(config)?;
     let mut out = BufWriter::new(io::stdout().lock());
     let mut closed = false;
     let counts = plan.for_each_file(
@@ -384,7 +377,7 @@ fn dry_run(config: &ScanConfig, quiet: bool) -> Result<ExitCode, String> {
         },
     );
     if closed {
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Status::Success);
     }
     let _ = out.flush();
     if !quiet {
@@ -398,11 +391,7 @@ fn dry_run(config: &ScanConfig, quiet: bool) -> Result<ExitCode, String> {
             counts.listing_errors
         );
     }
-    Ok(if counts.listing_errors == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(2)
-    })
+    Ok(Status::partial_if(counts.listing_errors > 0))
 }
 
 /// Each root of `label` as scanned: the index records under them are those
@@ -419,19 +408,24 @@ fn scanned_roots(plan: &Plan, label: &str, replace: bool) -> Vec<String> {
 }
 
 /// Refuses an output inside a scanned root.
-fn refuse_inside_roots(plan: &Plan, flag: &str, target: &Path) -> Result<(), String> {
+fn refuse_inside_roots(plan: &Plan, flag: &str, target: &Path) -> Result<(), CliError> {
     let roots: Vec<PathBuf> = plan.roots.iter().map(|r| r.stored()).collect();
     crate::paths::refuse_inside(flag, target, &roots)
 }
 
 /// Stops a scan whose evidence is another host than the one the index
 /// holds under the same label, before anything is written.
-fn check_hosts(dir: &Path, plan: &Plan, config: &ScanConfig, replace: bool) -> Result<(), String> {
+fn check_hosts(
+    dir: &Path,
+    plan: &Plan,
+    config: &ScanConfig,
+    replace: bool,
+) -> Result<(), CliError> {
     if replace || !dir.join(rmsweep_index::open::META_FILE).exists() {
         return Ok(());
     }
-    let idx = RmsIndex::open(dir).map_err(|e| e.to_string())?;
-    let configs = rmsweep_index::hostconfig::load(&idx).map_err(|e| e.to_string())?;
+    let idx = RmsIndex::open(dir)?;
+    let configs = rmsweep_index::hostconfig::load(&idx)?;
     let list = |s: &std::collections::BTreeSet<String>| {
         s.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
     };
@@ -444,11 +438,11 @@ fn check_hosts(dir: &Path, plan: &Plan, config: &ScanConfig, replace: bool) -> R
         )
     };
     for label in plan.labels() {
-        let known = rmsweep_index::hosts::machine_ids(&idx, &label).map_err(|e| e.to_string())?;
+        let known = rmsweep_index::hosts::machine_ids(&idx, &label)?;
         if !known.is_empty() {
             let found = rmsweep_scanner::identity::sample_machine_ids(plan, &label, &config.read);
             if !found.is_empty() && found.is_disjoint(&known) {
-                return Err(refuse(&label, "machine IDs", &list(&known), &list(&found)));
+                return Err(refuse(&label, "machine IDs", &list(&known), &list(&found)).into());
             }
         }
         // The computer name, where both the index and the evidence have a SYSTEM hive.
@@ -456,7 +450,7 @@ fn check_hosts(dir: &Path, plan: &Plan, config: &ScanConfig, replace: bool) -> R
         if let Some(known) = known.filter(|k| !k.is_empty()) {
             let found = rmsweep_scanner::identity::computer_names(plan, &label);
             if !found.is_empty() && found.is_disjoint(known) {
-                return Err(refuse(&label, "computer name", &list(known), &list(&found)));
+                return Err(refuse(&label, "computer name", &list(known), &list(&found)).into());
             }
         }
     }

@@ -8,10 +8,11 @@ use std::collections::BTreeSet;
 use rmsweep_index::reports::IssuerRow;
 
 use super::{charts, issuer_chart_name, issuer_chart_names, Data, CHART_ROWS};
+use crate::error::CliError;
 use crate::report::html::Page;
 
 /// The fleet charts, drawn when the index holds more than one host.
-pub(super) fn charts(page: &mut Page, d: &Data) -> Result<(), String> {
+pub(super) fn charts(page: &mut Page, d: &Data) -> Result<(), CliError> {
     let hosts = d.overview.labels.len();
     let mut by_hosts: Vec<&IssuerRow> = d.issuers.iter().collect();
     by_hosts.sort_by(|a, b| {

@@ -12,7 +12,6 @@ mod html;
 mod sections;
 
 use std::path::Path;
-use std::process::ExitCode;
 
 use rmsweep_index::history;
 use rmsweep_index::reports::{self, Found, IssuerRow, TemplateRow, TrustList};
@@ -21,6 +20,7 @@ use rmsweep_index::{query, RmsIndex};
 use serde_json::Value;
 
 use crate::args::ReportArgs;
+use crate::error::{CliError, Status};
 use crate::output::column;
 use crate::query_cmd::{stale_window, trust_list, RECORD_COLUMNS};
 use html::{cell, esc, text, time, Page};
@@ -39,20 +39,21 @@ const RECORD_HEADINGS: [html::Col; 7] = [
 /// Bars in the issuer and files-per-profile charts.
 const CHART_ROWS: usize = 25;
 
-pub fn run(a: ReportArgs) -> Result<ExitCode, String> {
+pub fn run(a: ReportArgs) -> Result<Status, CliError> {
     let (as_of, window) = stale_window(&a.window)?;
     let trust = trust_list(&a.trust)?;
     if a.out.is_dir() {
         return Err(format!(
             "{}: is a folder; --out takes the HTML file to write, e.g. --out report.html",
             a.out.display()
-        ));
+        )
+        .into());
     }
     let dir = &a.index.index;
-    let idx = RmsIndex::open(dir).map_err(|e| e.to_string())?;
+    let idx = RmsIndex::open(dir)?;
     let e = |e: rmsweep_index::IndexError| e.to_string();
     // Every hit counted; only the rows the tables show read.
-    let listed = |found: Found| -> Result<Listed, String> {
+    let listed = |found: Found| -> Result<Listed, CliError> {
         let rows = found.rows(&idx, Some(a.max_rows)).map_err(e)?;
         Ok(Listed { found, rows })
     };
@@ -127,7 +128,7 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, String> {
         data.stale.found.total,
         data.overview.total.errors
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(Status::Success)
 }
 
 /// The settings the configuration section shows: named ones, not each
@@ -199,7 +200,7 @@ fn shell_word(w: &str) -> String {
 }
 
 /// Writes next to `path`, then renames: a reader never sees half a report.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -213,7 +214,8 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         fail(e)
-    })
+    })?;
+    Ok(())
 }
 
 fn opt(s: &Option<String>) -> String {

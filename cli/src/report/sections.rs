@@ -6,9 +6,10 @@ use rmsweep_index::reports::IssuerRow;
 
 use super::html::{cell, esc, num, text, time, Page};
 use super::*;
+use crate::error::CliError;
 
 /// The whole page.
-pub(super) fn render(d: &Data, cx: &Context) -> Result<String, String> {
+pub(super) fn render(d: &Data, cx: &Context) -> Result<String, CliError> {
     let mut page = Page::default();
     let title = header(&mut page, d, cx);
     summary(&mut page, d, cx);
@@ -131,7 +132,7 @@ fn summary(page: &mut Page, d: &Data, cx: &Context) {
 }
 
 /// The charts (and, for many hosts, the fleet charts).
-fn charts_section(page: &mut Page, d: &Data, cx: &Context) -> Result<(), String> {
+fn charts_section(page: &mut Page, d: &Data, cx: &Context) -> Result<(), CliError> {
     let o = &d.overview;
     page.section("charts", "Charts");
     let mut by_issuer: Vec<&IssuerRow> = d.issuers.iter().collect();
