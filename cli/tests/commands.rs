@@ -404,7 +404,12 @@ fn search_queries_and_bad_queries() {
     );
     let bad = rmsweep(&["search", "kind:(template", "--index", s(&w.index)]);
     assert_eq!(bad.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("bad query"));
+    let msg = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        msg.starts_with("rmsweep: bad query \"kind:(template\": ")
+            && msg.contains("(the `(` at character 6 is never closed). Examples: "),
+        "{msg}"
+    );
 }
 
 #[test]

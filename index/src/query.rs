@@ -35,9 +35,13 @@ pub fn search_each(
 ) -> Result<usize, IndexError> {
     let mut parser = QueryParser::for_index(&idx.index, idx.fields.default_search());
     parser.set_conjunction_by_default();
+    let given = query;
     let query = &whole_days(&unbrace_guids(query));
     let q = parser.parse_query(query).map_err(|e| {
-        let mut msg = format!("bad query {query:?}: {e}");
+        let mut msg = format!("bad query {given:?}: {e}");
+        if let Some(why) = where_wrong(given) {
+            msg.push_str(&format!(" ({why})"));
+        }
         if matches!(e, tantivy::query::QueryParserError::FieldDoesNotExist(_)) {
             msg.push_str(&format!(". Fields: {}", idx.fields.queryable().join(", ")));
         }
@@ -49,6 +53,37 @@ pub fn search_each(
         IndexError::BadQuery(msg)
     })?;
     each(idx, &*q, limit, f)
+}
+
+/// Where a query that did not parse goes wrong, when it can be told: a
+/// bracket or quote never closed, a closing one with nothing open. tantivy
+/// says only "Syntax Error"; positions count characters from 1.
+pub fn where_wrong(query: &str) -> Option<String> {
+    let mut open: Vec<(usize, char)> = Vec::new();
+    let mut quote: Option<usize> = None;
+    for (i, c) in query.chars().enumerate() {
+        let at = i + 1;
+        match (c, quote) {
+            ('"', Some(_)) => quote = None,
+            (_, Some(_)) => {}
+            ('"', None) => quote = Some(at),
+            ('(' | '[' | '{', None) => open.push((at, c)),
+            (')', None) => match open.pop() {
+                Some((_, '(')) => {}
+                _ => return Some(format!("the `)` at character {at} closes nothing")),
+            },
+            (']' | '}', None) => match open.pop() {
+                Some((_, '[' | '{')) => {}
+                _ => return Some(format!("the `{c}` at character {at} closes no range")),
+            },
+            _ => {}
+        }
+    }
+    if let Some(at) = quote {
+        return Some(format!("the quote at character {at} is never closed"));
+    }
+    open.first()
+        .map(|(at, c)| format!("the `{c}` at character {at} is never closed"))
 }
 
 /// Every record, in (label, path) order, handed to `f` as it is read.
@@ -130,6 +165,27 @@ fn rewrite(q: &str, at: impl Fn(&[u8], usize) -> Option<(usize, String)>) -> Str
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_broken_query_says_where() {
+        assert_eq!(
+            where_wrong("kind:eul AND (issuer_host:x").as_deref(),
+            Some("the `(` at character 14 is never closed")
+        );
+        assert_eq!(
+            where_wrong("kind:eul)").as_deref(),
+            Some("the `)` at character 9 closes nothing")
+        );
+        assert_eq!(
+            where_wrong("template_names:\"do not").as_deref(),
+            Some("the quote at character 16 is never closed")
+        );
+        assert_eq!(
+            where_wrong("valid_until:[* TO 2025-06-01} AND template_id:{8ac65b31}"),
+            None
+        );
+    }
+
     use super::*;
 
     #[test]
