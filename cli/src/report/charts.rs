@@ -3,6 +3,7 @@
 //! Labels come from the evidence, so they are cut short and stripped of
 //! control characters here; plotters escapes XML metacharacters itself.
 
+use crate::error::CliError;
 use chrono::{DateTime, Datelike};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -19,8 +20,8 @@ const GREY: RGBColor = RGBColor(0x55, 0x55, 0x55);
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 
-fn err(e: impl std::fmt::Display) -> String {
-    format!("cannot draw a chart: {e}")
+fn err(e: impl std::fmt::Display) -> CliError {
+    CliError::Message(format!("cannot draw a chart: {e}"))
 }
 
 /// At most `max` characters of `s`, control characters shown as `?`.
@@ -71,7 +72,7 @@ pub fn chart_labels(names: &[String], max: usize) -> Vec<String> {
 }
 
 /// Draws on a fresh SVG canvas and returns the markup.
-fn svg(height: u32, draw: impl FnOnce(&Area) -> Result<(), String>) -> Result<String, String> {
+fn svg(height: u32, draw: impl FnOnce(&Area) -> Result<(), CliError>) -> Result<String, CliError> {
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, (WIDTH, height)).into_drawing_area();
@@ -82,7 +83,7 @@ fn svg(height: u32, draw: impl FnOnce(&Area) -> Result<(), String>) -> Result<St
     Ok(out)
 }
 
-fn empty(area: &Area, caption: &str, message: &str) -> Result<(), String> {
+fn empty(area: &Area, caption: &str, message: &str) -> Result<(), CliError> {
     area.draw(&Text::new(
         caption.to_string(),
         (10, 10),
@@ -104,7 +105,7 @@ fn draw_hbars(
     rows: &[(String, u64)],
     color: RGBColor,
     label_width: u32,
-) -> Result<(), String> {
+) -> Result<(), CliError> {
     if rows.is_empty() {
         return empty(area, caption, "nothing to show");
     }
@@ -162,7 +163,7 @@ fn bars_height(rows: usize) -> u32 {
 
 /// Issuers by the number of templates they issued and of profiles holding
 /// anything they issued: two panels side by side, one row per issuer.
-pub fn issuers(rows: &[(String, u64, u64)]) -> Result<String, String> {
+pub fn issuers(rows: &[(String, u64, u64)]) -> Result<String, CliError> {
     let templates: Vec<(String, u64)> = rows.iter().map(|r| (r.0.clone(), r.1)).collect();
     let profiles: Vec<(String, u64)> = rows.iter().map(|r| (r.0.clone(), r.2)).collect();
     svg(bars_height(rows.len()), |root| {
@@ -181,7 +182,7 @@ pub fn issuers(rows: &[(String, u64, u64)]) -> Result<String, String> {
 }
 
 /// One horizontal bar per row.
-pub fn bars(caption: &str, rows: &[(String, u64)], color: RGBColor) -> Result<String, String> {
+pub fn bars(caption: &str, rows: &[(String, u64)], color: RGBColor) -> Result<String, CliError> {
     svg(bars_height(rows.len()), |root| {
         draw_hbars(root, caption, rows, color, 300)
     })
@@ -210,7 +211,7 @@ fn month_index(secs: i64) -> Option<i32> {
 
 /// Template revisions per month (or quarter, or year) of their `issued`
 /// date and of their content-expiry date, with a line at `as_of`.
-pub fn timeline(dates: &[(Option<i64>, Option<i64>)], as_of: i64) -> Result<Timeline, String> {
+pub fn timeline(dates: &[(Option<i64>, Option<i64>)], as_of: i64) -> Result<Timeline, CliError> {
     let mut outside = 0;
     let mut months = |v: Option<i64>| -> Option<i32> {
         let m = v.map(month_index)?;
