@@ -88,21 +88,25 @@ fn heading(name: &str, wide: bool) -> String {
 /// The table's cell for column `name` of a row: paths shortened to the store
 /// area and file name unless `wide`.
 fn cell_text(row: &Value, name: &str, wide: bool) -> String {
-    let text = crate::output::column(row, name);
-    if name != "path" || wide {
-        return crate::output::printable(&text);
+    match name {
+        "path" if !wide => crate::output::printable(&short_path(row)),
+        _ => crate::output::printable(&crate::output::column(row, name)),
     }
-    let file = text.rsplit(['/', '\\']).next().unwrap_or(&text);
-    // `msipc/templates/…`, `msdrm/templates/…`: which client's store.
+}
+
+/// A record's path as its client, store area and file name
+/// (`msipc/templates/…`, `msdrm/templates/…`): which store it is in.
+pub(crate) fn short_path(row: &Value) -> String {
+    let path = crate::output::column(row, "path");
+    let file = path.rsplit(['/', '\\']).next().unwrap_or(&path);
     let store: Vec<&str> = ["rms_client", "store_area"]
         .iter()
         .filter_map(|k| row.get(*k).and_then(Value::as_str))
         .collect();
-    let short = match store.is_empty() {
+    match store.is_empty() {
         false => format!("{}/{file}", store.join("/")),
         true => file.to_string(),
-    };
-    crate::output::printable(&short)
+    }
 }
 
 /// `s` in exactly `w` display cells: padded, or cut with `…` (at the start

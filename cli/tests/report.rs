@@ -463,6 +463,17 @@ fn a_report_over_a_hunt_counts_hosts_per_issuer_and_with_findings() {
     // Record tables name the host.
     let stale = table(&page, "stale");
     assert_eq!(stale.len(), 18);
+    // The path as its store and file, the whole path on hover.
+    let path = stale[0].last().unwrap();
+    let whole = format!(
+        "{}/WS04-C.0123456789abcdef/uploads/auto/C%3A/Users/frank%20smith/AppData/Local/Microsoft/MSIPC/CLC-",
+        hunt.canonicalize().unwrap().display()
+    );
+    assert!(
+        path.starts_with(&format!("<span title=\"{whole}"))
+            && path.contains("\">msipc/licenses/CLC-{Ca4Pq+o07QP5DwQxUkotsRwBVkM=}"),
+        "{path}"
+    );
     let hosts: BTreeSet<&str> = stale.iter().map(|r| r[1].as_str()).collect();
     assert_eq!(
         hosts,

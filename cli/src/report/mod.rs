@@ -284,14 +284,21 @@ fn card(page: &mut Page, label: &str, value: impl std::fmt::Display, bad: bool) 
 }
 
 /// Record cells for the record tables, by column name.
+/// A record's cells for `cols`: times to the minute; the path as its store
+/// and file name (the whole path on hover), so it does not squeeze the
+/// other columns.
 fn record_cells(r: &Value, cols: &[&str]) -> Vec<String> {
     cols.iter()
         .map(|c| {
             let v = column(r, c);
-            if matches!(*c, "issued" | "valid_until" | "modified") {
-                esc(&time(&v))
-            } else {
-                cell(&v)
+            match *c {
+                "issued" | "valid_until" | "modified" => esc(&time(&v)),
+                "path" => format!(
+                    "<span title=\"{}\">{}</span>",
+                    esc(&v),
+                    cell(&crate::table::short_path(r))
+                ),
+                _ => cell(&v),
             }
         })
         .collect()
