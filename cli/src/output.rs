@@ -436,6 +436,35 @@ mod tests {
     }
 
     #[test]
+    fn csv_streams_after_the_sample_and_keeps_late_fields() {
+        let mut csv = Csv::default();
+        let mut out = Vec::new();
+        for i in 0..SAMPLE {
+            csv.push(
+                &mut out,
+                serde_json::json!({"path": format!("p{i}"), "kind": "eul"}),
+            )
+            .unwrap();
+        }
+        // The header and every held row are out before the next row comes.
+        assert_eq!(String::from_utf8_lossy(&out).lines().count(), SAMPLE + 1);
+        csv.push(
+            &mut out,
+            serde_json::json!({"path": "late", "kind": "setting", "setting": "x"}),
+        )
+        .unwrap();
+        csv.finish(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "path,kind,other");
+        assert_eq!(lines[1], "p0,eul,");
+        assert_eq!(
+            lines[SAMPLE + 1],
+            "late,setting,\"{\"\"setting\"\":\"\"x\"\"}\""
+        );
+    }
+
+    #[test]
     fn line_output_escapes_control_characters() {
         assert_eq!(escaped("a\nb\u{1b}c\td"), "a\\x0ab\\x1bc\\x09d");
         assert_eq!(escaped("Ä/ok"), "Ä/ok");

@@ -268,3 +268,52 @@ fn a_report_over_many_hosts_names_three_and_counts_the_rest() {
     let rows = common::jsonl(&rmsweep(&["templates", "--index", i, "--format", "jsonl"]));
     assert!(rows.iter().all(|r| r["hosts"] == 5), "{rows:?}");
 }
+
+#[test]
+fn an_issuer_shows_the_host_most_of_its_records_name() {
+    // HOSTA's records as scanned, and one record of a second host whose copy
+    // names another server of the same cluster (same issuer ID).
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a.jsonl");
+    scan_jsonl(&sample(), Some("HOSTA"), &a);
+    let lines = std::fs::read_to_string(&a).unwrap();
+    let one = lines
+        .lines()
+        .find(|l| {
+            l.contains(r#""issuer_host":"rms.contoso.com""#) && l.contains(r#""kind":"template""#)
+        })
+        .unwrap()
+        .replace(r#""label":"HOSTA""#, r#""label":"HOSTB""#)
+        .replace(
+            r#""issuer_host":"rms.contoso.com""#,
+            r#""issuer_host":"rms2.contoso.com""#,
+        );
+    let b = tmp.path().join("b.jsonl");
+    std::fs::write(&b, format!("{one}\n")).unwrap();
+    let index = tmp.path().join("case");
+    let i = index.to_str().unwrap();
+    exit(
+        &rmsweep(&[
+            "import",
+            "--index",
+            i,
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+        ]),
+        0,
+    );
+    // Every run gives the same host, the one most records name.
+    for _ in 0..3 {
+        let rows = common::jsonl(&rmsweep(&["issuers", "--index", i, "--format", "jsonl"]));
+        let contoso: Vec<&serde_json::Value> = rows
+            .iter()
+            .filter(|r| r["issuer_name"] == "CONTOSO-RMS")
+            .collect();
+        let hosts: Vec<&str> = contoso
+            .iter()
+            .filter(|r| r["hosts"] == 2)
+            .map(|r| r["issuer_host"].as_str().unwrap())
+            .collect();
+        assert_eq!(hosts, ["rms.contoso.com"], "{contoso:?}");
+    }
+}
