@@ -154,6 +154,9 @@ pub struct SummaryArgs {
     /// host of a fleet holds.
     #[arg(long)]
     pub by_host: bool,
+    /// Tables: every column, however wide the terminal.
+    #[arg(long)]
+    pub wide: bool,
 }
 
 impl SummaryArgs {
@@ -164,7 +167,7 @@ impl SummaryArgs {
                 index: self.index.index.clone(),
             },
             format: self.format.map(Format::from),
-            wide: false,
+            wide: self.wide,
         }
     }
 }

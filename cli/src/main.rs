@@ -141,7 +141,7 @@ fn parse_files(a: args::ParseArgs) -> Result<Status, CliError> {
             "error",
             "path",
         ],
-        false,
+        a.wide,
     )?;
     Ok(Status::partial_if(errors > 0))
 }

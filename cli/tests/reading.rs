@@ -95,6 +95,33 @@ fn tables_name_the_host_and_the_store_and_fit_the_terminal() {
 }
 
 #[test]
+fn every_table_command_takes_wide() {
+    let tmp = tempfile::tempdir().unwrap();
+    let idx = hunt_index(tmp.path());
+    for cmd in ["templates", "issuers", "search", "export", "settings"] {
+        let mut args = vec![cmd, "--index", &idx, "--format", "table"];
+        if cmd == "search" {
+            args.insert(1, "kind:template");
+        }
+        let narrow = at_width(80, &args);
+        exit(&narrow, 0);
+        args.push("--wide");
+        let wide = at_width(80, &args);
+        exit(&wide, 0);
+        let last = |o: &std::process::Output| {
+            let t = String::from_utf8_lossy(&o.stdout).into_owned();
+            t.lines().last().unwrap_or_default().to_string()
+        };
+        assert!(!last(&wide).contains("left out"), "{cmd}: {}", last(&wide));
+        assert!(
+            last(&narrow).contains("left out at 80 columns"),
+            "{cmd}: {}",
+            last(&narrow)
+        );
+    }
+}
+
+#[test]
 fn csv_has_every_field_of_every_row() {
     let tmp = tempfile::tempdir().unwrap();
     let idx = hunt_index(tmp.path());
