@@ -3,10 +3,10 @@
 //! thousand rows, not a million; later cells wider than their column are
 //! cut. When the terminal is too narrow for every column at a readable
 //! width, the least important columns are left out (and the footer says
-//! which) rather than cutting every column to a few characters: dates are
-//! never cut, paths show their store area and file name (`--wide` shows
-//! whole paths and every column). Widths are display widths (East Asian
-//! wide characters take two cells).
+//! which) rather than cutting every column to a few characters: dates and
+//! GUIDs are never cut, paths show their client, store area and file name
+//! (`--wide` shows whole paths and every column). Widths are display widths
+//! (East Asian wide characters take two cells).
 
 use std::io::{self, Write};
 
@@ -85,8 +85,8 @@ fn heading(name: &str, wide: bool) -> String {
     }
 }
 
-/// The table's cell for column `name` of a row: paths shortened to the store
-/// area and file name unless `wide`.
+/// The table's cell for column `name` of a row: paths shortened to their
+/// client, store area and file name unless `wide`.
 fn cell_text(row: &Value, name: &str, wide: bool) -> String {
     match name {
         "path" if !wide => crate::output::printable(&short_path(row)),
