@@ -46,6 +46,13 @@ fn scan_to(root: &Path, label: Option<&str>, output: [&str; 2]) {
     exit(&rmsweep(&args), 0);
 }
 
+/// `import --index INDEX FILES…`.
+fn import(index: &Path, files: &[&Path]) -> std::process::Output {
+    let mut args = vec!["import", "--index", index.to_str().unwrap()];
+    args.extend(files.iter().map(|f| f.to_str().unwrap()));
+    rmsweep(&args)
+}
+
 fn scan_jsonl(root: &Path, label: Option<&str>, out: &Path) {
     scan_to(root, label, ["--jsonl", out.to_str().unwrap()]);
 }
@@ -61,13 +68,7 @@ fn imported_lines_give_the_index_a_scan_would_have_built() {
         scan_to(&root, label, ["--index", direct.to_str().unwrap()]);
     }
     let imported = tmp.path().join("imported");
-    let out = rmsweep(&[
-        "import",
-        "--index",
-        imported.to_str().unwrap(),
-        a.to_str().unwrap(),
-        b.to_str().unwrap(),
-    ]);
+    let out = import(&imported, &[&a, &b]);
     let err = exit(&out, 0);
     let want = exported(&direct);
     assert_eq!(want.len(), 124);
@@ -88,17 +89,7 @@ fn importing_a_host_again_replaces_that_host_only() {
     scan_jsonl(&sample(), Some("HOSTA"), &a);
     scan_jsonl(&collections::zip(WS04), None, &b);
     let index = tmp.path().join("case");
-    let i = index.to_str().unwrap();
-    exit(
-        &rmsweep(&[
-            "import",
-            "--index",
-            i,
-            a.to_str().unwrap(),
-            b.to_str().unwrap(),
-        ]),
-        0,
-    );
+    exit(&import(&index, &[&a, &b]), 0);
     let ws04: Vec<String> = exported(&index)
         .into_iter()
         .filter(|l| l.contains(r#""label":"WS04""#))
@@ -110,7 +101,7 @@ fn importing_a_host_again_replaces_that_host_only() {
     scan_jsonl(&bob, Some("HOSTA"), &a2);
     let hosta_now = std::fs::read_to_string(&a2).unwrap().lines().count();
     assert_eq!(hosta_now, 11);
-    exit(&rmsweep(&["import", "--index", i, a2.to_str().unwrap()]), 0);
+    exit(&import(&index, &[&a2]), 0);
     let after = exported(&index);
     assert_eq!(after.len(), 45 + hosta_now);
     let kept: Vec<&String> = after
@@ -130,12 +121,7 @@ fn lines_that_are_no_records_are_skipped_and_named() {
     text.insert_str(0, "{\"not\":\"a record\"}\n\n");
     std::fs::write(&b, text).unwrap();
     let index = tmp.path().join("case");
-    let out = rmsweep(&[
-        "import",
-        "--index",
-        index.to_str().unwrap(),
-        b.to_str().unwrap(),
-    ]);
+    let out = import(&index, &[&b]);
     let err = exit(&out, 2);
     assert!(
         err.contains(&format!("{}:1: not a record rmsweep wrote (", b.display())),
@@ -149,13 +135,7 @@ fn lines_that_are_no_records_are_skipped_and_named() {
     assert_eq!(exported(&index).len(), 45);
     // A missing input: nothing is created.
     let fresh = tmp.path().join("fresh");
-    let out = rmsweep(&[
-        "import",
-        "--index",
-        fresh.to_str().unwrap(),
-        b.to_str().unwrap(),
-        tmp.path().join("missing.jsonl").to_str().unwrap(),
-    ]);
+    let out = import(&fresh, &[&b, &tmp.path().join("missing.jsonl")]);
     let err = exit(&out, 1);
     assert!(err.contains("missing.jsonl: cannot read it"), "{err}");
     assert!(!fresh.exists());
@@ -168,16 +148,7 @@ fn summaries_by_host_are_each_hosts_own() {
     scan_jsonl(&sample(), Some("HOSTA"), &a);
     scan_jsonl(&collections::zip(WS04), None, &b);
     let both = tmp.path().join("both");
-    exit(
-        &rmsweep(&[
-            "import",
-            "--index",
-            both.to_str().unwrap(),
-            a.to_str().unwrap(),
-            b.to_str().unwrap(),
-        ]),
-        0,
-    );
+    exit(&import(&both, &[&a, &b]), 0);
     let rows = |index: &Path, command: &str, by_host: bool| -> Vec<serde_json::Value> {
         let mut args = vec![
             command,
@@ -198,15 +169,7 @@ fn summaries_by_host_are_each_hosts_own() {
         let mut per_host = Vec::new();
         for (label, lines) in [("HOSTA", &a), ("WS04", &b)] {
             let alone = tmp.path().join(format!("{command}-{label}"));
-            exit(
-                &rmsweep(&[
-                    "import",
-                    "--index",
-                    alone.to_str().unwrap(),
-                    lines.to_str().unwrap(),
-                ]),
-                0,
-            );
+            exit(&import(&alone, &[lines]), 0);
             for mut row in rows(&alone, command, false) {
                 let mut with = serde_json::Map::new();
                 with.insert("label".into(), label.into());
@@ -249,10 +212,7 @@ fn a_report_over_many_hosts_names_three_and_counts_the_rest() {
     std::fs::write(&lines, many).unwrap();
     let index = tmp.path().join("case");
     let i = index.to_str().unwrap();
-    exit(
-        &rmsweep(&["import", "--index", i, lines.to_str().unwrap()]),
-        0,
-    );
+    exit(&import(&index, &[&lines]), 0);
     let html = tmp.path().join("report.html");
     exit(
         &rmsweep(&["report", "--index", i, "--out", html.to_str().unwrap()]),
@@ -292,16 +252,7 @@ fn an_issuer_shows_the_host_most_of_its_records_name() {
     std::fs::write(&b, format!("{one}\n")).unwrap();
     let index = tmp.path().join("case");
     let i = index.to_str().unwrap();
-    exit(
-        &rmsweep(&[
-            "import",
-            "--index",
-            i,
-            a.to_str().unwrap(),
-            b.to_str().unwrap(),
-        ]),
-        0,
-    );
+    exit(&import(&index, &[&a, &b]), 0);
     // Every run gives the same host, the one most records name.
     for _ in 0..3 {
         let rows = common::jsonl(&rmsweep(&["issuers", "--index", i, "--format", "jsonl"]));
