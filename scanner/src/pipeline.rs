@@ -370,6 +370,7 @@ mod tests {
             prefix: None,
             image: Default::default(),
             owner: Default::default(),
+            client_id: None,
             volume: Box::new(Exploding(vol)),
         });
         for dir in ["a", "boom"] {

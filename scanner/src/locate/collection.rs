@@ -147,7 +147,7 @@ fn velociraptor(root: &Path) -> Option<Collection> {
 
 /// The client id a collection folder in a Velociraptor server's file store
 /// stands for: `…/clients/<client id>/collections/<flow id>`.
-fn filestore_client_id(flow: &Path) -> Option<String> {
+pub fn filestore_client_id(flow: &Path) -> Option<String> {
     let collections = flow.parent()?;
     let client = collections.parent()?;
     let clients = client.parent()?;

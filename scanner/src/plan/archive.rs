@@ -97,6 +97,7 @@ pub(super) fn zip_root(
             Some(folder) => collection::velociraptor_host(Some(&client), folder),
         };
         let label = label.ok_or_else(|| RootError::NoLabel(root.path.clone()))?;
+        let client_id = collection::velociraptor_client_id(&client);
         let first = out.len();
         for (at, drive) in c.drives {
             let part = SubVolume::new(archive.clone(), c.at.join(at.as_bytes()));
@@ -113,10 +114,11 @@ pub(super) fn zip_root(
             );
             planned.collector = Some(Collector::Velociraptor);
             planned.drive = Some(drive);
+            planned.client_id = client_id.clone();
             out.push((planned, discovery));
         }
         members.push(Member {
-            client_id: collection::velociraptor_client_id(&client),
+            client_id,
             roots: first..out.len(),
             records: 0..0,
         });

@@ -165,28 +165,16 @@ pub(super) fn read(
             Ok((_, planned)) => out.extend(planned),
             Err(e) => unread.push(unreadable_member(&member, e)),
         }
+        // The client id its collection records (read once, when planned).
+        let client_id = out[roots..].iter().find_map(|(p, _)| p.client_id.clone());
         read.push(Member {
-            client_id: client_id(&member),
+            client_id,
             roots: roots..out.len(),
             records: records..unread.len(),
         });
     }
     tell_apart(read, &mut out, unread);
     Ok(out)
-}
-
-/// The Velociraptor client id a member records, if it is a collection
-/// (unzipped or a zip) that does.
-fn client_id(member: &Path) -> Option<String> {
-    if member.is_dir() {
-        return collection::recognise(member)?.client_id;
-    }
-    let dir = HostVolume::new(member.parent()?, Names::AsStored).ok()?;
-    let src = dir
-        .open_source(&VPath::from_bytes(member.file_name()?.as_encoded_bytes()))
-        .ok()?;
-    let zip = zip::ZipVolume::open(src, member.to_path_buf(), Names::PercentEncoded).ok()??;
-    collection::velociraptor_client_id(&zip)
 }
 
 /// An evidence record for a member that could not be read, labelled by
@@ -197,7 +185,7 @@ fn unreadable_member(member: &Path, e: RootError) -> EvidenceRecord {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let label = collection::velociraptor_host(None, &name)
-        .or_else(|| client_id(member))
+        .or_else(|| collection::filestore_client_id(member))
         .unwrap_or_else(|| name.split('.').next().unwrap_or(&name).to_string());
     let mut r = EvidenceRecord::new(member, &label, e.to_string());
     let stat = member.parent().and_then(|dir| {

@@ -368,6 +368,7 @@ pub(super) fn planned(
         prefix: located.reading.prefix,
         image,
         owner,
+        client_id: None,
         volume,
     };
     (planned, located.discovery)

@@ -101,6 +101,9 @@ pub struct PlannedRoot {
     pub image: ImageOrigin,
     /// The user and SID a profile container's names give.
     pub owner: Owner,
+    /// The Velociraptor client id of the collection it came from, where one
+    /// is recorded: two machines may share a host name.
+    pub client_id: Option<String>,
     pub volume: Box<dyn Volume>,
 }
 
@@ -397,14 +400,16 @@ fn read_root(
                 let Ok(located) = locate::locate(volume.as_ref(), &[], false) else {
                     continue; // a drive that holds no Windows layout
                 };
-                out.push(planned(
+                let (mut p, discovery) = planned(
                     root,
                     &label,
                     located,
                     volume,
                     Some(c.collector),
                     Some(part.drive),
-                ));
+                );
+                p.client_id = c.client_id.clone();
+                out.push((p, discovery));
             }
         }
         None => {
@@ -482,6 +487,7 @@ fn planned(
             prefix: located.reading.prefix,
             image: ImageOrigin::default(),
             owner: Owner::default(),
+            client_id: None,
             volume,
         },
         located.discovery,
