@@ -92,6 +92,7 @@ pub fn synthetic_records(n: usize) -> Vec<rmsweep_scanner::Record> {
         threads: 2,
         read: Default::default(),
         cancel: Default::default(),
+        io: Default::default(),
     };
     let mut base = Vec::new();
     run(&plan(&config).unwrap(), &config, |found| {

@@ -207,9 +207,17 @@ pub struct ScanArgs {
     /// Walk the whole tree for Microsoft/MSIPC and Microsoft/DRM folders (unusual layouts).
     #[arg(long)]
     pub deep: bool,
-    /// Reader/parser threads, 1 to 1024 (default: the number of cores; more helps on slow shares).
+    /// Parser threads, 1 to 1024 (default: the number of cores).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
     pub threads: Option<usize>,
+    /// File-system requests in flight (listings and reads), 1 to 1024 (default: 32 when a root
+    /// is on a network or FUSE file system such as an SMB or NFS share, else --threads).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
+    pub io_depth: Option<usize>,
+    /// Seconds one request to a network or FUSE file system may take before the file or folder
+    /// becomes an error record and the scan goes on (a hung share); 0: wait for ever.
+    #[arg(long, value_name = "SECS", default_value_t = rmsweep_scanner::plan::DEFAULT_IO_TIMEOUT.as_secs())]
+    pub io_timeout: u64,
     /// Never memory-map files (by default files of 1 MiB or more are mapped, from read-only mounts only).
     #[arg(long)]
     pub no_mmap: bool,

@@ -18,7 +18,9 @@ use rmsweep_index::{IndexSession, RmsIndex};
 use rmsweep_scanner::locate::collection;
 use rmsweep_scanner::pipeline::UnchangedCheck;
 use rmsweep_scanner::volume::{ReadOptions, Stat, MMAP_THRESHOLD};
-use rmsweep_scanner::{CancelToken, Found, Plan, Root, RunError, ScanConfig, ScanSummary};
+use rmsweep_scanner::{
+    CancelToken, Found, IoConfig, Plan, Root, RunError, ScanConfig, ScanSummary,
+};
 
 use crate::args::ScanArgs;
 use crate::error::{CliError, Status};
@@ -46,6 +48,10 @@ pub fn config(a: &ScanArgs) -> ScanConfig {
             mmap_threshold: (!a.no_mmap).then_some(MMAP_THRESHOLD),
         },
         cancel: CancelToken::default(),
+        io: IoConfig {
+            depth: a.io_depth,
+            timeout: std::time::Duration::from_secs(a.io_timeout),
+        },
     }
 }
 
@@ -540,4 +546,15 @@ fn print_summary(plan: &Plan, s: &ScanSummary, deleted: usize, index: Option<&Pa
         "elapsed:  {:.2} s, {} bytes read ({:.0} files/s, {} distinct chain documents)",
         secs, s.bytes, rate, s.distinct_chain_documents
     );
+    if let Some(fs) = plan.io.remote {
+        let limit = match plan.io.timeout.as_secs() {
+            0 => "no limit".to_string(),
+            n => format!("each given up after {n} s"),
+        };
+        let _ = writeln!(
+            e,
+            "share:    a {fs} file system: {} requests in flight ({limit}; --io-depth, --io-timeout)",
+            plan.io.depth
+        );
+    }
 }

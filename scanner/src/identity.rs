@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::gate::Gate;
 use crate::parse::ChainCache;
 use crate::plan::Plan;
 use crate::process::process;
@@ -34,7 +35,7 @@ pub fn sample_machine_ids(plan: &Plan, label: &str, opts: &ReadOptions) -> BTree
                 continue;
             }
             certs += 1;
-            if let Found::File(r) = process(&job, plan, opts, &cache, &mut buf) {
+            if let Found::File(r) = process(&job, plan, opts, &cache, &Gate::new(1), &mut buf) {
                 out.extend(r.content.machine_id);
             }
         }

@@ -14,7 +14,9 @@
 //! - [`record`]: the output record with its provenance.
 //! - [`registry`]: the settings in the evidence's hives (pure, bytes in).
 //! - [`identity`]: what identifies a label's host (machine IDs), read first.
+//! - [`gate`]: at most N threads parse while more wait on the file system.
 
+pub mod gate;
 pub mod identity;
 pub mod locate;
 pub mod parse;
@@ -27,7 +29,7 @@ pub mod store;
 pub mod volume;
 
 pub use pipeline::{run, run_incremental, CancelToken, RunError, ScanSummary};
-pub use plan::{plan, Plan, Root, RootError, ScanConfig};
+pub use plan::{plan, IoConfig, Plan, Root, RootError, ScanConfig};
 pub use record::{Found, Record};
 
 /// The message a panic carried (`"a panic"` when it carried none), for

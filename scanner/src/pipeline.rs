@@ -21,8 +21,9 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::bounded;
 
+use crate::gate::Gate;
 use crate::parse::{ChainCache, Kind};
-use crate::plan::{Job, Plan, ScanConfig, Source};
+use crate::plan::{Job, Plan, ScanConfig};
 use crate::process::process;
 use crate::record::Found;
 use crate::store::{RmsClient, StoreArea, StoreMode};
@@ -128,7 +129,13 @@ pub fn run_incremental<T: Send, E>(
             .entry((s.mode, s.area, s.client))
             .or_default() += 1;
     }
-    let window = threads * 64;
+    // Requests in flight: as many workers as the file system wants reads
+    // outstanding, of which only `threads` parse at a time.
+    let io_depth = plan.io.depth.max(1);
+    let workers = threads.max(io_depth);
+    let cpu = Gate::new(threads);
+    let cpu = &cpu;
+    let window = (threads * 64).max(workers * 8);
     // Channels as deep as the window: threads that find them full or empty
     // spin (sched_yield) before they sleep, and shallow ones made that the
     // common case (24,604 yields for 7,058 files with one reader).
@@ -144,32 +151,30 @@ pub fn run_incremental<T: Send, E>(
         // The dispatcher: lists one store at a time, in plan order.
         let dispatcher = s.spawn(move || {
             let (mut logs, mut errors) = (0, Vec::new());
-            let listings = plan.run_order().map(|source| match source {
-                Source::Store(i) => {
-                    let listing = plan.list(i);
-                    logs += listing.logs_skipped;
-                    errors.extend(listing.errors);
-                    listing.jobs
-                }
-                Source::Hive(i) => vec![plan.hive_job(i)],
-                Source::Unread(_) => Vec::new(),
-            });
-            let unread = std::iter::once(plan.unread_jobs().collect::<Vec<_>>());
-            'stores: for jobs in listings.chain(unread) {
+            let dispatch = |jobs: Vec<Job>| {
                 for job in jobs {
                     if config.cancel.is_cancelled() {
-                        break 'stores;
+                        return false;
                     }
                     let seq = dispatched.load(Ordering::Relaxed);
                     if permit_tx.send(()).is_err() || job_tx.send((seq, job)).is_err() {
-                        break 'stores; // the sink stopped
+                        return false; // the sink stopped
                     }
                     dispatched.store(seq + 1, Ordering::Relaxed);
                 }
+                true
+            };
+            let all_listed = plan.list_ahead(io_depth, |_, listing| {
+                logs += listing.logs_skipped;
+                errors.extend(listing.errors);
+                dispatch(listing.jobs)
+            });
+            if all_listed {
+                dispatch(plan.unread_jobs().collect());
             }
             (logs, errors)
         });
-        for _ in 0..threads {
+        for _ in 0..workers {
             let job_rx = job_rx.clone();
             let out_tx = out_tx.clone();
             let cache = Arc::clone(&cache);
@@ -187,7 +192,7 @@ pub fn run_incremental<T: Send, E>(
                         _ => false,
                     };
                     let done = (!skip).then(|| {
-                        let found = process(&job, plan, &config.read, &cache, &mut buf);
+                        let found = process(&job, plan, &config.read, &cache, cpu, &mut buf);
                         let counted = Counted::of(&found);
                         Done {
                             counted,
@@ -356,11 +361,19 @@ mod tests {
 
     #[test]
     fn a_dispatcher_that_dies_fails_the_run_and_says_how_far_it_got() {
+        // Listed one store at a time, and several at once (as on a share).
+        for io_depth in [1, 4] {
+            dispatcher_dies(io_depth);
+        }
+    }
+
+    fn dispatcher_dies(io_depth: usize) {
         let vol = MemoryVolume::new()
             .file("a/1.drm", b"x")
             .file("a/2.drm", b"y")
             .file("boom/3.drm", b"z");
         let mut plan = Plan::default();
+        plan.io.depth = io_depth;
         plan.roots.push(PlannedRoot {
             given: PathBuf::from("/memory"),
             label: "h".into(),
@@ -394,6 +407,7 @@ mod tests {
             threads: 2,
             read: ReadOptions::default(),
             cancel: CancelToken::default(),
+            io: Default::default(),
         };
         let mut seen = 0;
         let result = run(&plan, &config, |_| {
@@ -403,7 +417,7 @@ mod tests {
         match result {
             Err(RunError::Dispatcher(why, dispatched)) => {
                 assert!(why.contains("listing failed"), "{why}");
-                assert_eq!((dispatched, seen), (2, 2));
+                assert_eq!((dispatched, seen), (2, 2), "io depth {io_depth}");
             }
             other => panic!("expected a dispatcher error, got {other:?}"),
         }

@@ -3,6 +3,7 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::gate::Gate;
 use crate::parse::{self, ChainCache, Content, NameTable};
 use crate::plan::{Job, Plan, PlannedRoot, Source};
 use crate::record::{
@@ -19,6 +20,7 @@ pub fn process(
     plan: &Plan,
     opts: &ReadOptions,
     cache: &ChainCache,
+    cpu: &Gate,
     buf: &mut Vec<u8>,
 ) -> Found {
     match job.source {
@@ -28,9 +30,9 @@ pub fn process(
                 store: &plan.stores[i].store,
                 path: &job.path,
             };
-            Found::File(file.read(job.error.as_deref(), opts, cache, buf))
+            Found::File(file.read(job.error.as_deref(), opts, cache, cpu, buf))
         }
-        Source::Hive(i) => Found::Hive(hive(i, plan, opts, cache, buf)),
+        Source::Hive(i) => Found::Hive(hive(i, plan, opts, cache, cpu, buf)),
         Source::Unread(i) => Found::Evidence(plan.unread[i].clone()),
     }
 }
@@ -49,6 +51,7 @@ impl StoreFile<'_> {
         error: Option<&str>,
         opts: &ReadOptions,
         cache: &ChainCache,
+        cpu: &Gate,
         buf: &mut Vec<u8>,
     ) -> Record {
         let (root, path) = (self.root, self.path);
@@ -75,7 +78,7 @@ impl StoreFile<'_> {
             return not_read(error.to_string(), false);
         }
         match volume.read(path, opts, buf) {
-            Ok((stat, bytes)) => {
+            Ok((stat, bytes)) => cpu.hold(|| {
                 let table = match self.store.client {
                     RmsClient::Msipc => NameTable::Msipc,
                     RmsClient::Msdrm => NameTable::Msdrm,
@@ -92,7 +95,7 @@ impl StoreFile<'_> {
                 }
                 r.sha256 = Some(hex(&Sha256::digest(&bytes[..])));
                 r
-            }
+            }),
             Err(e) => not_read(e.to_string(), true),
         }
     }
@@ -107,6 +110,7 @@ fn hive(
     plan: &Plan,
     opts: &ReadOptions,
     cache: &ChainCache,
+    cpu: &Gate,
     buf: &mut Vec<u8>,
 ) -> HiveRecords {
     let planned = &plan.hives[i];
@@ -144,7 +148,7 @@ fn hive(
             base.set_stat(&stat);
             base.sha256 = Some(hex(&Sha256::digest(&bytes[..])));
             let logs = read_logs(volume.as_ref(), &file.logs, &opts, &mut summary);
-            Some(registry::read_hive(file.kind, &bytes, &logs))
+            Some(cpu.hold(|| registry::read_hive(file.kind, &bytes, &logs)))
         }
         Err(e) => {
             if let Ok(st) = volume.stat(&file.path) {
@@ -173,7 +177,7 @@ fn hive(
             records.push(r);
         }
     }
-    let files = admin_template_folders(i, plan, &records, &opts, cache, &mut summary);
+    let files = admin_template_folders(i, plan, &records, &opts, cache, cpu, &mut summary);
     records[0].entry = HiveEntry::Hive(summary);
     for r in &mut records {
         r.sid_name = r
@@ -195,6 +199,7 @@ fn admin_template_folders(
     records: &[SettingRecord],
     opts: &ReadOptions,
     cache: &ChainCache,
+    cpu: &Gate,
     summary: &mut HiveSummary,
 ) -> Vec<Record> {
     let planned = &plan.hives[i];
@@ -259,7 +264,7 @@ fn admin_template_folders(
             };
             let not_regular = (entry.kind != EntryKind::File)
                 .then(|| format!("not a regular file ({}): not opened", entry.kind.describe()));
-            out.push(file.read(not_regular.as_deref(), opts, cache, &mut buf));
+            out.push(file.read(not_regular.as_deref(), opts, cache, cpu, &mut buf));
         }
         summary
             .template_folders

@@ -34,6 +34,7 @@ fn every_hostile_file_becomes_the_record_it_must() {
         threads: 2,
         read: ReadOptions::default(),
         cancel: Default::default(),
+        io: Default::default(),
     };
     let p = plan(&config).unwrap();
     let mut records: Vec<Record> = Vec::new();

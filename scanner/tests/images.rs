@@ -428,6 +428,7 @@ fn scan(roots: Vec<Root>) -> Scanned {
         threads: 2,
         read: ReadOptions::default(),
         cancel: Default::default(),
+        io: Default::default(),
     };
     let p = plan(&cfg).expect("plan");
     let mut out = Scanned::default();

@@ -53,6 +53,7 @@ fn scan(root: &Path) -> Vec<SettingRecord> {
         threads: 2,
         read: Default::default(),
         cancel: Default::default(),
+        io: Default::default(),
     };
     let mut out = Vec::new();
     run(&plan(&config).unwrap(), &config, |found| {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use rmsweep_fixtures::{write_volume, Manifest, VolumeSpec};
 use rmsweep_scanner::locate::RootKind;
 use rmsweep_scanner::volume::ReadOptions;
-use rmsweep_scanner::{plan, run, Record, Root, ScanConfig};
+use rmsweep_scanner::{plan, run, IoConfig, Record, Root, ScanConfig};
 
 fn config(roots: Vec<Root>, deep: bool, threads: usize) -> ScanConfig {
     ScanConfig {
@@ -16,11 +16,21 @@ fn config(roots: Vec<Root>, deep: bool, threads: usize) -> ScanConfig {
         threads,
         read: ReadOptions::default(),
         cancel: Default::default(),
+        io: Default::default(),
     }
 }
 
 fn scan(root: &Path, deep: bool, threads: usize) -> Vec<Record> {
-    let cfg = config(vec![Root::labelled(root, "host1")], deep, threads);
+    scan_with(root, deep, threads, None)
+}
+
+/// A scan with `io_depth` requests in flight (`None`: the default).
+fn scan_with(root: &Path, deep: bool, threads: usize, io_depth: Option<usize>) -> Vec<Record> {
+    let mut cfg = config(vec![Root::labelled(root, "host1")], deep, threads);
+    cfg.io = IoConfig {
+        depth: io_depth,
+        ..IoConfig::default()
+    };
     let p = plan(&cfg).expect("plan");
     let mut out = Vec::new();
     run(&p, &cfg, |r| {
@@ -184,15 +194,18 @@ fn exact_counts_per_kind_store_profile_and_sid() {
 #[test]
 fn output_order_is_the_same_whatever_the_thread_count() {
     let (dir, _) = volume(&VolumeSpec::sample());
-    let one: Vec<String> = scan(dir.path(), false, 1)
-        .iter()
-        .map(|r| serde_json::to_string(r).unwrap())
-        .collect();
-    let many: Vec<String> = scan(dir.path(), false, 7)
-        .iter()
-        .map(|r| serde_json::to_string(r).unwrap())
-        .collect();
-    assert_eq!(one, many);
+    let lines = |threads, io_depth| -> Vec<String> {
+        scan_with(dir.path(), false, threads, io_depth)
+            .iter()
+            .map(|r| serde_json::to_string(r).unwrap())
+            .collect()
+    };
+    let one = lines(1, Some(1));
+    assert_eq!(one.len(), 79);
+    assert_eq!(one, lines(7, None));
+    // Many listings and reads in flight (as on a share), one parser.
+    assert_eq!(one, lines(1, Some(24)));
+    assert_eq!(one, lines(3, Some(64)));
     let mut sorted = one.clone();
     sorted.sort_by_key(|l| {
         serde_json::from_str::<serde_json::Value>(l).unwrap()["path"]

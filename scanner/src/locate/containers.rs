@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::store::is_sid;
 use crate::volume::{EntryKind, VPath, Volume};
+use rayon::prelude::*;
 
 /// What a container is, by its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,36 +186,58 @@ pub const MAX_DEPTH: usize = 4;
 /// `Documents and Settings` out (a workstation volume's profiles hold no
 /// containers, and listing thousands of them would cost a share scan).
 pub fn find(vol: &dyn Volume, max_depth: usize, skip_profiles: bool) -> Vec<FoundContainer> {
-    let mut out = Vec::new();
-    let mut stack = vec![(VPath::root(), String::new(), 0usize)];
-    while let Some((dir, name, depth)) = stack.pop() {
-        let Ok(entries) = vol.list(&dir) else {
-            continue; // discovery reports folders it cannot list
+    let walk = Walk {
+        vol,
+        max_depth,
+        skip_profiles,
+    };
+    let mut out = walk.below(&VPath::root(), "", 0);
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+/// The bounded search for containers; sibling folders are searched at once
+/// (on a share each listing is a round trip).
+struct Walk<'a> {
+    vol: &'a dyn Volume,
+    max_depth: usize,
+    skip_profiles: bool,
+}
+
+impl Walk<'_> {
+    /// The containers in `dir` (named `name`, `depth` folders down) and below it.
+    fn below(&self, dir: &VPath, name: &str, depth: usize) -> Vec<FoundContainer> {
+        let Ok(entries) = self.vol.list(dir) else {
+            return Vec::new(); // discovery reports folders it cannot list
         };
-        let (mut named, mut others) = (Vec::new(), Vec::new());
+        let (mut named, mut others, mut folders) = (Vec::new(), Vec::new(), Vec::new());
         for e in entries {
             match e.kind {
-                EntryKind::File => match classify(&e.name, &name, e.path.clone()) {
+                EntryKind::File => match classify(&e.name, name, e.path.clone()) {
                     Some(c) => named.push(c),
                     None => others.push((e.name, e.path)),
                 },
-                EntryKind::Dir if depth + 1 < max_depth => {
+                EntryKind::Dir if depth + 1 < self.max_depth => {
                     let skipped = SKIP.iter().any(|s| e.is(s))
-                        || (skip_profiles
+                        || (self.skip_profiles
                             && depth == 0
                             && (e.is("Users") || e.is("Documents and Settings")));
                     if !skipped {
-                        stack.push((e.path, e.name, depth + 1));
+                        folders.push((e.path, e.name));
                     }
                 }
                 _ => {}
             }
         }
-        out.extend(differencing_beside(others, &named));
+        let mut out = differencing_beside(others, &named);
         out.extend(named);
+        let deeper: Vec<Vec<FoundContainer>> = folders
+            .par_iter()
+            .map(|(path, name)| self.below(path, name, depth + 1))
+            .collect();
+        out.extend(deeper.into_iter().flatten());
+        out
     }
-    out.sort_by(|a, b| a.path.cmp(&b.path));
-    out
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@
 
 use std::path::PathBuf;
 
+use rayon::prelude::*;
+
 use super::locations::{Node, Step, Trie};
 use crate::store::{is_sid, Store, StoreArea};
 use crate::volume::{Entry, EntryKind, VPath, Volume};
@@ -111,11 +113,43 @@ pub fn resolve(vol: &dyn Volume, dir: &VPath, states: &[State], found: &mut [Dis
             return;
         }
     };
-    for entry in entries.iter().filter(|e| e.kind == EntryKind::Dir) {
-        let next = step_into(trie, states, entry);
-        if !next.is_empty() {
+    let below: Vec<(&Entry, Vec<State>)> = entries
+        .iter()
+        .filter(|e| e.kind == EntryKind::Dir)
+        .map(|e| (e, step_into(trie, states, e)))
+        .filter(|(_, next)| !next.is_empty())
+        .collect();
+    if below.len() < 2 {
+        for (entry, next) in below {
             resolve(vol, &entry.path, &next, found);
         }
+        return;
+    }
+    // Sibling folders (a share's profiles) are resolved at once, each
+    // into its own discoveries, merged in listing order: the same result
+    // as one after the other.
+    let readings = found.len();
+    let branches: Vec<Vec<Discovery>> = below
+        .par_iter()
+        .map(|(entry, next)| {
+            let mut branch: Vec<Discovery> = (0..readings).map(|_| Discovery::default()).collect();
+            resolve(vol, &entry.path, next, &mut branch);
+            branch
+        })
+        .collect();
+    for branch in branches {
+        for (into, from) in found.iter_mut().zip(branch) {
+            into.merge(from);
+        }
+    }
+}
+
+impl Discovery {
+    /// Adds what `other` found after what this one found.
+    pub fn merge(&mut self, other: Discovery) {
+        self.stores.extend(other.stores);
+        self.profiles += other.profiles;
+        self.errors.extend(other.errors);
     }
 }
 

@@ -11,7 +11,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{read_root, PlannedRoot, Root, RootError};
+use super::{read_root, PlannedRoot, Reading, Root, RootError};
 use crate::locate::{collection, containers, Discovery};
 use crate::record::EvidenceRecord;
 use crate::volume::host::{self, HostVolume, Names};
@@ -147,7 +147,7 @@ fn relabel(
 pub(super) fn read(
     root: &Root,
     members: Vec<PathBuf>,
-    deep: bool,
+    reading: Reading,
     pool: &Arc<Pool>,
     unread: &mut Vec<EvidenceRecord>,
 ) -> Result<Vec<(PlannedRoot, Discovery)>, RootError> {
@@ -161,7 +161,11 @@ pub(super) fn read(
     let mut read = Vec::new();
     for member in members {
         let (roots, records) = (out.len(), unread.len());
-        match read_root(&Root::new(&member), deep, true, pool, unread) {
+        let reading = Reading {
+            member: true,
+            ..reading
+        };
+        match read_root(&Root::new(&member), reading, pool, unread) {
             Ok((_, planned)) => out.extend(planned),
             Err(e) => unread.push(unreadable_member(&member, e)),
         }

@@ -16,9 +16,11 @@ use crate::registry::{self, locate::HiveFile, HiveKind};
 use crate::store::{Store, StoreMode};
 use crate::volume::host::{HostVolume, Names};
 use crate::volume::reopen::Pool;
+use crate::volume::timed::Timed;
 use crate::volume::{ReadOptions, VPath, Volume};
 use crate::CancelToken;
 use std::sync::Arc;
+use std::time::Duration;
 
 mod archive;
 mod fleet;
@@ -62,6 +64,102 @@ pub struct ScanConfig {
     /// Set (e.g. from a signal handler) to stop dispatching files: what was
     /// already read is still handed to the sink, then the run ends.
     pub cancel: CancelToken,
+    /// File-system requests in flight (see [`IoConfig`]).
+    pub io: IoConfig,
+}
+
+/// How many file-system requests a scan keeps in flight: discovery's
+/// listings, store listings and file reads, apart from the threads that
+/// parse. A share answers each request a round trip late, so many are kept
+/// outstanding there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IoConfig {
+    /// Requests in flight at once; `None`: [`REMOTE_IO_DEPTH`] when a root
+    /// lies on a network or FUSE file system (`statfs` tells), else the
+    /// thread count.
+    pub depth: Option<usize>,
+    /// How long one request (a listing, a stat, a whole file's read) to a
+    /// network or FUSE file system may take before it is given up as an
+    /// error record ([`crate::volume::timed`]); zero: no limit.
+    pub timeout: Duration,
+}
+
+impl Default for IoConfig {
+    fn default() -> IoConfig {
+        IoConfig {
+            depth: None,
+            timeout: DEFAULT_IO_TIMEOUT,
+        }
+    }
+}
+
+/// Requests in flight on a network or FUSE file system unless told otherwise.
+pub const REMOTE_IO_DEPTH: usize = 32;
+/// The longest one request to a share may take unless told otherwise: a
+/// SOFTWARE hive of a few hundred MB read across a slow link fits.
+pub const DEFAULT_IO_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The requests in flight a plan was made with, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IoPlan {
+    pub depth: usize,
+    /// The first root's network or FUSE file system, when one is.
+    pub remote: Option<&'static str>,
+    /// The limit of one request on such a file system (none when zero).
+    pub timeout: Duration,
+}
+
+impl Default for IoPlan {
+    fn default() -> IoPlan {
+        IoPlan {
+            depth: 1,
+            remote: None,
+            timeout: Duration::ZERO,
+        }
+    }
+}
+
+impl IoPlan {
+    /// The depth `config` asks for, or the one its roots' file systems call for.
+    pub fn of(config: &ScanConfig) -> IoPlan {
+        let remote = config
+            .roots
+            .iter()
+            .find_map(|r| remote_file_system(&r.path));
+        let chosen = match remote {
+            Some(_) => REMOTE_IO_DEPTH,
+            None => config.threads,
+        };
+        IoPlan {
+            depth: config.io.depth.unwrap_or(chosen).max(1),
+            remote,
+            timeout: config.io.timeout,
+        }
+    }
+
+    /// The limit for requests to the root at `path`: on a network or FUSE
+    /// file system only.
+    fn limit_for(&self, path: &std::path::Path) -> Option<Duration> {
+        let limited = self.remote.is_some() && !self.timeout.is_zero();
+        (limited && remote_file_system(path).is_some()).then_some(self.timeout)
+    }
+}
+
+/// The name of the network or FUSE file system `path` lies on, if it does.
+fn remote_file_system(path: &std::path::Path) -> Option<&'static str> {
+    use crate::volume::host::fs::{file_system, FileSystem};
+    match file_system(path) {
+        Ok(FileSystem::Remote(name)) => Some(name),
+        _ => None,
+    }
+}
+
+/// `volume`, each request limited to `limit` when there is one.
+fn limited(volume: Box<dyn Volume>, limit: Option<Duration>) -> Box<dyn Volume> {
+    match limit {
+        Some(limit) => Box::new(Timed::new(Arc::from(volume), limit)),
+        None => volume,
+    }
 }
 
 /// Why a root cannot be scanned. Each names the root and what to do.
@@ -176,6 +274,8 @@ pub struct Plan {
     /// Images, containers and volumes in them that could not be read,
     /// sorted by (label, path): each becomes an `evidence` record.
     pub unread: Vec<EvidenceRecord>,
+    /// Requests in flight while planning, and for the run.
+    pub io: IoPlan,
 }
 
 /// What a file to read is.
@@ -226,12 +326,34 @@ const CONTAINERS_OPEN: usize = 64;
 const MAX_STORE_DEPTH: usize = 4;
 
 /// Reads the roots and finds their stores, sorted by (label, folder).
+/// Discovery's listings run on a pool of [`IoPlan::depth`] threads, so that
+/// a share's round trips overlap.
 pub fn plan(config: &ScanConfig) -> Result<Plan, RootError> {
+    let io = IoPlan::of(config);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(io.depth)
+        .thread_name(|i| format!("rmsweep-io-{i}"))
+        .build();
+    let mut plan = match pool {
+        Ok(pool) => pool.install(|| plan_roots(config, &io))?,
+        // No threads to be had: discovery lists on rayon's global pool.
+        Err(_) => plan_roots(config, &io)?,
+    };
+    plan.io = io;
+    Ok(plan)
+}
+
+fn plan_roots(config: &ScanConfig, io: &IoPlan) -> Result<Plan, RootError> {
     let mut plan = Plan::default();
     let pool = Pool::new(CONTAINERS_OPEN);
     for root in &config.roots {
         let unread_before = plan.unread.len();
-        let (canonical, read) = read_root(root, config.deep, false, &pool, &mut plan.unread)?;
+        let reading = Reading {
+            deep: config.deep,
+            member: false,
+            limit: io.limit_for(&root.path),
+        };
+        let (canonical, read) = read_root(root, reading, &pool, &mut plan.unread)?;
         // What this root covers, per label: a re-scan may remove records under it.
         let mut labels: Vec<&String> = read.iter().map(|(p, _)| &p.label).collect();
         labels.extend(plan.unread[unread_before..].iter().map(|u| &u.label));
@@ -309,8 +431,9 @@ pub fn plan(config: &ScanConfig) -> Result<Plan, RootError> {
 /// Each profile's owner SID, where its `UsrClass.dat` names it
 /// (`<SID>_Classes`); its client-mode stores and its `NTUSER.DAT` get it.
 fn give_owner_sids(vol: &dyn Volume, hives: &mut [HiveFile], stores: &mut [PlannedStore]) {
+    use rayon::prelude::*;
     let owners: HashMap<String, String> = hives
-        .iter()
+        .par_iter()
         .filter(|h| h.kind == HiveKind::Usrclass)
         .filter_map(|h| Some((h.profile.clone()?, registry::usrclass_owner(vol, &h.path)?)))
         .collect();
@@ -340,15 +463,29 @@ fn pooled_folder(vol: HostVolume, part: &collection::Part, pool: &Arc<Pool>) -> 
     )
 }
 
-/// `member`: the root is one of a fleet's thousands of collections, whose
-/// volumes are held through `pool` (a descriptor each only while in use).
+/// How a root is read.
+#[derive(Debug, Clone, Copy)]
+struct Reading {
+    /// `--deep`: the whole tree walked.
+    deep: bool,
+    /// The root is one of a fleet's thousands of collections, whose
+    /// volumes are held through the pool (a descriptor each only while in use).
+    member: bool,
+    /// Each request to its folders limited to this (a root on a share).
+    limit: Option<Duration>,
+}
+
 fn read_root(
     root: &Root,
-    deep: bool,
-    member: bool,
+    reading: Reading,
     pool: &Arc<Pool>,
     unread: &mut Vec<EvidenceRecord>,
 ) -> Result<(PathBuf, Vec<(PlannedRoot, locate::Discovery)>), RootError> {
+    let Reading {
+        deep,
+        member,
+        limit,
+    } = reading;
     let unreadable = |source| RootError::Unreadable {
         path: root.path.clone(),
         source,
@@ -380,10 +517,11 @@ fn read_root(
             let mut volumes = Vec::new();
             for part in &c.parts {
                 let vol = HostVolume::new(&part.base, part.names).map_err(unreadable)?;
-                volumes.push(match member {
+                let vol = match member {
                     true => pooled_folder(vol, part, pool),
                     false => Box::new(vol) as Box<dyn Volume>,
-                });
+                };
+                volumes.push(limited(vol, limit));
             }
             // A server file store's collection names no host: its SYSTEM
             // hive does, else its client id.
@@ -413,7 +551,8 @@ fn read_root(
             }
         }
         None => {
-            let volume = Box::new(HostVolume::new(&path, Names::AsStored).map_err(unreadable)?);
+            let folder = HostVolume::new(&path, Names::AsStored).map_err(unreadable)?;
+            let volume = limited(Box::new(folder.clone()), limit);
             // A root named only by a drive or mount point (`/mnt/c`): the
             // computer name its SYSTEM hive gives, where it has one.
             let host = collection::default_label(&path).or_else(|| {
@@ -433,7 +572,7 @@ fn read_root(
             let located = locate::locate(volume.as_ref(), &above, deep);
             // Profile containers (an FSLogix or User Profile Disk share).
             let kind = located.as_ref().ok().map(|l| l.reading.kind);
-            let host: Arc<dyn Volume> = Arc::new(volume.as_ref().clone());
+            let host: Arc<dyn Volume> = Arc::from(limited(Box::new(folder), limit));
             let held = images::folder_containers(root, &label, &host, kind, pool, unread);
             let no_containers = held.is_empty() && unread.len() == unread_before;
             match located {
@@ -446,7 +585,7 @@ fn read_root(
                             advice,
                         });
                     }
-                    out.extend(fleet::read(root, members, deep, pool, unread)?);
+                    out.extend(fleet::read(root, members, reading, pool, unread)?);
                 }
                 Ok(l) if deep && l.discovery.stores.is_empty() && no_containers => {
                     return Err(RootError::NothingFound(root.path.clone()));

@@ -5,8 +5,15 @@
 use super::{Job, ListingCounts, Plan, PlannedStore, Source, StoreListing, MAX_STORE_DEPTH};
 use crate::store::StoreArea;
 use crate::volume::{EntryKind, VPath};
+use std::collections::BTreeMap;
 use std::os::unix::ffi::OsStrExt;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+
+use crossbeam_channel::unbounded;
+
+/// A store's listing, or the panic of the thread that made it.
+type Listed = std::thread::Result<StoreListing>;
 
 impl Plan {
     /// The jobs of the evidence that could not be read, in plan order.
@@ -75,34 +82,99 @@ impl Plan {
         for (path, why) in &self.listing_errors {
             on_error(path, why);
         }
-        for source in self.run_order() {
-            match source {
-                Source::Store(i) => {
-                    let listing = self.list(i);
-                    counts.logs_skipped += listing.logs_skipped;
-                    counts.listing_errors += listing.errors.len();
-                    for (path, why) in &listing.errors {
-                        on_error(path, why);
+        self.list_ahead(self.io.depth, |source, listing| match source {
+            Source::Store(i) => {
+                counts.logs_skipped += listing.logs_skipped;
+                counts.listing_errors += listing.errors.len();
+                for (path, why) in &listing.errors {
+                    on_error(path, why);
+                }
+                let root = self.root_of(i);
+                for job in listing.jobs.iter().filter(|j| j.error.is_none()) {
+                    counts.files += 1;
+                    if !f(&root.label, &root.volume.stored_path(&job.path)) {
+                        return false;
                     }
-                    let root = self.root_of(i);
-                    for job in listing.jobs.iter().filter(|j| j.error.is_none()) {
-                        counts.files += 1;
-                        if !f(&root.label, &root.volume.stored_path(&job.path)) {
-                            return counts;
+                }
+                true
+            }
+            Source::Hive(i) => {
+                let h = &self.hives[i];
+                counts.hives += 1;
+                f(&self.roots[h.root].label, &h.stored)
+            }
+            Source::Unread(_) => true,
+        });
+        counts
+    }
+
+    /// Lists what a run reads ([`Plan::run_order`]) with up to `listers`
+    /// store listings in flight on as many threads (on a share each folder
+    /// is a round trip), and hands each to `each` in run order (a hive's
+    /// listing is its one job). Stops when `each` returns false; returns
+    /// whether every source was handed on. A listing that panics panics
+    /// here, with its message, once its turn comes.
+    pub fn list_ahead(
+        &self,
+        listers: usize,
+        mut each: impl FnMut(Source, StoreListing) -> bool,
+    ) -> bool {
+        let listing = |source: Source| match source {
+            Source::Store(i) => self.list(i),
+            Source::Hive(i) => StoreListing {
+                jobs: vec![self.hive_job(i)],
+                ..StoreListing::default()
+            },
+            Source::Unread(_) => StoreListing::default(),
+        };
+        let mut order = self.run_order();
+        if listers <= 1 {
+            return order.all(|source| each(source, listing(source)));
+        }
+        std::thread::scope(|s| {
+            let (ask_tx, ask_rx) = unbounded::<(usize, Source)>();
+            let (got_tx, got_rx) = unbounded::<(usize, Source, Listed)>();
+            for _ in 0..listers {
+                let (ask_rx, got_tx) = (ask_rx.clone(), got_tx.clone());
+                s.spawn(move || {
+                    for (n, source) in ask_rx {
+                        let listed = catch_unwind(AssertUnwindSafe(|| listing(source)));
+                        if got_tx.send((n, source, listed)).is_err() {
+                            return;
                         }
                     }
-                }
-                Source::Hive(i) => {
-                    let h = &self.hives[i];
-                    counts.hives += 1;
-                    if !f(&self.roots[h.root].label, &h.stored) {
-                        return counts;
-                    }
-                }
-                Source::Unread(_) => {}
+                });
             }
-        }
-        counts
+            drop(got_tx);
+            // At most `2 × listers` listings asked for and not yet handed on.
+            let mut asked = 0;
+            let mut ask = |asked: &mut usize| match order.next() {
+                Some(source) => {
+                    let _ = ask_tx.send((*asked, source));
+                    *asked += 1;
+                    true
+                }
+                None => false,
+            };
+            while asked < 2 * listers && ask(&mut asked) {}
+            let mut ready = BTreeMap::new();
+            let mut next = 0;
+            while next < asked {
+                let Ok((n, source, listed)) = got_rx.recv() else {
+                    return false; // listers end only when asked no more
+                };
+                ready.insert(n, (source, listed));
+                while let Some((source, listed)) = ready.remove(&next) {
+                    next += 1;
+                    let listing = listed.unwrap_or_else(|panic| resume_unwind(panic));
+                    if !each(source, listing) {
+                        return false;
+                    }
+                    ask(&mut asked);
+                }
+            }
+            true
+        })
     }
 
     /// Lists store `i`: its files sorted by path; an unlistable folder is a

@@ -9,6 +9,7 @@ use super::HiveKind;
 use crate::locate::locations::{PROFILE_PARENTS, SERVICE_PROFILES};
 use crate::locate::RootKind;
 use crate::volume::{Entry, EntryKind, VPath, Volume};
+use rayon::prelude::*;
 
 /// One hive file found.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -173,12 +174,24 @@ fn dir_name(dir: &VPath) -> String {
     String::from_utf8_lossy(dir.file_name()).into_owned()
 }
 
+/// The hives of every profile in `dir`, the profiles looked at in parallel
+/// (on a share each costs a few round trips), in listing order.
 fn profiles_in(vol: &dyn Volume, dir: &VPath, out: &mut Vec<HiveFile>) {
-    for e in vol.list(dir).unwrap_or_default() {
-        if e.kind == EntryKind::Dir {
-            profile_hives(vol, &e.path, &e.name, None, out);
-        }
-    }
+    let profiles: Vec<Entry> = vol
+        .list(dir)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| e.kind == EntryKind::Dir)
+        .collect();
+    let found: Vec<Vec<HiveFile>> = profiles
+        .par_iter()
+        .map(|e| {
+            let mut hives = Vec::new();
+            profile_hives(vol, &e.path, &e.name, None, &mut hives);
+            hives
+        })
+        .collect();
+    out.extend(found.into_iter().flatten());
 }
 
 fn profile_hives(

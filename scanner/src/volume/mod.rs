@@ -19,6 +19,7 @@ pub mod image;
 pub mod memory;
 pub mod reopen;
 pub mod sub;
+pub mod timed;
 pub mod zip;
 
 use std::io;

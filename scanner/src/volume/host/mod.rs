@@ -10,6 +10,7 @@
 
 pub mod beneath;
 pub mod dir;
+pub mod fs;
 pub mod read;
 
 use std::io;
