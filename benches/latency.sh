@@ -12,7 +12,9 @@
 #   - `cat` of every store file, 32 at a time;
 #   - rmsweep's discovery (`--dry-run`), a scan to JSON lines, a scan into
 #     a fresh index, and the scan with `--io-depth 1` (one request at a time);
-#   - BASE_BIN=path: the same scan by another rmsweep binary (before a change).
+#   - an unzipped hunt download of FLEET clients (default 100; benches/hunt.sh)
+#     on its own slow mount: a parallel `find`, discovery and a scan;
+#   - BASE_BIN=path: the same scans by another rmsweep binary (before a change).
 # Before each timed step it waits out the caches (1.2 s). Needs root and
 # /dev/fuse. Writes the table to benches/results/latency-PROFILES.md.
 set -euo pipefail
@@ -70,6 +72,24 @@ if [ -n "${BASE_BIN:-}" ]; then
   measure base_scan "rm -rf '$IDX'; $COLD" "$BASE_BIN scan '$MNT' --index '$IDX' --quiet"
 fi
 rm -rf "$IDX"
+# A fleet on the share: an unzipped hunt download of FLEET clients (default 100).
+FLEET=${FLEET:-100}
+HUNT="$WORK/fleet-$FLEET"
+source benches/hunt.sh
+hunt "$HUNT" "$FLEET"
+HMNT="$WORK/slow-fleet-$FLEET"
+mkdir -p "$HMNT"
+mountpoint -q "$HMNT" && fusermount -u "$HMNT"
+target/release/slowfs "$HUNT" "$HMNT" "$DELAY_MS" 1000 &
+SLOWFS_HUNT=$!
+trap 'fusermount -u "$MNT" 2>/dev/null || true; fusermount -u "$HMNT" 2>/dev/null || true; wait $SLOWFS $SLOWFS_HUNT 2>/dev/null || true' EXIT
+for _ in $(seq 50); do mountpoint -q "$HMNT" && break; sleep 0.1; done
+measure hunt_find_parallel "$COLD" "find '$HMNT' -mindepth 1 -maxdepth 1 -print0 | xargs -0 -P32 -I{} find {} | wc -l"
+measure hunt_discovery "$COLD" "$BIN scan '$HMNT' --dry-run --quiet"
+measure hunt_scan_jsonl "$COLD" "$BIN scan '$HMNT' --jsonl /dev/null --quiet"
+if [ -n "${BASE_BIN:-}" ]; then
+  measure base_hunt_scan_jsonl "$COLD" "$BASE_BIN scan '$HMNT' --jsonl /dev/null --quiet"
+fi
 floor=$(awk -v a="${MED[find_parallel]}" -v b="${MED[cat_parallel]}" 'BEGIN { printf "%.3f", a + b }')
 
 {
@@ -89,5 +109,11 @@ floor=$(awk -v a="${MED[find_parallel]}" -v b="${MED[cat_parallel]}" 'BEGIN { pr
   if [ -n "${BASE_BIN:-}" ]; then
     echo "| before: discovery ($BASE_BIN) | ${MED[base_discovery]} | $(ratio "${MED[base_discovery]}" "${MED[discovery]}") × discovery | |"
     echo "| before: scan into a fresh index | ${MED[base_scan]} | $(ratio "${MED[base_scan]}" "${MED[scan_index]}") × scan | ≥ 5.00 |"
+  fi
+  echo "| hunt download of $FLEET clients: \`find\`, one per client, 32 at a time | ${MED[hunt_find_parallel]} | 1.00 × its parallel find | |"
+  echo "| hunt download: discovery (\`scan --dry-run\`) | ${MED[hunt_discovery]} | $(ratio "${MED[hunt_discovery]}" "${MED[hunt_find_parallel]}") × its parallel find | |"
+  echo "| hunt download: scan to JSON lines | ${MED[hunt_scan_jsonl]} | $(ratio "${MED[hunt_scan_jsonl]}" "${MED[hunt_find_parallel]}") × its parallel find | |"
+  if [ -n "${BASE_BIN:-}" ]; then
+    echo "| before: hunt download scan to JSON lines | ${MED[base_hunt_scan_jsonl]} | $(ratio "${MED[base_hunt_scan_jsonl]}" "${MED[hunt_scan_jsonl]}") × scan | |"
   fi
 } | tee "$OUT"

@@ -11,6 +11,8 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use super::{read_root, PlannedRoot, Reading, Root, RootError};
 use crate::locate::{collection, containers, Discovery};
 use crate::record::EvidenceRecord;
@@ -54,8 +56,9 @@ pub(super) fn members(dir: &Path) -> Vec<PathBuf> {
     let (Ok(entries), Ok(vol)) = (host::list(dir), HostVolume::new(dir, Names::AsStored)) else {
         return Vec::new();
     };
+    // Recognised at once: on a share each costs a few round trips.
     let mut out: Vec<PathBuf> = entries
-        .into_iter()
+        .into_par_iter()
         .filter(|e| match e.kind {
             EntryKind::Dir => collection::recognise(&e.path).is_some(),
             EntryKind::File => is_member_file(&vol, &e.name.to_string_lossy()),
@@ -143,6 +146,9 @@ fn relabel(
     }
 }
 
+/// A volume of a member, read, with what it holds.
+type Read = (PlannedRoot, Discovery);
+
 /// Each member of the fleet folder `root` read as its own root.
 pub(super) fn read(
     root: &Root,
@@ -157,18 +163,33 @@ pub(super) fn read(
             advice: format!("this folder holds {} collections or images, one per host, each labelled by its own host name: drop --label, or point at one of them to label it", members.len()),
         });
     }
+    let reading = Reading {
+        member: true,
+        ..reading
+    };
+    // Members are read at once (on a share each costs a few round trips),
+    // each into its own results, merged in member order.
+    let each: Vec<(Vec<Read>, Vec<EvidenceRecord>)> = members
+        .par_iter()
+        .map(|member| {
+            let mut records = Vec::new();
+            let planned = match read_root(&Root::new(member), reading, pool, &mut records) {
+                Ok((_, planned)) => planned,
+                Err(e) => {
+                    records.push(unreadable_member(member, e));
+                    Vec::new()
+                }
+            };
+            (planned, records)
+        })
+        .collect();
     let mut out = Vec::new();
     let mut read = Vec::new();
-    for member in members {
-        let (roots, records) = (out.len(), unread.len());
-        let reading = Reading {
-            member: true,
-            ..reading
-        };
-        match read_root(&Root::new(&member), reading, pool, unread) {
-            Ok((_, planned)) => out.extend(planned),
-            Err(e) => unread.push(unreadable_member(&member, e)),
-        }
+    for (planned, records) in each {
+        let (roots, first_record) = (out.len(), unread.len());
+        out.extend(planned);
+        unread.extend(records);
+        let records = first_record;
         // The client id its collection records (read once, when planned).
         let client_id = out[roots..].iter().find_map(|(p, _)| p.client_id.clone());
         read.push(Member {

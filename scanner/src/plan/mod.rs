@@ -22,6 +22,8 @@ use crate::CancelToken;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rayon::prelude::*;
+
 mod archive;
 mod fleet;
 mod images;
@@ -353,7 +355,7 @@ fn plan_roots(config: &ScanConfig, io: &IoPlan) -> Result<Plan, RootError> {
             member: false,
             limit: io.limit_for(&root.path),
         };
-        let (canonical, read) = read_root(root, reading, &pool, &mut plan.unread)?;
+        let (canonical, mut read) = read_root(root, reading, &pool, &mut plan.unread)?;
         // What this root covers, per label: a re-scan may remove records under it.
         let mut labels: Vec<&String> = read.iter().map(|(p, _)| &p.label).collect();
         labels.extend(plan.unread[unread_before..].iter().map(|u| &u.label));
@@ -362,11 +364,17 @@ fn plan_roots(config: &ScanConfig, io: &IoPlan) -> Result<Plan, RootError> {
         for label in labels {
             plan.scanned.push((label.clone(), canonical.clone()));
         }
-        for (planned, discovery) in read {
+        // Each volume's hives, found at once (a fleet's hundreds of volumes
+        // cost a few round trips each on a share); its stores get their
+        // owners' SIDs from them.
+        let hives: Vec<Vec<HiveFile>> = read
+            .par_iter_mut()
+            .map(|(planned, discovery)| hives_of(planned, &mut discovery.stores))
+            .collect();
+        for ((planned, discovery), hives) in read.into_iter().zip(hives) {
             let r = plan.roots.len();
             plan.profiles += discovery.profiles;
             plan.listing_errors.extend(discovery.errors);
-            let first_store = plan.stores.len();
             for store in discovery.stores {
                 let stored = planned.volume.stored_path(&store.dir);
                 plan.stores.push(PlannedStore {
@@ -375,20 +383,6 @@ fn plan_roots(config: &ScanConfig, io: &IoPlan) -> Result<Plan, RootError> {
                     stored,
                 });
             }
-            let name = match &planned.owner.user {
-                Some(user) => user.clone(),
-                None => planned
-                    .stored()
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-            };
-            let mut hives = registry::locate::find(planned.volume.as_ref(), planned.kind, &name);
-            for h in hives.iter_mut().filter(|h| h.sid.is_none()) {
-                h.sid.clone_from(&planned.owner.sid);
-            }
-            let stores = &mut plan.stores[first_store..];
-            give_owner_sids(planned.volume.as_ref(), &mut hives, stores);
             for hive in hives {
                 let stored = planned.volume.stored_path(&hive.path);
                 plan.hives.push(PlannedHive {
@@ -428,10 +422,29 @@ fn plan_roots(config: &ScanConfig, io: &IoPlan) -> Result<Plan, RootError> {
     Ok(plan)
 }
 
+/// The hives of a planned volume, with the SIDs their places, the
+/// container's owner and the profiles' `UsrClass.dat` give; `stores` (the
+/// volume's) get their owners' SIDs too.
+fn hives_of(planned: &PlannedRoot, stores: &mut [Store]) -> Vec<HiveFile> {
+    let name = match &planned.owner.user {
+        Some(user) => user.clone(),
+        None => planned
+            .stored()
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    };
+    let mut hives = registry::locate::find(planned.volume.as_ref(), planned.kind, &name);
+    for h in hives.iter_mut().filter(|h| h.sid.is_none()) {
+        h.sid.clone_from(&planned.owner.sid);
+    }
+    give_owner_sids(planned.volume.as_ref(), &mut hives, stores);
+    hives
+}
+
 /// Each profile's owner SID, where its `UsrClass.dat` names it
 /// (`<SID>_Classes`); its client-mode stores and its `NTUSER.DAT` get it.
-fn give_owner_sids(vol: &dyn Volume, hives: &mut [HiveFile], stores: &mut [PlannedStore]) {
-    use rayon::prelude::*;
+fn give_owner_sids(vol: &dyn Volume, hives: &mut [HiveFile], stores: &mut [Store]) {
     let owners: HashMap<String, String> = hives
         .par_iter()
         .filter(|h| h.kind == HiveKind::Usrclass)
@@ -441,7 +454,7 @@ fn give_owner_sids(vol: &dyn Volume, hives: &mut [HiveFile], stores: &mut [Plann
     for h in hives.iter_mut().filter(|h| h.sid.is_none()) {
         h.sid = owner(&h.profile);
     }
-    for s in stores.iter_mut().map(|s| &mut s.store) {
+    for s in stores.iter_mut() {
         if s.mode == StoreMode::Client && s.sid.is_none() {
             s.sid = owner(&s.profile);
         }

@@ -5,6 +5,10 @@
 //! are never followed; transaction logs (`.LOG1`, `.LOG2`, `.LOG`) are taken
 //! from the hive's own folder.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use super::HiveKind;
 use crate::locate::locations::{PROFILE_PARENTS, SERVICE_PROFILES};
 use crate::locate::RootKind;
@@ -125,7 +129,7 @@ fn resolve(vol: &dyn Volume, from: &VPath, rel: &str) -> Result<VPath, String> {
     if rel.is_empty() {
         return Ok(from.clone());
     }
-    folders(vol, from, rel)
+    folders(&Listings::new(vol), from, rel)
         .into_iter()
         .next()
         .ok_or_else(|| "no such folder on this volume".into())
@@ -134,7 +138,7 @@ fn resolve(vol: &dyn Volume, from: &VPath, rel: &str) -> Result<VPath, String> {
 /// The volume's own `Windows\System32\config\SYSTEM` (not `Windows.old`'s).
 pub fn system_hive(vol: &dyn Volume) -> Option<HiveFile> {
     let (rel, kind) = MACHINE_HIVES[1];
-    files(vol, &VPath::root(), rel, kind, None, None)
+    files(&Listings::new(vol), &VPath::root(), rel, kind, None, None)
         .into_iter()
         .next()
 }
@@ -144,24 +148,26 @@ pub fn system_hive(vol: &dyn Volume) -> Option<HiveFile> {
 pub fn find(vol: &dyn Volume, kind: RootKind, name: &str) -> Vec<HiveFile> {
     let mut out = Vec::new();
     let root = VPath::root();
+    // The root and `Windows\System32\config` are on the way to most places.
+    let machine = Listings::new(vol);
     match kind {
         RootKind::Volume => {
             for &(rel, kind) in MACHINE_HIVES {
-                out.extend(files(vol, &root, rel, kind, None, None));
+                out.extend(files(&machine, &root, rel, kind, None, None));
             }
             for &(parent, _) in PROFILE_PARENTS {
-                for dir in folders(vol, &root, parent) {
-                    profiles_in(vol, &dir, &mut out);
+                for dir in folders(&machine, &root, parent) {
+                    profiles_in(&machine, &dir, &mut out);
                 }
             }
             for &(dir, sid) in SERVICE_PROFILES {
-                for dir in folders(vol, &root, dir) {
+                for dir in folders(&machine, &root, dir) {
                     let profile = dir_name(&dir);
                     profile_hives(vol, &dir, &profile, Some(sid), &mut out);
                 }
             }
         }
-        RootKind::ProfileFolder => profiles_in(vol, &root, &mut out),
+        RootKind::ProfileFolder => profiles_in(&machine, &root, &mut out),
         RootKind::Profile => profile_hives(vol, &root, name, None, &mut out),
         _ => {}
     }
@@ -176,12 +182,13 @@ fn dir_name(dir: &VPath) -> String {
 
 /// The hives of every profile in `dir`, the profiles looked at in parallel
 /// (on a share each costs a few round trips), in listing order.
-fn profiles_in(vol: &dyn Volume, dir: &VPath, out: &mut Vec<HiveFile>) {
-    let profiles: Vec<Entry> = vol
+fn profiles_in(listings: &Listings<'_>, dir: &VPath, out: &mut Vec<HiveFile>) {
+    let vol = listings.vol;
+    let profiles: Vec<Entry> = listings
         .list(dir)
-        .unwrap_or_default()
-        .into_iter()
+        .iter()
         .filter(|e| e.kind == EntryKind::Dir)
+        .cloned()
         .collect();
     let found: Vec<Vec<HiveFile>> = profiles
         .par_iter()
@@ -201,22 +208,58 @@ fn profile_hives(
     sid: Option<&str>,
     out: &mut Vec<HiveFile>,
 ) {
+    // The profile folder is on the way to each of its hives: listed once.
+    let listings = Listings::new(vol);
     for &(rel, kind) in PROFILE_HIVES {
-        out.extend(files(vol, dir, rel, kind, Some(profile), sid));
+        out.extend(files(&listings, dir, rel, kind, Some(profile), sid));
+    }
+}
+
+/// Folders as one search lists them: each listed once however many hive
+/// places pass through it (the root is on the way to all of a volume's
+/// machine hives and profile parents). Held for one search only; an
+/// unlistable folder is empty (discovery reports it).
+struct Listings<'a> {
+    vol: &'a dyn Volume,
+    seen: RefCell<HashMap<VPath, Rc<Vec<Entry>>>>,
+}
+
+impl<'a> Listings<'a> {
+    fn new(vol: &'a dyn Volume) -> Listings<'a> {
+        Listings {
+            vol,
+            seen: RefCell::default(),
+        }
+    }
+
+    fn list(&self, dir: &VPath) -> Rc<Vec<Entry>> {
+        if let Some(entries) = self.seen.borrow().get(dir) {
+            return Rc::clone(entries);
+        }
+        let entries = Rc::new(self.vol.list(dir).unwrap_or_default());
+        self.seen
+            .borrow_mut()
+            .insert(dir.clone(), Rc::clone(&entries));
+        entries
     }
 }
 
 /// Every folder at `rel` (`/`-separated Windows names) below `from`: names
 /// match ignoring case, and every case twin (a case-sensitive copy may
 /// hold `Windows` and `windows`) is followed.
-fn folders(vol: &dyn Volume, from: &VPath, rel: &str) -> Vec<VPath> {
+fn folders(listings: &Listings<'_>, from: &VPath, rel: &str) -> Vec<VPath> {
     let mut at = vec![from.clone()];
     for name in rel.split('/') {
         at = at
             .iter()
-            .flat_map(|dir| vol.list(dir).unwrap_or_default())
-            .filter(|e| e.kind == EntryKind::Dir && e.is(name))
-            .map(|e| e.path)
+            .flat_map(|dir| {
+                let entries = listings.list(dir);
+                entries
+                    .iter()
+                    .filter(|e| e.kind == EntryKind::Dir && e.is(name))
+                    .map(|e| e.path.clone())
+                    .collect::<Vec<_>>()
+            })
             .collect();
     }
     at
@@ -224,7 +267,7 @@ fn folders(vol: &dyn Volume, from: &VPath, rel: &str) -> Vec<VPath> {
 
 /// The hive files at `rel` below `from` (case twins included), each with its logs.
 fn files(
-    vol: &dyn Volume,
+    listings: &Listings<'_>,
     from: &VPath,
     rel: &str,
     kind: HiveKind,
@@ -232,12 +275,12 @@ fn files(
     sid: Option<&str>,
 ) -> Vec<HiveFile> {
     let (dirs, name) = match rel.rsplit_once('/') {
-        Some((dir, name)) => (folders(vol, from, dir), name),
+        Some((dir, name)) => (folders(listings, from, dir), name),
         None => (vec![from.clone()], rel),
     };
     let mut out = Vec::new();
     for dir in dirs {
-        let entries = vol.list(&dir).unwrap_or_default();
+        let entries = listings.list(&dir);
         let is_file = |e: &&Entry, n: &str| e.kind == EntryKind::File && e.is(n);
         for hive in entries.iter().filter(|e| is_file(e, name)) {
             let logs = ["LOG1", "LOG2", "LOG"]
@@ -284,7 +327,14 @@ mod tests {
             v = v.file(f, b"regf");
         }
         type Found = (String, HiveKind, Option<String>, Option<String>, usize);
-        let found: Vec<Found> = find(&v, RootKind::Volume, "C")
+        let hives = find(&v, RootKind::Volume, "C");
+        // Each folder listed once, though the root and `config` are on the
+        // way to several places (a round trip each on a share).
+        let listed = v.listings();
+        assert_eq!(listed.get(""), Some(&1));
+        assert_eq!(listed.get("windows/system32/CONFIG"), Some(&1));
+        assert!(listed.values().all(|&n| n == 1), "{listed:?}");
+        let found: Vec<Found> = hives
             .into_iter()
             .map(|h| {
                 let p = String::from_utf8_lossy(h.path.as_bytes()).into_owned();
