@@ -46,13 +46,18 @@ store_files=$(find "$VOL" -path '*MSIPC*' -type f | wc -l)
 # The source is warm: what is timed is the share's latency, not the disk.
 find "$VOL" -type f -print0 | xargs -0 cat > /dev/null
 
-mkdir -p "$MNT"
-mountpoint -q "$MNT" && fusermount -u "$MNT"
-target/release/slowfs "$VOL" "$MNT" "$DELAY_MS" 1000 &
-SLOWFS=$!
-trap 'fusermount -u "$MNT" 2>/dev/null || true; wait $SLOWFS 2>/dev/null || true' EXIT
-for _ in $(seq 50); do mountpoint -q "$MNT" && break; sleep 0.1; done
-mountpoint -q "$MNT" || { echo "latency.sh: slowfs did not mount on $MNT" >&2; exit 1; }
+MOUNTS=()
+trap 'for m in "${MOUNTS[@]}"; do fusermount -u "$m" 2>/dev/null || true; done; wait' EXIT
+slow_mount() { # SOURCE MOUNTPOINT: SOURCE through slowfs, until the script ends
+  mkdir -p "$2"
+  mountpoint -q "$2" && fusermount -u "$2"
+  target/release/slowfs "$1" "$2" "$DELAY_MS" 1000 &
+  MOUNTS+=("$2")
+  for _ in $(seq 50); do mountpoint -q "$2" && return; sleep 0.1; done
+  echo "latency.sh: slowfs did not mount on $2" >&2
+  exit 1
+}
+slow_mount "$VOL" "$MNT"
 # The store files' paths on the mount, for the parallel `cat`.
 ON_MOUNT=$(realpath "$MNT")
 (cd "$VOL" && find . -path '*MSIPC*' -type f -printf "$ON_MOUNT/%P\0") > "$WORK/slow-store-files"
@@ -78,12 +83,7 @@ HUNT="$WORK/fleet-$FLEET"
 source benches/hunt.sh
 hunt "$HUNT" "$FLEET"
 HMNT="$WORK/slow-fleet-$FLEET"
-mkdir -p "$HMNT"
-mountpoint -q "$HMNT" && fusermount -u "$HMNT"
-target/release/slowfs "$HUNT" "$HMNT" "$DELAY_MS" 1000 &
-SLOWFS_HUNT=$!
-trap 'fusermount -u "$MNT" 2>/dev/null || true; fusermount -u "$HMNT" 2>/dev/null || true; wait $SLOWFS $SLOWFS_HUNT 2>/dev/null || true' EXIT
-for _ in $(seq 50); do mountpoint -q "$HMNT" && break; sleep 0.1; done
+slow_mount "$HUNT" "$HMNT"
 measure hunt_find_parallel "$COLD" "find '$HMNT' -mindepth 1 -maxdepth 1 -print0 | xargs -0 -P32 -I{} find {} | wc -l"
 measure hunt_discovery "$COLD" "$BIN scan '$HMNT' --dry-run --quiet"
 measure hunt_scan_jsonl "$COLD" "$BIN scan '$HMNT' --jsonl /dev/null --quiet"

@@ -1,6 +1,7 @@
 //! A volume held in memory: discovery and planning tested without temporary
-//! folders, and with every listing counted (each folder on the way to a
-//! store must be listed once).
+//! folders, with every listing counted (each folder on the way to a store
+//! must be listed once), and a hook on every request (a test's stand-in for
+//! a source that fails or a share that hangs).
 
 use std::collections::BTreeMap;
 use std::io;
@@ -16,6 +17,23 @@ use super::{Bytes, Entry, EntryKind, ReadError, ReadOptions, Stat, VPath, Volume
 pub struct MemoryVolume {
     entries: BTreeMap<Vec<u8>, Node>,
     listings: Mutex<BTreeMap<Vec<u8>, usize>>,
+    hook: Hook,
+}
+
+/// What runs before every request, with its path.
+#[derive(Default)]
+struct Hook(Option<Box<OnRequest>>);
+
+type OnRequest = dyn Fn(&VPath) + Send + Sync;
+
+impl std::fmt::Debug for Hook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Hook(set)"
+        } else {
+            "Hook(none)"
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -62,6 +80,13 @@ impl MemoryVolume {
         }
     }
 
+    /// Runs `hook` with the path of every request (list, stat, read…)
+    /// before answering it: it may panic, or never return.
+    pub fn on_every_request(mut self, hook: impl Fn(&VPath) + Send + Sync + 'static) -> Self {
+        self.hook = Hook(Some(Box::new(hook)));
+        self
+    }
+
     /// How often each folder was listed, by path (`""` is the root).
     pub fn listings(&self) -> BTreeMap<String, usize> {
         self.listings
@@ -73,6 +98,9 @@ impl MemoryVolume {
     }
 
     fn node(&self, p: &VPath) -> io::Result<&Node> {
+        if let Some(hook) = &self.hook.0 {
+            hook(p);
+        }
         if p.is_root() {
             return Ok(&Node::Dir);
         }

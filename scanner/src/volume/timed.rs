@@ -186,63 +186,17 @@ mod tests {
     use super::*;
     use crate::volume::memory::MemoryVolume;
 
-    /// A share whose folder `hung` never answers.
-    struct Hanging(MemoryVolume);
-
-    impl Hanging {
-        fn wait(&self, path: &VPath) {
-            if path.as_bytes().starts_with(b"hung") {
-                loop {
-                    std::thread::park();
-                }
-            }
-        }
-    }
-
-    impl Volume for Hanging {
-        fn list(&self, dir: &VPath) -> io::Result<Vec<Entry>> {
-            self.wait(dir);
-            self.0.list(dir)
-        }
-        fn stat(&self, path: &VPath) -> io::Result<Stat> {
-            self.wait(path);
-            self.0.stat(path)
-        }
-        fn read<'b>(
-            &self,
-            path: &VPath,
-            opts: &ReadOptions,
-            buf: &'b mut Vec<u8>,
-        ) -> Result<(Stat, Bytes<'b>), ReadError> {
-            self.wait(path);
-            self.0.read(path, opts, buf)
-        }
-        fn read_at(&self, path: &VPath, offset: u64, buf: &mut [u8]) -> Result<usize, ReadError> {
-            self.wait(path);
-            self.0.read_at(path, offset, buf)
-        }
-        fn open_source(&self, path: &VPath) -> Result<Arc<dyn ImageSource>, ReadError> {
-            self.wait(path);
-            self.0.open_source(path)
-        }
-        fn origin(&self) -> String {
-            self.0.origin()
-        }
-        fn stored_path(&self, path: &VPath) -> PathBuf {
-            self.0.stored_path(path)
-        }
-        fn windows_names(&self, path: &VPath) -> Vec<String> {
-            self.0.windows_names(path)
-        }
-    }
-
     #[test]
     fn a_request_that_never_answers_is_an_error_and_the_others_are_read() {
-        let share = Hanging(
-            MemoryVolume::new()
-                .file("hung/a.drm", b"never")
-                .file("ok/b.drm", b"template"),
-        );
+        // A share whose folder `hung` never answers.
+        let share = MemoryVolume::new()
+            .file("hung/a.drm", b"never")
+            .file("ok/b.drm", b"template")
+            .on_every_request(|p| {
+                while p.as_bytes().starts_with(b"hung") {
+                    std::thread::park();
+                }
+            });
         let v = Timed::new(Arc::new(share), Duration::from_millis(50));
         let p = |s: &str| VPath::from_bytes(s);
         let hung = v.list(&p("hung")).unwrap_err();
