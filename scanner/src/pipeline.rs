@@ -1,17 +1,21 @@
 //! The run: planned stores → files → records, in parallel, in a stable order.
 //!
 //! ```text
-//!  plan (this thread)        dispatcher               workers (N threads)            sink (this thread)
-//!  read roots,          ──▶  list one store,    ──▶  stat · read · hash · parse ──▶  reorder by sequence,
-//!  discover stores           sort, number files      (bounded channel)               hand each record on
+//!  plan (this thread)    dispatcher               workers (max(N, io depth))       sink (this thread)
+//!  read roots,      ──▶  stores listed ahead, ──▶  stat · read · [hash · parse, ──▶  reorder by sequence,
+//!  discover stores       handed on in order,      N at a time]                     hand each record on
+//!                        files numbered           (bounded channel)
 //! ```
-//! Stores are sorted by (label, folder) and listed one at a time, when the
-//! dispatcher reaches them; each store's files are sorted and numbered, so
-//! the sink emits records in (label, store, path) order whatever the thread
-//! count. Only the store list is held for the whole run, never the file
+//! Stores are sorted by (label, folder) and listed when the dispatcher
+//! nears them (up to the I/O depth at once: on a share each listing is a
+//! round trip); each store's files are sorted and numbered, so the sink
+//! emits records in (label, store, path) order whatever the thread count or
+//! depth. Only the store list is held for the whole run, never the file
 //! list, and a window of permits bounds how far ahead workers may run: memory
-//! stays flat however many files the volume holds. The pipeline knows no
-//! format and no source: [`crate::process`] reads one file through its volume.
+//! stays flat however many files the volume holds. There are as many workers
+//! as requests the file system should have in flight; only `threads` of them
+//! hash and parse at once ([`Gate`]). The pipeline knows no format and no
+//! source: [`crate::process`] reads one file through its volume.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -148,7 +152,7 @@ pub fn run_incremental<T: Send, E>(
         // Owned by this closure: dropped when it returns, so that an early
         // return (a sink error) unblocks the workers and the dispatcher.
         let (out_rx, permit_rx) = (out_rx, permit_rx);
-        // The dispatcher: lists one store at a time, in plan order.
+        // The dispatcher: hands the stores' files on in plan order.
         let dispatcher = s.spawn(move || {
             let (mut logs, mut errors) = (0, Vec::new());
             let dispatch = |jobs: Vec<Job>| {
