@@ -39,7 +39,8 @@ struct Inodes {
 
 impl Inodes {
     fn path(&self, ino: u64) -> Option<PathBuf> {
-        self.paths.get((ino - 1) as usize).cloned()
+        let index = usize::try_from(ino.checked_sub(1)?).ok()?;
+        self.paths.get(index).cloned()
     }
     fn number(&mut self, path: &Path) -> u64 {
         if let Some(&ino) = self.numbers.get(path) {
