@@ -11,8 +11,10 @@
 //! as on a share, so a client that keeps many requests outstanding gains
 //! what it would gain there. Names and attributes are cached by the kernel
 //! for `TTL_MS` (a default CIFS mount caches them for one second); file data
-//! is not kept between opens. Runs in the foreground until unmounted
-//! (`fusermount -u MOUNTPOINT`). Used by `benches/latency.sh`.
+//! is not kept between opens. With `SLOWFS_HANG=TEXT`, requests about
+//! paths containing TEXT are never answered (a server gone mid-scan). Runs
+//! in the foreground until unmounted (`fusermount -u MOUNTPOINT`). Used by
+//! `benches/latency.sh`.
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -59,11 +61,20 @@ struct Shared {
     next_handle: Mutex<u64>,
     delay: Duration,
     ttl: Duration,
+    /// `SLOWFS_HANG`: requests about paths containing it are never answered.
+    hang: Option<String>,
 }
 
 impl Shared {
     fn path(&self, ino: u64) -> Option<PathBuf> {
-        self.inodes.lock().unwrap().path(ino)
+        let path = self.inodes.lock().unwrap().path(ino)?;
+        // A share whose server stopped answering for these paths.
+        if let Some(hang) = &self.hang {
+            while path.to_string_lossy().contains(hang.as_str()) {
+                std::thread::park();
+            }
+        }
+        Some(path)
     }
     fn attr(&self, path: &Path) -> std::io::Result<FileAttr> {
         let meta = std::fs::symlink_metadata(path)?;
@@ -131,6 +142,7 @@ impl SlowFs {
             next_handle: Mutex::new(1),
             delay,
             ttl,
+            hang: std::env::var("SLOWFS_HANG").ok().filter(|h| !h.is_empty()),
         });
         let (pool, work) = unbounded::<Work>();
         for _ in 0..POOL_THREADS {
