@@ -62,7 +62,8 @@ impl Root {
 pub struct ScanConfig {
     pub roots: Vec<Root>,
     pub deep: bool,
-    /// Reader/parser threads; may exceed the core count for slow disks and shares.
+    /// Parser threads (hashing and parsing); requests to the file system in
+    /// flight are [`IoConfig::depth`].
     pub threads: usize,
     pub read: ReadOptions,
     /// Set (e.g. from a signal handler) to stop dispatching files: what was
