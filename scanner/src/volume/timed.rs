@@ -13,7 +13,7 @@
 use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crossbeam_channel::{bounded, unbounded, Receiver, RecvTimeoutError, Sender};
@@ -23,8 +23,10 @@ use super::{Bytes, Entry, ReadError, ReadOptions, Stat, VPath, Volume};
 
 type Task = Box<dyn FnOnce() + Send>;
 
-/// The helper threads requests run on: one more is started whenever none
-/// is idle, so a hung request never delays the others.
+/// The helper threads requests run on, shared by every `Timed` volume of
+/// the process (a fleet on a share has thousands of volumes, not thousands
+/// of threads): one more is started whenever none is idle, so a hung
+/// request never delays the others.
 struct Helpers {
     tasks: Sender<Task>,
     queue: Receiver<Task>,
@@ -32,6 +34,11 @@ struct Helpers {
 }
 
 impl Helpers {
+    fn get() -> &'static Helpers {
+        static HELPERS: OnceLock<Helpers> = OnceLock::new();
+        HELPERS.get_or_init(Helpers::new)
+    }
+
     fn new() -> Helpers {
         let (tasks, queue) = unbounded();
         Helpers {
@@ -72,16 +79,11 @@ impl Helpers {
 pub struct Timed {
     inner: Arc<dyn Volume>,
     limit: Duration,
-    helpers: Arc<Helpers>,
 }
 
 impl Timed {
     pub fn new(inner: Arc<dyn Volume>, limit: Duration) -> Timed {
-        Timed {
-            inner,
-            limit,
-            helpers: Arc::new(Helpers::new()),
-        }
+        Timed { inner, limit }
     }
 
     /// Runs `request` on a helper and waits for it at most the limit.
@@ -92,7 +94,7 @@ impl Timed {
     ) -> Result<T, io::Error> {
         let (done, answer) = bounded(1);
         let inner = Arc::clone(&self.inner);
-        self.helpers.submit(Box::new(move || {
+        Helpers::get().submit(Box::new(move || {
             let _ = done.send(request(inner.as_ref()));
         }));
         match answer.recv_timeout(self.limit) {
