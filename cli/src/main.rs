@@ -5,6 +5,7 @@
 //! unrecognised root, an index that cannot be opened or written).
 
 mod args;
+mod cal;
 mod error;
 mod man;
 mod output;

@@ -119,8 +119,18 @@ pub fn settings(a: SettingsArgs) -> Result<Status, CliError> {
     if let Some(user) = &a.query {
         q = format!("{q} +({user})");
     }
+    // A table shows what a client access licence says; other formats keep its bytes.
+    let table = output::pick(a.out.format) == crate::args::Format::Table;
     stream(&idx, &a.out, SETTING_COLUMNS, |sink| {
-        query::search_each(&idx, &q, None, |r| sink.raw(&r)).map(|_| ())
+        query::search_each(&idx, &q, None, |r| {
+            if !table {
+                return sink.raw(&r);
+            }
+            let mut row: Value = serde_json::from_str(r.get()).unwrap_or(Value::Null);
+            crate::cal::summarise(&mut row);
+            sink.value(row)
+        })
+        .map(|_| ())
     })
 }
 

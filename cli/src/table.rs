@@ -278,7 +278,10 @@ impl Table {
         if self.layout.is_none() {
             self.lay_out(out)?;
         }
-        let mut notes = vec![format!("{} rows", self.rows)];
+        let mut notes = vec![match self.rows {
+            1 => "1 row".to_string(),
+            n => format!("{n} rows"),
+        }];
         if let Some(l) = &self.layout {
             if !l.dropped.is_empty() {
                 notes.push(format!(
@@ -398,7 +401,7 @@ mod tests {
             text,
             "LABEL                    KIND      NAME\n\
              WS04-C.0123456789abcdef  template  CONTOSO-RMS - Highly Confidential\n\
-             (1 rows; left out at 80 columns: valid_until, issuer_name, issued, owner, path (--wide shows every column, --format csv every field))\n"
+             (1 row; left out at 80 columns: valid_until, issuer_name, issued, owner, path (--wide shows every column, --format csv every field))\n"
         );
         // One host: no label column, room for the owner.
         let text = render(std::slice::from_ref(&row), &names[1..], 80, false);

@@ -55,7 +55,7 @@ fn a_hunt_download_zip_gives_one_label_per_client() {
         per_label(&rs),
         BTreeMap::from([
             // Two machines call themselves WS04: their client ids tell them apart.
-            (key("WS04-C.0123456789abcdef", "setting"), 31),
+            (key("WS04-C.0123456789abcdef", "setting"), 32),
             (
                 key("WS04-C.0123456789abcdef", "store"),
                 stores("WS04-C.0123456789abcdef")

@@ -71,10 +71,10 @@ fn imported_lines_give_the_index_a_scan_would_have_built() {
     let out = import(&imported, &[&a, &b]);
     let err = exit(&out, 0);
     let want = exported(&direct);
-    assert_eq!(want.len(), 124);
+    assert_eq!(want.len(), 125);
     assert!(
         err.contains(&format!(
-            "imported 124 records of 2 hosts (HOSTA, WS04) into {}",
+            "imported 125 records of 2 hosts (HOSTA, WS04) into {}",
             imported.display()
         )),
         "{err}"
@@ -94,7 +94,7 @@ fn importing_a_host_again_replaces_that_host_only() {
         .into_iter()
         .filter(|l| l.contains(r#""label":"WS04""#))
         .collect();
-    assert_eq!(ws04.len(), 45);
+    assert_eq!(ws04.len(), 46);
     // HOSTA scanned again, from one profile only: its other records go.
     let bob = sample().join("Users/bob.V6");
     let a2 = tmp.path().join("a2.jsonl");
@@ -103,12 +103,12 @@ fn importing_a_host_again_replaces_that_host_only() {
     assert_eq!(hosta_now, 11);
     exit(&import(&index, &[&a2]), 0);
     let after = exported(&index);
-    assert_eq!(after.len(), 45 + hosta_now);
+    assert_eq!(after.len(), 46 + hosta_now);
     let kept: Vec<&String> = after
         .iter()
         .filter(|l| l.contains(r#""label":"WS04""#))
         .collect();
-    assert_eq!(kept.len(), 45);
+    assert_eq!(kept.len(), 46);
     assert!(kept.iter().zip(&ws04).all(|(k, w)| *k == w));
 }
 
@@ -128,11 +128,11 @@ fn lines_that_are_no_records_are_skipped_and_named() {
         "{err}"
     );
     assert!(
-        err.contains("imported 45 records of 1 host (WS04)"),
+        err.contains("imported 46 records of 1 host (WS04)"),
         "{err}"
     );
     assert!(err.contains("; 1 lines skipped"), "{err}");
-    assert_eq!(exported(&index).len(), 45);
+    assert_eq!(exported(&index).len(), 46);
     // A missing input: nothing is created.
     let fresh = tmp.path().join("fresh");
     let out = import(&fresh, &[&b, &tmp.path().join("missing.jsonl")]);

@@ -181,7 +181,7 @@ fn settings_are_listed_per_host_and_no_key_material_reaches_any_output() {
     let out = rmsweep(&["settings", "--index", &idx, "--format", "jsonl"]);
     exit(&out, 0);
     let rows = jsonl(&out);
-    assert_eq!(rows.len(), 32);
+    assert_eq!(rows.len(), 33);
     assert!(rows
         .iter()
         .all(|r| r["kind"] == "setting" && r["label"] == "WS01"));
@@ -225,6 +225,52 @@ fn settings_are_listed_per_host_and_no_key_material_reaches_any_output() {
             assert!(!text.contains(secret) && !text.contains(&hex));
         }
     }
+}
+
+/// A client access licence reads, in a table and in the report, as what
+/// make-hives.sh put into it (`fixtures/hives/cal-temporary.expected`), and
+/// its licence server finds it.
+#[test]
+fn a_client_access_licence_reads_as_what_it_says() {
+    let tmp = host();
+    let idx = index(tmp.path());
+    let expected =
+        std::fs::read_to_string(fixtures().join("hives/cal-temporary.expected")).unwrap();
+    let given = |k: &str| {
+        expected
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .unwrap()
+            .trim()
+            .replace("CN = ", "")
+            .replace(' ', "T")
+    };
+    let line = format!(
+        "temporary licence {} (Remote Desktop {}.{}) from {} ({}) to {}, valid {} to {}",
+        given("product"),
+        given("major"),
+        given("minor"),
+        given("server"),
+        given("scope"),
+        given("subject"),
+        given("notBefore"),
+        given("notAfter"),
+    );
+    let query = format!("server:{}", given("server"));
+    let out = rmsweep(&[
+        "settings", &query, "--index", &idx, "--format", "table", "--wide",
+    ]);
+    exit(&out, 0);
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.contains(&line), "{table}");
+    assert!(table.ends_with("(1 row)\n"), "{table}");
+    let report = tmp.path().join("r.html");
+    exit(
+        &rmsweep(&["report", "--index", &idx, "--out", report.to_str().unwrap()]),
+        0,
+    );
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains(&line), "the report's configuration section");
 }
 
 #[test]
@@ -391,6 +437,6 @@ fn merging_keeps_every_registry_record() {
     };
     let (a, b) = (export(&idx), export(m));
     assert_eq!(a, b);
-    // 4 hive records, 32 settings, 8 templates.
-    assert_eq!(a.len(), 44);
+    // 4 hive records, 33 settings, 8 templates.
+    assert_eq!(a.len(), 45);
 }

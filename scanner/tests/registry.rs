@@ -111,7 +111,7 @@ fn the_four_hives_give_their_settings_with_exact_values() {
             (
                 r"\Windows\System32\config\SOFTWARE".into(),
                 plain.into(),
-                json!([15, null, none, none])
+                json!([16, null, none, none])
             ),
             (
                 r"\Windows\System32\config\SYSTEM".into(),
@@ -121,6 +121,7 @@ fn the_four_hives_give_their_settings_with_exact_values() {
         ]
     );
     let cal = std::fs::read(hives().join("src/cal.der")).unwrap();
+    let cal_temporary = std::fs::read(hives().join("src/cal-temporary.der")).unwrap();
     let settings: Vec<(&str, &str, &str, &str, Value)> = records
         .iter()
         .filter_map(|r| match &r.entry {
@@ -311,6 +312,13 @@ fn the_four_hives_give_their_settings_with_exact_values() {
             ),
             (
                 "software",
+                "rds.client_license",
+                r"Microsoft\MSLicensing\Store\LICENSE001",
+                "ClientLicense",
+                json!(hex(&cal_temporary))
+            ),
+            (
+                "software",
                 "rds.license_servers",
                 r"Policies\Microsoft\Windows NT\Terminal Services",
                 "LicenseServers",
@@ -454,23 +462,63 @@ fn decoded_details_provenance_and_recovered_values_are_exact() {
         (&json!("S-1-5-20"), &json!("NetworkService"))
     );
     assert_eq!(profile["sid_name"], "NetworkService");
-    // The CAL: what openssl said of it when make-hives.sh made it.
-    let expected = std::fs::read_to_string(hives().join("cal.expected")).unwrap();
-    let field = |k: &str| {
-        expected
-            .lines()
-            .find_map(|l| l.strip_prefix(k))
-            .unwrap()
-            .trim()
-            .to_string()
+}
+
+/// The licences' certificates as openssl read them, and the values
+/// make-hives.sh put into their Microsoft extensions (`NAME.expected`).
+#[test]
+fn client_access_licences_say_what_their_certificates_and_extensions_hold() {
+    let tmp = volume();
+    let records = scan(tmp.path());
+    let licence = |key: &str| {
+        let r = records
+            .iter()
+            .find(|r| matches!(&r.entry, HiveEntry::Setting(s) if s.key.ends_with(key)))
+            .unwrap_or_else(|| panic!("no {key}"));
+        serde_json::to_value(r).unwrap()
     };
-    let openssl_time = |k: &str| field(k).replace(' ', "T");
-    let cal = setting(&records, "rds.client_license", "ClientLicense");
-    assert_eq!(cal["cal"]["cal_issuer"], field("issuer=CN = "));
-    assert_eq!(cal["cal"]["cal_subject"], field("subject=CN = "));
-    assert_eq!(cal["cal"]["valid_from"], openssl_time("notBefore="));
-    assert_eq!(cal["cal"]["valid_until"], openssl_time("notAfter="));
-    assert_eq!(cal["cal"]["cal_certificates"], 1);
+    for (key, name, certificates) in [("LICENSE000", "cal", 1), ("LICENSE001", "cal-temporary", 2)]
+    {
+        let expected = std::fs::read_to_string(hives().join(format!("{name}.expected"))).unwrap();
+        let field = |k: &str| {
+            expected
+                .lines()
+                .find_map(|l| l.strip_prefix(k))
+                .map(|v| v.trim().to_string())
+        };
+        let given = |k: &str| field(&format!("{k}=")).unwrap();
+        let openssl_time = |k: &str| field(k).unwrap().replace(' ', "T");
+        let flags = u32::from_str_radix(given("flags").trim_start_matches("0x"), 16).unwrap();
+        let temporary = flags & 0x8000_0000 != 0;
+        let mut want = json!({
+            "cal_issuer": field("issuer=CN = ").unwrap(),
+            "cal_subject": field("subject=CN = ").unwrap(),
+            "valid_from": openssl_time("notBefore="),
+            "valid_until": openssl_time("notAfter="),
+            "cal_certificates": certificates,
+            "cal_product_info": true,
+            "cal_product": given("product"),
+            "cal_version": format!("{}.{}", given("major"), given("minor")),
+            "cal_temporary": temporary,
+            "cal_flags": given("flags"),
+            "cal_flag_names": if temporary { json!(["temporary", "rtm"]) } else { json!(["permanent", "rtm", "enforced"]) },
+            "cal_license_count": given("count").parse::<u32>().unwrap(),
+            "cal_platform_id": given("platform"),
+            "cal_language_id": given("language").parse::<u32>().unwrap(),
+            "cal_license_server": given("server"),
+            "cal_license_server_scope": given("scope"),
+        });
+        if given("requested") != given("product") {
+            want["cal_requested_product"] = json!(given("requested"));
+        }
+        if let Some(id) = field("server_id=") {
+            want["cal_license_server_id"] = json!(id);
+        }
+        let got = licence(key);
+        assert_eq!(got["cal"], want, "{key}");
+        // The licence server is the setting's server: `server:LS1` finds it.
+        assert_eq!(got["server"], given("server"), "{key}");
+    }
 }
 
 #[test]

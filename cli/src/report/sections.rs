@@ -376,26 +376,8 @@ fn configuration(page: &mut Page, d: &Data, cx: &Context) {
             text("recovered"),
         ],
         d.settings.iter().map(|r| {
-            // A client access licence: what it says, not its certificate's hex.
             let mut r = r.clone();
-            if let (Some(cal), Some(obj)) = (r.get("cal").cloned(), r.as_object_mut()) {
-                let f = |k: &str| {
-                    cal.get(k)
-                        .and_then(Value::as_str)
-                        .unwrap_or("?")
-                        .to_string()
-                };
-                obj.insert(
-                    "data".into(),
-                    Value::from(format!(
-                        "licence from {} to {}, valid {} to {}",
-                        f("cal_issuer"),
-                        f("cal_subject"),
-                        f("valid_from"),
-                        f("valid_until")
-                    )),
-                );
-            }
+            crate::cal::summarise(&mut r);
             record_cells(
                 &r,
                 &[

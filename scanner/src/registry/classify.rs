@@ -193,6 +193,12 @@ pub(super) fn mslicensing(below: &[String], v: &Value) -> Named {
             let mut n = Named::new("rds.client_license");
             if let RawData::Bytes(b) = &v.data {
                 n.detail.cal = cal::parse(b);
+                n.detail.server = n
+                    .detail
+                    .cal
+                    .as_ref()
+                    .and_then(|c| c.license_server())
+                    .map(str::to_string);
             }
             n
         }

@@ -87,7 +87,8 @@ pub struct Setting {
 /// What a named setting says, decoded.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Detail {
-    /// The RMS server a per-server key names (`…\MSIPC\<server>\Template`).
+    /// The RMS server a per-server key names (`…\MSIPC\<server>\Template`),
+    /// or the licence server that issued a client access licence.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
