@@ -346,6 +346,34 @@ mod tests {
         assert_eq!(err, "4 bytes at offset 4 lie outside its 3 bytes");
     }
 
+    /// Every truncation, and every byte set to 0xff, of both structures:
+    /// an error or a value, never a panic.
+    #[test]
+    fn damaged_extensions_never_panic() {
+        let server = [
+            &0x0003000u32.to_le_bytes()[..],
+            &[0, 0, 8, 0, 18, 0],
+            &utf16z("LS1"),
+            &utf16z("0049"),
+            &utf16z("X"),
+        ]
+        .concat();
+        for good in [product_info(1, None), server] {
+            for cut in 0..good.len() {
+                let mut cal = ClientLicense::default();
+                let _ = read_product_info(&good[..cut], &mut cal);
+                let _ = read_server_info(&good[..cut], &mut cal);
+            }
+            for at in 0..good.len() {
+                let mut bad = good.clone();
+                bad[at] = 0xff;
+                let mut cal = ClientLicense::default();
+                let _ = read_product_info(&bad, &mut cal);
+                let _ = read_server_info(&bad, &mut cal);
+            }
+        }
+    }
+
     #[test]
     fn both_versions_of_the_server_extension_are_read_and_others_named() {
         let (name, id, scope) = (utf16z("LS1"), utf16z("00490"), utf16z("CONTOSO"));
