@@ -22,7 +22,7 @@ VOL="$WORK/volume-$PROFILES"
 HVOL="$WORK/volume-$PROFILES-hives"
 BIG=target/big-hives
 IDX="$WORK/index-registry"
-OUT=benches/results/registry-$PROFILES$([ "${COLD:-0}" = 1 ] && echo -cold).md
+OUT=benches/results/registry-$PROFILES$([ "${COLD:-0}" = 1 ] && echo -cold || true).md
 if [ "${COLD:-0}" = 1 ]; then
   [ "$(id -u)" = 0 ] || { echo "registry.sh: COLD=1 drops the page cache and needs root" >&2; exit 1; }
   DROP='sync; echo 3 > /proc/sys/vm/drop_caches;'
