@@ -396,6 +396,17 @@ fn dry_run(config: &ScanConfig, quiet: bool) -> Result<Status, CliError> {
             counts.hives,
             counts.listing_errors
         );
+        let ntuser = plan
+            .hives
+            .iter()
+            .filter(|h| h.hive.kind == rmsweep_scanner::registry::HiveKind::Ntuser)
+            .count();
+        if ntuser > 0 {
+            let hives = if ntuser == 1 { "hive is" } else { "hives are" };
+            eprintln!(
+                "(template folders that Office's AdminTemplatePath names are found when the {ntuser} NTUSER.DAT {hives} read: not listed here)"
+            );
+        }
     }
     Ok(Status::partial_if(counts.listing_errors > 0))
 }

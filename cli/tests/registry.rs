@@ -227,6 +227,37 @@ fn settings_are_listed_per_host_and_no_key_material_reaches_any_output() {
     }
 }
 
+/// A dry run lists the hives with the store files, and says that folders
+/// an NTUSER.DAT names are found only when it is read.
+#[test]
+fn a_dry_run_lists_the_hives_and_says_what_it_cannot_list() {
+    let tmp = host();
+    let root = tmp.path().join("WS01");
+    let out = rmsweep(&["scan", root.to_str().unwrap(), "--dry-run"]);
+    exit(&out, 0);
+    let listed = String::from_utf8(out.stdout).unwrap();
+    let hives: Vec<&str> = listed
+        .lines()
+        .filter_map(|l| l.strip_prefix("WS01\t"))
+        .filter(|p| p.ends_with(".DAT") || p.ends_with(".dat") || p.contains("config"))
+        .collect();
+    let at = |p: &str| root.join(p).to_str().unwrap().to_string();
+    assert_eq!(
+        hives,
+        [
+            at("Users/alice/AppData/Local/Microsoft/Windows/UsrClass.dat"),
+            at("Users/alice/NTUSER.DAT"),
+            at("Windows/System32/config/SOFTWARE"),
+            at("Windows/System32/config/SYSTEM"),
+        ]
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("4 registry hives; 0 folders could not be listed\n(template folders that Office's AdminTemplatePath names are found when the 1 NTUSER.DAT hive is read: not listed here)"),
+        "{err}"
+    );
+}
+
 /// A client access licence reads, in a table and in the report, as what
 /// make-hives.sh put into it (`fixtures/hives/cal-temporary.expected`), and
 /// its licence server finds it.
