@@ -302,6 +302,16 @@ fn a_client_access_licence_reads_as_what_it_says() {
     );
     let html = std::fs::read_to_string(&report).unwrap();
     assert!(html.contains(&line), "the report's configuration section");
+    // Licences are found by what they say: temporary ones across a fleet.
+    for (query, key) in [
+        ("data:temporary", r"Microsoft\MSLicensing\Store\LICENSE001"),
+        ("data:permanent", r"Microsoft\MSLicensing\Store\LICENSE000"),
+    ] {
+        let out = rmsweep(&["settings", query, "--index", &idx, "--format", "jsonl"]);
+        exit(&out, 0);
+        let keys: Vec<Value> = jsonl(&out).iter().map(|r| r["key"].clone()).collect();
+        assert_eq!(keys, [key], "{query}");
+    }
 }
 
 #[test]

@@ -182,8 +182,11 @@ pub fn setting_document(f: &Fields, r: &SettingRecord, rescan: bool) -> TantivyD
             {
                 d.add_text(f.url, url);
             }
-            if let Some(data) = &s.data {
-                d.add_text(f.data, data.text());
+            // A client access licence is found by what it says, not its hex.
+            match (&detail.cal, &s.data) {
+                (Some(cal), _) => d.add_text(f.data, cal.words()),
+                (None, Some(data)) => d.add_text(f.data, data.text()),
+                (None, None) => {}
             }
             if let Some(cal) = &detail.cal {
                 for (field, t) in [

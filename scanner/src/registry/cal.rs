@@ -91,6 +91,31 @@ impl ClientLicense {
             .as_deref()
             .or(self.cal_issuer.as_deref())
     }
+
+    /// What a search of the setting's `data` finds the licence by, rather
+    /// than its certificate's hex: product, version, the flags' names
+    /// (`temporary`, `permanent`…), licence server, its scope, issuer and
+    /// subject.
+    pub fn words(&self) -> String {
+        let mut words: Vec<&str> = [&self.cal_product, &self.cal_version]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        words.extend(self.cal_flag_names.iter().map(String::as_str));
+        words.extend(
+            [
+                &self.cal_license_server,
+                &self.cal_license_server_scope,
+                &self.cal_issuer,
+                &self.cal_subject,
+            ]
+            .into_iter()
+            .flatten()
+            .map(String::as_str),
+        );
+        words.join(" ")
+    }
 }
 
 /// Reads the licence from a `ClientLicense` value; `None` when it holds no certificate.
