@@ -114,7 +114,6 @@ const SETTING_COLUMNS: &[&str] = &[
 pub fn settings(a: SettingsArgs) -> Result<Status, CliError> {
     let idx = open(&a.out)?;
     // Each hive's own record (`setting:hive`) is left out: it is a file, not a setting.
-    // (`+`/`-` rather than AND NOT, which tantivy's parser answers with nothing.)
     let mut q = "+kind:setting -setting:hive".to_string();
     if let Some(user) = &a.query {
         q = format!("{q} +({user})");

@@ -227,6 +227,40 @@ fn settings_are_listed_per_host_and_no_key_material_reaches_any_output() {
     }
 }
 
+/// `NOT` takes from every record: tantivy alone answers `a AND NOT b` and
+/// `NOT b` with nothing.
+#[test]
+fn negations_take_from_every_record() {
+    let tmp = host();
+    let idx = index(tmp.path());
+    let count = |query: &str| {
+        let out = rmsweep(&[
+            "search", query, "--index", &idx, "--format", "jsonl", "--all",
+        ]);
+        exit(&out, 0);
+        jsonl(&out)
+    };
+    let with_minus = count("kind:setting -setting:hive");
+    assert_eq!(with_minus.len(), 33);
+    assert_eq!(count("kind:setting AND NOT setting:hive"), with_minus);
+    // 4 hive records, 33 settings, 8 templates.
+    let not_settings = count("NOT kind:setting");
+    assert_eq!(not_settings.len(), 8);
+    assert!(not_settings.iter().all(|r| r["kind"] == "template"));
+    assert_eq!(count("setting:hive OR NOT kind:setting").len(), 12);
+    let out = rmsweep(&[
+        "settings",
+        "setting:rds.client_license AND NOT data:temporary",
+        "--index",
+        &idx,
+        "--format",
+        "jsonl",
+    ]);
+    exit(&out, 0);
+    let keys: Vec<Value> = jsonl(&out).iter().map(|r| r["key"].clone()).collect();
+    assert_eq!(keys, [r"Microsoft\MSLicensing\Store\LICENSE000"]);
+}
+
 /// A dry run lists the hives with the store files, and says that folders
 /// an NTUSER.DAT names are found only when it is read.
 #[test]

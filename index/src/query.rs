@@ -4,7 +4,8 @@
 use std::ops::ControlFlow;
 
 use serde_json::value::RawValue;
-use tantivy::query::{AllQuery, Query, QueryParser};
+use tantivy::query::{AllQuery, Query, QueryParser, QueryParserError};
+use tantivy::query_grammar::{Occur, UserInputAst, UserInputLeaf};
 
 use crate::open::RmsIndex;
 use crate::rows::{for_each_in_order, matching};
@@ -37,7 +38,10 @@ pub fn search_each(
     parser.set_conjunction_by_default();
     let given = query;
     let query = &whole_days(&unbrace_guids(query));
-    let q = parser.parse_query(query).map_err(|e| {
+    let q = tantivy::query_grammar::parse_query(query)
+        .map_err(|_| QueryParserError::SyntaxError(query.to_string()))
+        .and_then(|ast| parser.build_query_from_user_input_ast(negations_keep_the_rest(ast)));
+    let q = q.map_err(|e| {
         let mut msg = format!("bad query {given:?}: {e}");
         if let Some(why) = where_wrong(given) {
             msg.push_str(&format!(" ({why})"));
@@ -53,6 +57,30 @@ pub fn search_each(
         IndexError::BadQuery(msg)
     })?;
     each(idx, &*q, limit, f)
+}
+
+/// A group of negations alone matches nothing in tantivy, so `a AND NOT b`
+/// (parsed as `+a +(-b)`) and `NOT b` would answer with nothing at all — a
+/// silent wrong answer. Each such group is given every record to take the
+/// negations from: `NOT b` means every record but b's.
+fn negations_keep_the_rest(ast: UserInputAst) -> UserInputAst {
+    match ast {
+        UserInputAst::Clause(clauses) => {
+            let mut clauses: Vec<_> = clauses
+                .into_iter()
+                .map(|(occur, sub)| (occur, negations_keep_the_rest(sub)))
+                .collect();
+            if !clauses.is_empty() && clauses.iter().all(|(o, _)| *o == Some(Occur::MustNot)) {
+                let all = UserInputAst::Leaf(Box::new(UserInputLeaf::All));
+                clauses.push((Some(Occur::Must), all));
+            }
+            UserInputAst::Clause(clauses)
+        }
+        UserInputAst::Boost(sub, by) => {
+            UserInputAst::Boost(Box::new(negations_keep_the_rest(*sub)), by)
+        }
+        leaf => leaf,
+    }
 }
 
 /// Where a query that did not parse goes wrong, when it can be told: a
