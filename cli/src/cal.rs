@@ -13,6 +13,7 @@ pub fn summarise(row: &mut Value) {
         }
     }
 }
+
 /// A client access licence in one line: `temporary licence A02 (Remote
 /// Desktop 10.0) from LS1 (CONTOSO) to WS01, valid … to …`; what the
 /// licence does not say is left out, or `?` for the certificate's own fields.
